@@ -1,0 +1,82 @@
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AppError } from './core/errors.js';
+import { makeAuthenticate, type AlternativeAuth } from './http/auth.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { registerOperationsRoutes } from './http/routes/operations.js';
+import { registerReadRoutes } from './http/routes/read.js';
+import { registerSandboxRoutes } from './http/routes/sandbox.js';
+import { registerSendRoutes } from './http/routes/send.js';
+import { registerSessionRoutes } from './http/routes/session.js';
+import type { Runtime } from './runtime.js';
+
+export interface AppOptions {
+  /** Extra ways to authenticate /api/v1 requests (the dashboard session). */
+  alternativeAuth?: AlternativeAuth[];
+  /** More routes, registered after the API's own (webhooks, dashboard). */
+  plugins?: Array<(app: FastifyInstance, runtime: Runtime, authenticate: ReturnType<typeof makeAuthenticate>) => Promise<void> | void>;
+}
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
+
+/** Builds the HTTP app from the runtime's parts. It never listens: server.ts does, tests use inject(). */
+export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: runtime.log as FastifyBaseLogger,
+    bodyLimit: runtime.config.bodyLimitBytes,
+    trustProxy: true,
+    requestIdHeader: false,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, useDefaults: true } },
+  });
+  installErrorHandling(app, runtime.config.bodyLimitBytes);
+
+  await app.register(cors, {
+    origin: '*',
+    methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'X-API-Key', 'Idempotency-Key', 'X-CSRF-Token'],
+    exposedHeaders: ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'Idempotent-Replayed'],
+    maxAge: 86_400,
+  });
+  await app.register(formbody, { bodyLimit: runtime.config.bodyLimitBytes });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'MessageAPI', version: '1', description: 'Send WhatsApp messages from your own number with plain HTTP.' },
+      components: {
+        securitySchemes: {
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          apiKeyQuery: { type: 'apiKey', in: 'query', name: 'apikey' },
+        },
+      },
+      security: [{ apiKeyHeader: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  // The JSON API takes JSON only (SPEC §4: 415 otherwise); /send.php also takes forms.
+  app.addHook('preValidation', async (request) => {
+    if (!request.url.startsWith('/api/v1/') || (request.method !== 'POST' && request.method !== 'PATCH')) return;
+    const hasBody = request.body !== undefined && request.body !== null;
+    const type = request.headers['content-type'];
+    if (hasBody && (typeof type !== 'string' || !JSON_TYPE.test(type))) {
+      throw new AppError('unsupported_media_type', 'Unsupported Content-Type: send JSON with Content-Type: application/json.');
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    runtime.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  const authenticate = makeAuthenticate(runtime, options.alternativeAuth);
+  registerOperationsRoutes(app, runtime);
+  registerSendRoutes(app, runtime, authenticate);
+  registerReadRoutes(app, runtime, authenticate);
+  registerSessionRoutes(app, runtime, authenticate);
+  registerSandboxRoutes(app, runtime, authenticate);
+  for (const plugin of options.plugins ?? []) await plugin(app, runtime, authenticate);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,156 @@
+import 'dotenv/config';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, ConfigError, PLAN_NAMES, type Config } from '../config.js';
+import { createAccount, listAccounts, setPlan } from '../core/accounts.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../core/api-keys.js';
+import { AppError } from '../core/errors.js';
+import { startServer } from '../server.js';
+import { Store } from '../store/store.js';
+
+function parseExpiry(value: string): number | null {
+  if (value === 'never') return null;
+  const time = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59.999Z` : value);
+  if (Number.isNaN(time)) throw new InvalidArgumentError('use a date like 2027-01-31, an ISO time, or "never".');
+  return time;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('use a port number from 0 to 65535.');
+  return port;
+}
+
+const planOption = () => new Option('--plan <plan>', 'trial, personal or unlimited').choices(PLAN_NAMES).makeOptionMandatory();
+
+async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  try {
+    await store.migrate();
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString());
+
+export function buildCli(): Command {
+  const program = new Command('messageapi')
+    .description('MessageAPI: a self-hosted WhatsApp HTTP gateway. Configuration comes from the environment (and a .env file).')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('start the HTTP server (runs migrations first)')
+    .option('--sandbox', 'use the sandbox WhatsApp driver (same as WHATSAPP_DRIVER=sandbox)')
+    .option('--port <port>', 'port to listen on (PORT)', parsePort)
+    .option('--host <host>', 'address to listen on (HOST)')
+    .action(async (opts: { sandbox?: boolean; port?: number; host?: string }) => {
+      const overrides: Partial<Config> = {};
+      if (opts.sandbox) Object.assign(overrides, { driver: 'sandbox' });
+      if (opts.port !== undefined) Object.assign(overrides, { port: opts.port });
+      if (opts.host !== undefined) Object.assign(overrides, { host: opts.host });
+      await startServer(loadConfig(process.env, overrides));
+    });
+
+  program
+    .command('migrate')
+    .description('create or update the database tables')
+    .action(async () => {
+      const config = loadConfig();
+      await withStore(config, async () => console.log(`Database is up to date (${config.databaseUrl.startsWith('sqlite') ? 'SQLite' : 'PostgreSQL'}).`));
+    });
+
+  const accounts = program.command('accounts').description('manage accounts');
+  accounts
+    .command('create')
+    .description('create an account and print its first API key (shown only once)')
+    .requiredOption('--email <email>', "the account holder's e-mail address")
+    .addOption(planOption())
+    .option('--expires <date>', 'subscription end (YYYY-MM-DD, ISO time, or "never")', parseExpiry)
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { email: string; plan: string; expires?: number | null; json?: boolean }) => {
+      const created = await withStore(loadConfig(), (store) => createAccount(store, { email: opts.email, plan: opts.plan, expiresAt: opts.expires ?? null }, Date.now()));
+      if (opts.json) {
+        console.log(JSON.stringify({ id: created.id, email: created.email, plan: created.plan, apiKey: created.apiKey }));
+      } else {
+        console.log(`Account created: ${created.id} (${created.email}, ${created.plan})`);
+        console.log(`API key (shown only once, keep it safe): ${created.apiKey}`);
+      }
+    });
+  accounts
+    .command('list')
+    .description('list accounts')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withStore(loadConfig(), (store) => listAccounts(store));
+      if (opts.json) {
+        console.log(JSON.stringify(list.map((a) => ({ id: a.id, email: a.email, plan: a.plan, subscriptionExpiresAt: a.subscriptionExpiresAt === null ? null : iso(a.subscriptionExpiresAt), active: a.active }))));
+        return;
+      }
+      if (list.length === 0) console.log('No accounts yet. Create one with: messageapi accounts create --email you@example.com --plan trial');
+      for (const a of list) console.log(`${a.id}  ${a.email}  ${a.plan}  expires: ${iso(a.subscriptionExpiresAt)}${a.active ? '' : '  (disabled)'}`);
+    });
+  accounts
+    .command('set-plan')
+    .description("change an account's plan (and optionally its subscription end)")
+    .argument('<id>', 'account id')
+    .argument('<plan>', 'trial, personal or unlimited')
+    .option('--expires <date>', 'subscription end (YYYY-MM-DD, ISO time, or "never")', parseExpiry)
+    .action(async (id: string, plan: string, opts: { expires?: number | null }) => {
+      const account = await withStore(loadConfig(), (store) => setPlan(store, id, plan, opts.expires));
+      console.log(`${account.id} is now on ${account.plan}, expires: ${iso(account.subscriptionExpiresAt)}`);
+    });
+
+  const keys = program.command('keys').description('manage API keys');
+  keys
+    .command('create')
+    .description('create another API key for an account (shown only once)')
+    .argument('<account-id>', 'account id')
+    .option('--json', 'print one JSON object')
+    .action(async (accountId: string, opts: { json?: boolean }) => {
+      const key = await withStore(loadConfig(), async (store) => {
+        const exists = await store.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+        if (!exists) throw new AppError('not_found', `No account with id ${accountId}.`);
+        return store.write((tx) => createApiKey(tx, accountId, Date.now()));
+      });
+      if (opts.json) console.log(JSON.stringify({ id: key.id, accountId, apiKey: key.apiKey }));
+      else console.log(`Key ${key.id} created. API key (shown only once): ${key.apiKey}`);
+    });
+  keys
+    .command('revoke')
+    .description('revoke an API key; requests with it get 401 from then on')
+    .argument('<key-id>', 'key id (from `keys list`)')
+    .action(async (keyId: string) => {
+      await withStore(loadConfig(), (store) => revokeApiKey(store, keyId, Date.now()));
+      console.log(`Key ${keyId} revoked.`);
+    });
+  keys
+    .command('list')
+    .description("list an account's keys by prefix")
+    .argument('<account-id>', 'account id')
+    .action(async (accountId: string) => {
+      const list = await withStore(loadConfig(), (store) => listApiKeys(store, accountId));
+      for (const k of list) console.log(`${k.id}  ${k.prefix}…  created ${k.createdAt}  last used ${k.lastUsedAt ?? 'never'}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}`);
+    });
+
+  for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) command.exitOverride();
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildCli().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    if (error instanceof AppError || error instanceof ConfigError) {
+      console.error(`error: ${error.message}`);
+      process.exit(1);
+    }
+    console.error(error);
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,119 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import path from 'node:path';
+
+const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
+
+const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  DATA_DIR: Type.String({ default: './data' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|sqlite):' })),
+  WHATSAPP_DRIVER: Type.Union([Type.Literal('baileys'), Type.Literal('sandbox')], { default: 'baileys' }),
+  MESSAGEAPI_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  PUBLIC_URL: Type.Optional(Type.String()),
+  SMTP_URL: Type.Optional(Type.String()),
+  MAIL_FROM: Type.Optional(Type.String()),
+  ALLOW_PRIVATE_URLS: Type.Optional(Bool),
+  LOG_LEVEL: Type.String({ default: 'info' }),
+  PLAN_TRIAL_DAILY_LIMIT: Type.Integer({ minimum: 0, default: 50 }),
+  PLAN_PERSONAL_DAILY_LIMIT: Type.Integer({ minimum: 0, default: 150 }),
+  PLAN_PERSONAL_MAX_RECIPIENTS: Type.Integer({ minimum: 0, default: 5 }),
+  MEDIA_MAX_IMAGE_BYTES: Type.Integer({ minimum: 1, default: 16 * 1024 * 1024 }),
+  MEDIA_MAX_DOCUMENT_BYTES: Type.Integer({ minimum: 1, default: 100 * 1024 * 1024 }),
+  MEDIA_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  SEND_WAIT_MAX_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL' }),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export interface PlanLimits {
+  readonly dailyLimit: number | null;
+  readonly maxRecipients: number | null;
+  readonly groups: boolean;
+  readonly webhooks: boolean;
+}
+
+export const PLAN_NAMES = ['trial', 'personal', 'unlimited'] as const;
+export type PlanName = (typeof PLAN_NAMES)[number];
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  readonly driver: 'baileys' | 'sandbox';
+  readonly secret: string | undefined;
+  readonly publicUrl: string | undefined;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly allowPrivateUrls: boolean;
+  readonly logLevel: string;
+  readonly plans: Readonly<Record<PlanName, PlanLimits>>;
+  readonly media: { readonly maxImageBytes: number; readonly maxDocumentBytes: number; readonly timeoutMs: number };
+  readonly sendWaitMaxMs: number;
+  readonly bodyLimitBytes: number;
+  readonly sqliteSynchronous: 'FULL' | 'NORMAL';
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once; the result is frozen. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw)) as Env;
+  const errors = [...Value.Errors(EnvSchema, withDefaults)];
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw new ConfigError(`Invalid configuration: ${first.path.slice(1)} ${first.message} (got ${JSON.stringify(first.value)})`);
+  }
+  const e = withDefaults;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'messageapi.db')}`,
+    driver: e.WHATSAPP_DRIVER,
+    secret: e.MESSAGEAPI_SECRET,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? 'MessageAPI <no-reply@localhost>',
+    allowPrivateUrls: e.ALLOW_PRIVATE_URLS === 'true' || e.ALLOW_PRIVATE_URLS === '1',
+    logLevel: e.LOG_LEVEL,
+    plans: {
+      trial: { dailyLimit: e.PLAN_TRIAL_DAILY_LIMIT, maxRecipients: null, groups: false, webhooks: false },
+      personal: {
+        dailyLimit: e.PLAN_PERSONAL_DAILY_LIMIT,
+        maxRecipients: e.PLAN_PERSONAL_MAX_RECIPIENTS,
+        groups: false,
+        webhooks: false,
+      },
+      unlimited: { dailyLimit: null, maxRecipients: null, groups: true, webhooks: true },
+    },
+    media: {
+      maxImageBytes: e.MEDIA_MAX_IMAGE_BYTES,
+      maxDocumentBytes: e.MEDIA_MAX_DOCUMENT_BYTES,
+      timeoutMs: e.MEDIA_TIMEOUT_MS,
+    },
+    sendWaitMaxMs: e.SEND_WAIT_MAX_MS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+    ...overrides,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

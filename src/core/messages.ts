@@ -1,0 +1,241 @@
+import type { Selectable } from 'kysely';
+import type { Config } from '../config.js';
+import type { MessagesTable } from '../store/schema.js';
+import type { Store, Tx } from '../store/store.js';
+import type { Account } from './accounts.js';
+import { AppError } from './errors.js';
+import { newMessageId, newWhatsAppMessageId } from './ids.js';
+import { enqueue } from './outbox.js';
+import { decodeCursor, encodeCursor } from './pagination.js';
+import { countUsage, readUsage } from './quota.js';
+import type { Recipient } from './recipients.js';
+
+export type MessageKind = 'text' | 'image' | 'document';
+export type MessageStatus = 'pending' | 'sent' | 'failed';
+export type MessageRow = Selectable<MessagesTable>;
+
+export interface NewMessage {
+  recipient: Recipient;
+  kind: MessageKind;
+  text: string | null;
+  mediaUrl: string | null;
+  filename: string | null;
+  idempotencyKey?: string;
+}
+
+export interface RateLimitView {
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+export interface AcceptedMessage {
+  messageId: string;
+  /** The stored status: `pending` for a new message; for an idempotent replay, whatever it is now. */
+  status: MessageStatus;
+  error: string | null;
+  replayed: boolean;
+  rateLimit: RateLimitView | null;
+}
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Logs a message as `pending` with its outbox job, after the plan's checks, in one transaction:
+ * the account's row is locked first (PostgreSQL) so that concurrent requests see each other's
+ * counts, and on SQLite the single writer gives the same order. The answer goes out only after
+ * the commit is on disk.
+ */
+export async function acceptMessage(store: Store, config: Config, account: Account, input: NewMessage, now: number): Promise<AcceptedMessage> {
+  const plan = config.plans[account.plan];
+  if (input.recipient.isGroup && !plan.groups) {
+    throw new AppError('plan_restriction', `Sending to groups needs the Unlimited plan; this account is on ${account.plan}.`);
+  }
+  const serialise = plan.dailyLimit !== null || plan.maxRecipients !== null || input.idempotencyKey !== undefined;
+
+  return store.write(async (tx) => {
+    if (serialise && store.locksRows) {
+      await tx.selectFrom('accounts').select('id').where('id', '=', account.id).forUpdate().execute();
+    }
+    if (input.idempotencyKey !== undefined) {
+      const replay = await findIdempotentReplay(tx, account.id, input.idempotencyKey, now);
+      if (replay) return replay;
+    }
+    if (plan.maxRecipients !== null && !input.recipient.isGroup) {
+      await claimRecipientSlot(tx, account.id, input.recipient.value, plan.maxRecipients, now);
+    }
+    let rateLimit: RateLimitView | null = null;
+    if (plan.dailyLimit !== null) {
+      const usage = await readUsage(tx, account.id, now);
+      if (usage.count >= plan.dailyLimit) {
+        throw new AppError(
+          'daily_limit_reached',
+          `Daily limit reached: your ${account.plan} plan allows ${plan.dailyLimit} messages in 24 hours. The next one can be sent in ${usage.resetSeconds} seconds.`,
+          { retryAfterSeconds: usage.resetSeconds, headers: rateLimitHeaders({ limit: plan.dailyLimit, remaining: 0, resetSeconds: usage.resetSeconds }) },
+        );
+      }
+      rateLimit = {
+        limit: plan.dailyLimit,
+        remaining: plan.dailyLimit - usage.count - 1,
+        resetSeconds: usage.count === 0 ? 24 * 60 * 60 : usage.resetSeconds,
+      };
+    }
+    const messageId = newMessageId();
+    await tx
+      .insertInto('messages')
+      .values({
+        id: messageId,
+        account_id: account.id,
+        recipient: input.recipient.value,
+        kind: input.kind,
+        text: input.text,
+        media_url: input.mediaUrl,
+        filename: input.filename,
+        status: 'pending',
+        error: null,
+        wa_message_id: newWhatsAppMessageId(),
+        created_at: now,
+        sent_at: null,
+        delivered_at: null,
+        read_at: null,
+      })
+      .execute();
+    await countUsage(tx, account.id, now, 1);
+    await enqueue(tx, { kind: 'message', accountId: account.id, ref: messageId, runAt: now, now });
+    if (input.idempotencyKey !== undefined) {
+      await tx
+        .insertInto('idempotency_keys')
+        .values({ account_id: account.id, key: input.idempotencyKey, message_id: messageId, created_at: now })
+        .onConflict((oc) => oc.columns(['account_id', 'key']).doUpdateSet({ message_id: messageId, created_at: now }))
+        .execute();
+    }
+    return { messageId, status: 'pending' as const, error: null, replayed: false, rateLimit };
+  });
+}
+
+async function findIdempotentReplay(tx: Tx, accountId: string, key: string, now: number): Promise<AcceptedMessage | null> {
+  const row = await tx
+    .selectFrom('idempotency_keys')
+    .innerJoin('messages', 'messages.id', 'idempotency_keys.message_id')
+    .select(['messages.id', 'messages.status', 'messages.error', 'idempotency_keys.created_at'])
+    .where('idempotency_keys.account_id', '=', accountId)
+    .where('idempotency_keys.key', '=', key)
+    .executeTakeFirst();
+  if (!row || row.created_at <= now - IDEMPOTENCY_WINDOW_MS) return null;
+  return { messageId: row.id, status: row.status as MessageStatus, error: row.error, replayed: true, rateLimit: null };
+}
+
+async function claimRecipientSlot(tx: Tx, accountId: string, recipient: string, max: number, now: number): Promise<void> {
+  const known = await tx
+    .selectFrom('allowed_recipients')
+    .select('recipient')
+    .where('account_id', '=', accountId)
+    .where('recipient', '=', recipient)
+    .executeTakeFirst();
+  if (known) return;
+  const { count } = await tx
+    .selectFrom('allowed_recipients')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= max) {
+    throw new AppError(
+      'plan_restriction',
+      `Recipient ${recipient} is not allowed: the Personal plan sends to at most ${max} different recipients. Remove one in Settings to free a slot.`,
+    );
+  }
+  await tx.insertInto('allowed_recipients').values({ account_id: accountId, recipient, created_at: now }).execute();
+}
+
+export function rateLimitHeaders(view: RateLimitView): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(view.limit),
+    'RateLimit-Remaining': String(Math.max(0, view.remaining)),
+    'RateLimit-Reset': String(view.resetSeconds),
+  };
+}
+
+export interface MessageView {
+  messageId: string;
+  status: MessageStatus;
+  recipient: string;
+  type: MessageKind;
+  error: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  readAt: string | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toMessageView(row: MessageRow): MessageView {
+  return {
+    messageId: row.id,
+    status: row.status as MessageStatus,
+    recipient: row.recipient,
+    type: row.kind as MessageKind,
+    error: row.error,
+    createdAt: iso(row.created_at)!,
+    sentAt: iso(row.sent_at),
+    deliveredAt: iso(row.delivered_at),
+    readAt: iso(row.read_at),
+  };
+}
+
+/** Another account's id answers exactly like an unknown one. */
+export async function getMessage(store: Store, accountId: string, messageId: string): Promise<MessageView> {
+  const row = await store.db
+    .selectFrom('messages')
+    .selectAll()
+    .where('id', '=', messageId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  if (!row) throw new AppError('not_found', `No message with id ${messageId} in this account.`);
+  return toMessageView(row);
+}
+
+export async function listMessages(
+  store: Store,
+  accountId: string,
+  query: { status?: MessageStatus; limit: number; cursor?: string },
+): Promise<{ messages: MessageView[]; nextCursor: string | null }> {
+  let q = store.db.selectFrom('messages').selectAll().where('account_id', '=', accountId);
+  if (query.status) q = q.where('status', '=', query.status);
+  if (query.cursor) q = q.where('seq', '<', decodeCursor(query.cursor));
+  const rows = await q.orderBy('seq', 'desc').limit(query.limit + 1).execute();
+  const page = rows.slice(0, query.limit);
+  return {
+    messages: page.map(toMessageView),
+    nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+  };
+}
+
+export async function markSent(tx: Tx, row: MessageRow, at: number): Promise<void> {
+  await tx.updateTable('messages').set({ status: 'sent', sent_at: at, error: null }).where('id', '=', row.id).execute();
+}
+
+/** A failed message stops counting against the daily limit. */
+export async function markFailed(tx: Tx, row: MessageRow, error: string): Promise<void> {
+  await tx.updateTable('messages').set({ status: 'failed', error }).where('id', '=', row.id).execute();
+  await countUsage(tx, row.account_id, row.created_at, -1);
+}
+
+export async function recordReceipt(store: Store, accountId: string, waMessageId: string, kind: 'delivered' | 'read', at: number): Promise<void> {
+  await store.write(async (tx) => {
+    const patch = kind === 'read' ? { read_at: at } : { delivered_at: at };
+    let q = tx.updateTable('messages').set(patch).where('account_id', '=', accountId).where('wa_message_id', '=', waMessageId);
+    q = kind === 'read' ? q.where('read_at', 'is', null) : q.where('delivered_at', 'is', null);
+    await q.execute();
+    if (kind === 'read') {
+      // A read message was delivered too, even if that receipt never came.
+      await tx
+        .updateTable('messages')
+        .set({ delivered_at: at })
+        .where('account_id', '=', accountId)
+        .where('wa_message_id', '=', waMessageId)
+        .where('delivered_at', 'is', null)
+        .execute();
+    }
+  });
+}

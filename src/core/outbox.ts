@@ -1,0 +1,107 @@
+import type { Selectable } from 'kysely';
+import type { OutboxTable } from '../store/schema.js';
+import type { Store, Tx } from '../store/store.js';
+
+/**
+ * One durable outbox for everything that must happen after a commit: messages to send, webhook
+ * events, e-mails. A job is written in the same transaction as the change that caused it, claimed
+ * with a time-limited lock (row locks and SKIP LOCKED on PostgreSQL, so several processes can share
+ * the work), and deleted in the same transaction that records its outcome.
+ */
+export type OutboxKind = 'message' | 'webhook' | 'email';
+export type OutboxJob = Selectable<OutboxTable>;
+
+export async function enqueue(tx: Tx, job: { kind: OutboxKind; accountId: string; ref: string; runAt: number; now: number }): Promise<void> {
+  await tx
+    .insertInto('outbox')
+    .values({
+      kind: job.kind,
+      account_id: job.accountId,
+      ref: job.ref,
+      attempts: 0,
+      run_at: job.runAt,
+      locked_until: null,
+      locked_by: null,
+      last_error: null,
+      created_at: job.now,
+    })
+    .execute();
+}
+
+export interface ClaimOptions {
+  kind: OutboxKind;
+  owner: string;
+  now: number;
+  limit: number;
+  lockMs: number;
+  /** Accounts whose earlier jobs are still being worked on here (keeps per-account order). */
+  excludeAccounts?: Iterable<string>;
+}
+
+export async function claimJobs(store: Store, options: ClaimOptions): Promise<OutboxJob[]> {
+  const exclude = [...(options.excludeAccounts ?? [])];
+  return store.write(async (tx) => {
+    let due = tx
+      .selectFrom('outbox')
+      .select('seq')
+      .where('kind', '=', options.kind)
+      .where('run_at', '<=', options.now)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', options.now)]))
+      .orderBy('seq')
+      .limit(options.limit);
+    if (exclude.length > 0) due = due.where('account_id', 'not in', exclude);
+    if (store.locksRows) due = due.forUpdate().skipLocked();
+    return tx
+      .updateTable('outbox')
+      .set({ locked_until: options.now + options.lockMs, locked_by: options.owner })
+      .where('seq', 'in', due)
+      .returningAll()
+      .execute()
+      .then((rows) => rows.sort((a, b) => a.seq - b.seq));
+  });
+}
+
+export async function completeJob(tx: Tx, seq: number): Promise<void> {
+  await tx.deleteFrom('outbox').where('seq', '=', seq).execute();
+}
+
+export async function rescheduleJob(tx: Tx, seq: number, runAt: number, error: string | null, countAttempt: boolean): Promise<void> {
+  await tx
+    .updateTable('outbox')
+    .set((eb) => ({
+      run_at: runAt,
+      locked_until: null,
+      locked_by: null,
+      last_error: error,
+      attempts: countAttempt ? eb('attempts', '+', 1) : eb.ref('attempts'),
+    }))
+    .where('seq', '=', seq)
+    .execute();
+}
+
+/** On SQLite only one process runs, so at start every lock is a dead process's and is released. */
+export async function releaseAllLocks(store: Store, kind: OutboxKind): Promise<void> {
+  await store.write((tx) =>
+    tx.updateTable('outbox').set({ locked_until: null, locked_by: null }).where('kind', '=', kind).where('locked_until', 'is not', null).execute(),
+  );
+}
+
+export async function outboxDepth(store: Store): Promise<Array<{ kind: string; count: number }>> {
+  const rows = await store.db
+    .selectFrom('outbox')
+    .select((eb) => ['kind', eb.fn.countAll<number>().as('count')])
+    .groupBy('kind')
+    .execute();
+  return rows.map((r) => ({ kind: r.kind, count: Number(r.count) }));
+}
+
+/** When the next job of this kind becomes due, so an idle worker can sleep until then. */
+export async function nextDueAt(store: Store, kind: OutboxKind): Promise<number | null> {
+  const row = await store.db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.min<number>('run_at').as('next'))
+    .where('kind', '=', kind)
+    .where('locked_until', 'is', null)
+    .executeTakeFirst();
+  return row?.next === null || row?.next === undefined ? null : Number(row.next);
+}

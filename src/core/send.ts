@@ -1,0 +1,101 @@
+import type { Config } from '../config.js';
+import { checkMediaUrlSyntax, isMediaError } from '../delivery/media/index.js';
+import type { Store } from '../store/store.js';
+import type { WhatsAppDriver } from '../whatsapp/driver.js';
+import { isSubscriptionActive, type Account } from './accounts.js';
+import { AppError } from './errors.js';
+import { acceptMessage, type MessageKind, type RateLimitView } from './messages.js';
+import type { OutcomeNotifier } from './outcome-notifier.js';
+import { parseRecipient } from './recipients.js';
+
+export interface SendInput {
+  kind: MessageKind;
+  recipient: string | undefined;
+  text: string | undefined;
+  mediaUrl: string | undefined;
+  filename: string | undefined;
+  waitMs: number;
+  idempotencyKey: string | undefined;
+}
+
+export interface SendResult {
+  messageId: string;
+  status: 'sent' | 'pending';
+  rateLimit: RateLimitView | null;
+  replayed: boolean;
+}
+
+export interface SendDeps {
+  store: Store;
+  config: Config;
+  driver: WhatsAppDriver;
+  notifier: OutcomeNotifier;
+  clock: () => number;
+  /** Told about every newly accepted message, so that dispatch starts at once. */
+  onAccepted(messageId: string): void;
+}
+
+export const DEFAULT_FILENAME = 'document.pdf';
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined || value.trim() === '') throw new AppError('missing_parameter', `Missing required parameter: ${name}`);
+  return value;
+}
+
+/**
+ * SPEC §4's send flow: validate → subscription → connected? → plan checks and quota with the
+ * durable insert (one atomic step) → dispatch → wait up to `waitMs` for the outcome.
+ */
+export async function sendMessage(deps: SendDeps, account: Account, input: SendInput): Promise<SendResult> {
+  const recipient = parseRecipient(required(input.recipient, 'recipient'));
+  let mediaUrl: string | null = null;
+  if (input.kind === 'text') {
+    required(input.text, 'text');
+  } else {
+    const label = input.kind === 'image' ? 'file' : 'document';
+    const raw = required(input.mediaUrl, label);
+    try {
+      mediaUrl = checkMediaUrlSyntax(raw.trim(), { allowPrivate: deps.config.allowPrivateUrls, label: `${label} URL` }).href;
+    } catch (error) {
+      if (isMediaError(error)) throw new AppError('invalid_url', error.message);
+      throw error;
+    }
+  }
+  const now = deps.clock();
+  if (!isSubscriptionActive(account, now)) {
+    const when = account.subscriptionExpiresAt !== null && account.subscriptionExpiresAt <= now ? ` It expired on ${new Date(account.subscriptionExpiresAt).toISOString().slice(0, 10)}.` : '';
+    throw new AppError('subscription_inactive', `Your subscription is not active, so sending is disabled.${when} Renew it to send again.`);
+  }
+  if (!(await deps.driver.isConnected(account.id))) {
+    throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number (QR code or pairing code) in Settings, then try again.');
+  }
+  const accepted = await acceptMessage(
+    deps.store,
+    deps.config,
+    account,
+    {
+      recipient,
+      kind: input.kind,
+      text: input.text === undefined || input.text === '' ? null : input.text,
+      mediaUrl,
+      filename: input.kind === 'document' ? input.filename?.trim() || DEFAULT_FILENAME : null,
+      idempotencyKey: input.idempotencyKey,
+    },
+    now,
+  );
+  if (!accepted.replayed) deps.onAccepted(accepted.messageId);
+
+  let status = accepted.status;
+  let error = accepted.error;
+  if (status === 'pending' && input.waitMs > 0) {
+    const outcome = await deps.notifier.wait(accepted.messageId, input.waitMs);
+    if (outcome) {
+      status = outcome.status;
+      error = outcome.status === 'failed' ? outcome.error : null;
+    }
+  }
+  if (status === 'failed') {
+    throw new AppError('send_failed', `The message was logged but could not be sent: ${error ?? 'unknown error'}`, { messageId: accepted.messageId });
+  }
+  return { messageId: accepted.messageId, status, rateLimit: accepted.rateLimit, replayed: accepted.replayed };
+}

@@ -1,0 +1,245 @@
+import type { Logger } from 'pino';
+import { coerceError } from '../core/errors.js';
+import type { EventRecorder } from '../core/events.js';
+import { markFailed, markSent, type MessageRow } from '../core/messages.js';
+import { claimJobs, completeJob, rescheduleJob, type OutboxJob } from '../core/outbox.js';
+import type { OutcomeNotifier, MessageOutcome } from '../core/outcome-notifier.js';
+import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay } from '../core/retry-schedule.js';
+import type { Store, Tx } from '../store/store.js';
+import type { MediaPayload, OutgoingMessage, SendOutcome, WhatsAppDriver } from '../whatsapp/driver.js';
+import type { Metrics } from '../metrics.js';
+
+export type MediaLoader = (url: string, kind: 'image' | 'document') => Promise<MediaPayload>;
+
+export interface DispatcherDeps {
+  store: Store;
+  driver: WhatsAppDriver;
+  events: EventRecorder;
+  notifier: OutcomeNotifier;
+  loadMedia: MediaLoader;
+  log: Logger;
+  metrics?: Metrics;
+  clock?: () => number;
+  /** How long a message may wait for a connection before it fails. */
+  maxPendingMs?: number;
+  batchSize?: number;
+  maxLanes?: number;
+  idlePollMs?: number;
+}
+
+interface Outcome {
+  job: OutboxJob;
+  row: MessageRow;
+  message: OutgoingMessage;
+  result: SendOutcome;
+}
+
+const LOCK_MS = 60_000;
+const FLUSH_AFTER_MS = 20;
+const FLUSH_AFTER_COUNT = 500;
+
+/**
+ * Sends the messages in the outbox through the driver: in order within an account, accounts side
+ * by side (one lane each, so a slow account never holds back another). Outcomes are committed in
+ * small batches; waiting requests hear of an outcome only once it is on disk.
+ */
+export class MessageDispatcher {
+  private readonly owner = `dispatcher-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly busyAccounts = new Set<string>();
+  private readonly lanes = new Set<Promise<void>>();
+  private running = false;
+  private loopPromise: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private kicked = false;
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopPromise = this.loop();
+  }
+
+  /** Stops claiming; lanes finish the message in hand and commit. Unclaimed work stays for the next start. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.kick();
+    await this.loopPromise;
+    await Promise.allSettled([...this.lanes]);
+  }
+
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    const maxLanes = this.deps.maxLanes ?? 64;
+    while (this.running) {
+      this.kicked = false;
+      let claimed: OutboxJob[] = [];
+      if (this.busyAccounts.size < maxLanes) {
+        try {
+          claimed = await claimJobs(this.deps.store, {
+            kind: 'message',
+            owner: this.owner,
+            now: this.clock(),
+            limit: this.deps.batchSize ?? 1000,
+            lockMs: LOCK_MS,
+            excludeAccounts: this.busyAccounts,
+          });
+        } catch (error) {
+          this.deps.log.error({ err: coerceError(error) }, 'could not claim messages to send');
+        }
+      }
+      const byAccount = new Map<string, OutboxJob[]>();
+      for (const job of claimed) {
+        const list = byAccount.get(job.account_id) ?? [];
+        list.push(job);
+        byAccount.set(job.account_id, list);
+      }
+      for (const [accountId, jobs] of byAccount) this.startLane(accountId, jobs);
+      if (claimed.length === 0 && !this.kicked) await this.sleep(this.deps.idlePollMs ?? 250);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private startLane(accountId: string, jobs: OutboxJob[]): void {
+    this.busyAccounts.add(accountId);
+    const lane = this.runLane(jobs)
+      .catch((error) => this.deps.log.error({ err: coerceError(error), accountId }, 'send lane failed'))
+      .finally(() => {
+        this.busyAccounts.delete(accountId);
+        this.lanes.delete(lane);
+        this.kick();
+      });
+    this.lanes.add(lane);
+  }
+
+  private async runLane(jobs: OutboxJob[]): Promise<void> {
+    const { store } = this.deps;
+    const rows = await store.db.selectFrom('messages').selectAll().where('id', 'in', jobs.map((j) => j.ref)).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    let pending: Outcome[] = [];
+    let firstPendingAt = 0;
+    for (const job of jobs) {
+      const row = byId.get(job.ref);
+      if (!row || row.status !== 'pending') {
+        await store.write((tx) => completeJob(tx, job.seq));
+        continue;
+      }
+      const message = toOutgoing(row);
+      const result = await this.attempt(message);
+      if (pending.length === 0) firstPendingAt = this.clock();
+      pending.push({ job, row, message, result });
+      if (pending.length >= FLUSH_AFTER_COUNT || this.clock() - firstPendingAt >= FLUSH_AFTER_MS) {
+        await this.commit(pending);
+        pending = [];
+      }
+    }
+    if (pending.length > 0) await this.commit(pending);
+  }
+
+  private async attempt(message: OutgoingMessage): Promise<SendOutcome> {
+    const { driver, loadMedia } = this.deps;
+    const now = this.clock();
+    try {
+      if (!(await driver.isConnected(message.accountId))) {
+        if (now - message.createdAt > (this.deps.maxPendingMs ?? 24 * 60 * 60 * 1000)) {
+          return { status: 'failed', error: 'WhatsApp was not connected for too long; the message was not sent.' };
+        }
+        return { status: 'retry', at: now + 5_000, error: 'WhatsApp is not connected.', countsAsAttempt: false };
+      }
+      if (message.kind !== 'text' && !message.media) {
+        const row = await this.deps.store.db.selectFrom('messages').select('media_url').where('id', '=', message.id).executeTakeFirst();
+        try {
+          message.media = await loadMedia(row?.media_url ?? '', message.kind);
+        } catch (error) {
+          return { status: 'failed', error: coerceError(error).message };
+        }
+      }
+      return await driver.send(message);
+    } catch (error) {
+      return { status: 'retry', at: now + 2_000, error: coerceError(error).message, countsAsAttempt: true };
+    }
+  }
+
+  private async commit(outcomes: Outcome[]): Promise<void> {
+    const { store, driver, events, notifier, metrics } = this.deps;
+    const now = this.clock();
+    const announced: Array<[string, MessageOutcome]> = [];
+    await store.write(async (tx) => {
+      for (const { job, row, message, result } of outcomes) {
+        if (result.status === 'retry') {
+          await this.retryLater(tx, job, row, result, now, announced);
+          continue;
+        }
+        if (result.status === 'sent') {
+          await markSent(tx, row, result.at);
+          await driver.recordSent?.(tx, message, result.at);
+          await events.record(tx, row.account_id, { event: 'message.sent', message: { id: row.id, recipient: row.recipient, type: row.kind, status: 'sent' } }, now);
+          announced.push([row.id, { status: 'sent' }]);
+        } else {
+          await this.fail(tx, row, result.error, now, announced);
+        }
+        await completeJob(tx, job.seq);
+      }
+    });
+    for (const [id, outcome] of announced) {
+      notifier.notify(id, outcome);
+      metrics?.messagesTotal.inc({ status: outcome.status });
+    }
+    for (const { row, result } of outcomes) {
+      if (result.status !== 'retry') metrics?.dispatchLatency.observe((now - row.created_at) / 1000);
+    }
+  }
+
+  private async retryLater(tx: Tx, job: OutboxJob, row: MessageRow, result: Extract<SendOutcome, { status: 'retry' }>, now: number, announced: Array<[string, MessageOutcome]>) {
+    if (result.countsAsAttempt) {
+      const delay = nextRetryDelay(MESSAGE_RETRY_SCHEDULE, job.attempts + 1);
+      if (delay === null) {
+        await this.fail(tx, row, result.error, now, announced);
+        await completeJob(tx, job.seq);
+        return;
+      }
+      await rescheduleJob(tx, job.seq, Math.max(result.at, now + delay), result.error, true);
+      return;
+    }
+    await rescheduleJob(tx, job.seq, result.at, result.error, false);
+  }
+
+  private async fail(tx: Tx, row: MessageRow, error: string, now: number, announced: Array<[string, MessageOutcome]>) {
+    await markFailed(tx, row, error);
+    await this.deps.events.record(tx, row.account_id, { event: 'message.failed', message: { id: row.id, recipient: row.recipient, type: row.kind, status: 'failed', error } }, now);
+    announced.push([row.id, { status: 'failed', error }]);
+  }
+}
+
+function toOutgoing(row: MessageRow): OutgoingMessage {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    recipient: row.recipient,
+    kind: row.kind as OutgoingMessage['kind'],
+    text: row.text,
+    filename: row.filename,
+    waMessageId: row.wa_message_id,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,49 @@
+import type { FastifyRequest } from 'fastify';
+import type { Account } from '../core/accounts.js';
+import { AppError } from '../core/errors.js';
+import type { Runtime } from '../runtime.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    account?: Account;
+  }
+}
+
+/** Another way in (the dashboard's session cookie): returns the account, or undefined to fall back to the key. */
+export type AlternativeAuth = (request: FastifyRequest) => Promise<Account | undefined>;
+
+function singleValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) throw new AppError('invalid_api_key', 'Invalid API key: send exactly one key.');
+  return undefined;
+}
+
+/**
+ * The account behind a request: the X-API-Key header, or (where the reference allows it) the
+ * `apikey` query parameter, or another way in such as the dashboard session.
+ */
+export function makeAuthenticate(runtime: Runtime, alternatives: AlternativeAuth[] = []) {
+  return (options: { allowQueryKey: boolean }) =>
+    async (request: FastifyRequest): Promise<void> => {
+      const header = singleValue(request.headers['x-api-key']);
+      const fromFields = (fields: unknown) =>
+        options.allowQueryKey && fields && typeof fields === 'object' ? singleValue((fields as Record<string, unknown>).apikey) : undefined;
+      // /send.php may carry the key as a query or form field, as the reference allows there.
+      const key = header ?? fromFields(request.query) ?? fromFields(request.body);
+      if (key === undefined) {
+        for (const alternative of alternatives) {
+          const account = await alternative(request);
+          if (account) {
+            request.account = account;
+            return;
+          }
+        }
+      }
+      request.account = await runtime.auth.authenticate(key?.trim(), runtime.clock());
+    };
+}
+
+export function requireAccount(request: FastifyRequest): Account {
+  if (!request.account) throw new AppError('invalid_api_key', 'Missing API key: send it in the X-API-Key header.');
+  return request.account;
+}

@@ -1,0 +1,89 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type ErrorCode } from '../core/errors.js';
+import { ERROR_STATUS } from './error-registry.js';
+
+interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+function parameterName(issue: ValidationIssue): string {
+  const fromPath = issue.instancePath.replace(/^\//, '').split('/')[0];
+  return fromPath || String(issue.params.missingProperty ?? issue.params.additionalProperty ?? 'request');
+}
+
+/** Turns a schema validation failure into our codes, naming the parameter. */
+function fromValidation(issues: ValidationIssue[]): AppError {
+  const issue = issues[0]!;
+  const name = parameterName(issue);
+  if (issue.keyword === 'required') return new AppError('missing_parameter', `Missing required parameter: ${name}`);
+  const what: Record<string, string> = {
+    type: `must be ${String(issue.params.type ?? 'a different type').replace(/^(string|integer|number|boolean|object)$/, (t) => (t === 'integer' ? 'a whole number' : `a ${t}`))}`,
+    maxLength: `must be at most ${String(issue.params.limit)} characters long`,
+    minLength: issue.params.limit === 1 ? 'must not be empty' : `must be at least ${String(issue.params.limit)} characters long`,
+    minimum: `must be at least ${String(issue.params.limit)}`,
+    maximum: `must be at most ${String(issue.params.limit)}`,
+    enum: `must be one of ${((issue.params.allowedValues as unknown[]) ?? []).join(', ')}`,
+    pattern: 'has the wrong format',
+    format: `must be a valid ${String(issue.params.format)}`,
+  };
+  return new AppError('invalid_parameter', `Invalid parameter: ${name} ${what[issue.keyword] ?? 'is not valid'}.`);
+}
+
+/** Fastify's own errors for bodies it could not read. */
+function fromFastify(error: FastifyError, bodyLimit: number): AppError | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', `The request body is larger than ${bodyLimit} bytes.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'Unsupported Content-Type: send JSON with Content-Type: application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('missing_parameter', 'The request body is empty: send a JSON object.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('invalid_parameter', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('invalid_parameter', 'The Content-Length header does not match the body.');
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new AppError('invalid_parameter', 'The request URL is malformed.');
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+    return new AppError('invalid_parameter', 'The request body is not valid JSON.');
+  }
+  if (error.statusCode === 400) return new AppError('invalid_parameter', 'The request is malformed.');
+  if (error.statusCode === 413) return new AppError('payload_too_large', `The request body is larger than ${bodyLimit} bytes.`);
+  if (error.statusCode === 415) return new AppError('unsupported_media_type', 'Unsupported Content-Type: send JSON with Content-Type: application/json.');
+  return undefined;
+}
+
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  const status = ERROR_STATUS[error.code];
+  const body: Record<string, unknown> = { success: false, error: error.message, code: error.code };
+  if (error.details.messageId) body.messageId = error.details.messageId;
+  if (error.details.headers) reply.headers(error.details.headers);
+  if (error.details.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.details.retryAfterSeconds));
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+export function appError(code: ErrorCode, message: string): AppError {
+  return new AppError(code, message);
+}
+
+export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((error: FastifyError & { validation?: ValidationIssue[] }, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) return sendError(reply, error);
+    if (error.validation && error.validation.length > 0) return sendError(reply, fromValidation(error.validation));
+    const mapped = fromFastify(error, bodyLimit);
+    if (mapped) return sendError(reply, mapped);
+    request.log.error({ err: error }, 'unhandled error');
+    // 5xx details stay in the log; the client gets a sentence without internals.
+    return sendError(reply, new AppError('internal_error', 'Something went wrong on the server. The error was logged; try again.'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new AppError('not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}. See /docs for the API.`)),
+  );
+}

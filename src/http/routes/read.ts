@@ -1,0 +1,132 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { isSubscriptionActive } from '../../core/accounts.js';
+import { AppError } from '../../core/errors.js';
+import { getMessage, listMessages, type MessageStatus } from '../../core/messages.js';
+import { DEFAULT_PAGE_SIZE } from '../../core/pagination.js';
+import { readUsage } from '../../core/quota.js';
+import type { Runtime } from '../../runtime.js';
+import { requireAccount } from '../auth.js';
+import { errorResponses, MessageViewSchema, PageQuery } from '../schemas.js';
+import type { Authenticate } from './types.js';
+
+const StatusAnswer = Type.Object({
+  success: Type.Literal(true),
+  connected: Type.Boolean(),
+  phone: Type.Union([Type.String(), Type.Null()]),
+  dailyLimit: Type.Union([Type.Integer(), Type.Null()]),
+  messagesToday: Type.Integer(),
+  plan: Type.String(),
+  state: Type.String(),
+  subscriptionActive: Type.Boolean(),
+  subscriptionExpiresAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const MessagesQuery = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed')])),
+  ...PageQuery,
+});
+
+export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
+  app.get(
+    '/api/v1/status',
+    {
+      schema: {
+        tags: ['read'],
+        summary: 'WhatsApp connection and usage in the rolling 24 hours',
+        querystring: Type.Object({ apikey: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 200: StatusAnswer, ...errorResponses },
+      },
+      preHandler: authenticate({ allowQueryKey: true }),
+    },
+    async (request) => {
+      const account = requireAccount(request);
+      const now = runtime.clock();
+      const [session, usage] = await Promise.all([runtime.driver.session(account.id), readUsage(runtime.store.db, account.id, now)]);
+      const connected = session.state === 'connected';
+      return {
+        success: true as const,
+        connected,
+        phone: connected ? session.phone : null,
+        dailyLimit: runtime.config.plans[account.plan].dailyLimit,
+        messagesToday: usage.count,
+        plan: account.plan,
+        state: session.state,
+        subscriptionActive: isSubscriptionActive(account, now),
+        subscriptionExpiresAt: account.subscriptionExpiresAt === null ? null : new Date(account.subscriptionExpiresAt).toISOString(),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/messages/:id',
+    {
+      schema: {
+        tags: ['read'],
+        summary: "A message's delivery status (only your own messages)",
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 200: Type.Intersect([Type.Object({ success: Type.Literal(true) }), MessageViewSchema]), ...errorResponses },
+      },
+      preHandler: authenticate({ allowQueryKey: false }),
+    },
+    async (request) => {
+      const account = requireAccount(request);
+      const { id } = request.params as { id: string };
+      return { success: true as const, ...(await getMessage(runtime.store, account.id, id)) };
+    },
+  );
+
+  app.get(
+    '/api/v1/messages',
+    {
+      schema: {
+        tags: ['read'],
+        summary: 'Your message log, newest first',
+        querystring: MessagesQuery,
+        response: {
+          200: Type.Object({ success: Type.Literal(true), messages: Type.Array(MessageViewSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          ...errorResponses,
+        },
+      },
+      preHandler: authenticate({ allowQueryKey: false }),
+    },
+    async (request) => {
+      const account = requireAccount(request);
+      const query = request.query as Static<typeof MessagesQuery>;
+      const page = await listMessages(runtime.store, account.id, {
+        status: query.status as MessageStatus | undefined,
+        limit: query.limit ?? DEFAULT_PAGE_SIZE,
+        cursor: query.cursor,
+      });
+      return { success: true as const, ...page };
+    },
+  );
+
+  app.get(
+    '/api/v1/groups',
+    {
+      schema: {
+        tags: ['read'],
+        summary: 'Groups of the linked number (Unlimited plan)',
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), participants: Type.Integer() })),
+          }),
+          ...errorResponses,
+        },
+      },
+      preHandler: authenticate({ allowQueryKey: false }),
+    },
+    async (request) => {
+      const account = requireAccount(request);
+      if (!runtime.config.plans[account.plan].groups) {
+        throw new AppError('plan_restriction', `Groups need the Unlimited plan; this account is on ${account.plan}.`);
+      }
+      if (!(await runtime.driver.isConnected(account.id))) {
+        throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number first.');
+      }
+      return { success: true as const, groups: await runtime.driver.groups(account.id) };
+    },
+  );
+}

@@ -1,0 +1,87 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../core/errors.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '../../core/pagination.js';
+import { parseRecipient } from '../../core/recipients.js';
+import type { Runtime } from '../../runtime.js';
+import { listSandboxSends, SandboxDriver } from '../../whatsapp/sandbox/sandbox-driver.js';
+import { requireAccount } from '../auth.js';
+import { errorResponses, PageQuery } from '../schemas.js';
+import type { Authenticate } from './types.js';
+
+const IncomingBody = Type.Object({
+  from: Type.String({ maxLength: 32 }),
+  text: Type.String({ maxLength: 65_536 }),
+  groupId: Type.Optional(Type.String({ maxLength: 64 })),
+  pushName: Type.Optional(Type.String({ maxLength: 100 })),
+});
+const DisconnectBody = Type.Object({ reason: Type.Union([Type.Literal('logged_out'), Type.Literal('connection_lost')]) });
+const SendsQuery = Type.Object(PageQuery);
+
+/** SPEC §8: only in sandbox mode; elsewhere these paths do not exist. */
+export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
+  const driver = runtime.driver;
+  if (!(driver instanceof SandboxDriver)) return;
+  const preHandler = authenticate({ allowQueryKey: false });
+  const ok = Type.Object({ success: Type.Literal(true) });
+
+  app.post(
+    '/api/v1/sandbox/incoming',
+    { schema: { tags: ['sandbox'], summary: 'Simulate someone writing to the linked number', body: IncomingBody, response: { 200: Type.Object({ success: Type.Literal(true), id: Type.String() }), ...errorResponses } }, preHandler },
+    async (request) => {
+      const account = requireAccount(request);
+      const body = request.body as Static<typeof IncomingBody>;
+      const from = parseRecipient(body.from);
+      if (from.isGroup) throw new AppError('invalid_parameter', 'Invalid parameter: from must be a phone number; put the group in groupId.');
+      let groupId: string | undefined;
+      if (body.groupId !== undefined) {
+        const group = parseRecipient(body.groupId);
+        if (!group.isGroup) throw new AppError('invalid_parameter', 'Invalid parameter: groupId must be a group id ending in @g.us.');
+        groupId = group.value;
+      }
+      const id = await driver.simulateIncoming(account.id, { from: from.value, text: body.text, groupId, pushName: body.pushName });
+      return { success: true as const, id };
+    },
+  );
+
+  app.post(
+    '/api/v1/sandbox/disconnect',
+    { schema: { tags: ['sandbox'], summary: 'Simulate the session ending (logged out on the phone, or lost)', body: DisconnectBody, response: { 200: ok, ...errorResponses } }, preHandler },
+    async (request) => {
+      const account = requireAccount(request);
+      await driver.simulateDisconnect(account.id, (request.body as Static<typeof DisconnectBody>).reason);
+      return { success: true as const };
+    },
+  );
+
+  app.get(
+    '/api/v1/sandbox/sends',
+    {
+      schema: {
+        tags: ['sandbox'],
+        summary: 'Every send that reached the simulated network, oldest first (duplicates included)',
+        querystring: SendsQuery,
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            sends: Type.Array(Type.Object({ messageId: Type.String(), waMessageId: Type.String(), recipient: Type.String(), type: Type.String(), at: Type.String() })),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errorResponses,
+        },
+      },
+      preHandler,
+    },
+    async (request) => {
+      const account = requireAccount(request);
+      const query = request.query as Static<typeof SendsQuery>;
+      const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+      const page = await listSandboxSends(runtime.store, account.id, limit, query.cursor ? decodeCursor(query.cursor) : null);
+      return {
+        success: true as const,
+        sends: page.rows.map((r) => ({ messageId: r.message_id, waMessageId: r.wa_message_id, recipient: r.recipient, type: r.kind, at: new Date(r.at).toISOString() })),
+        nextCursor: page.more ? encodeCursor(page.rows[page.rows.length - 1]!.seq) : null,
+      };
+    },
+  );
+}

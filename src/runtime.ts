@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { KeyAuthenticator } from './core/accounts.js';
+import type { EventRecorder } from './core/events.js';
+import { recordReceipt } from './core/messages.js';
+import { releaseAllLocks } from './core/outbox.js';
+import { OutcomeNotifier } from './core/outcome-notifier.js';
+import { recordSessionChange } from './core/sessions.js';
+import { createMediaLoader } from './delivery/media-loader.js';
+import { MessageDispatcher } from './delivery/message-dispatcher.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { loadOrCreateSecret } from './secret-key.js';
+import { Store } from './store/store.js';
+import { createDriver } from './whatsapp/create-driver.js';
+import type { DriverEvents, WhatsAppDriver } from './whatsapp/driver.js';
+
+export interface Runtime {
+  config: Config;
+  store: Store;
+  log: Logger;
+  clock: () => number;
+  secret: string;
+  driver: WhatsAppDriver;
+  events: EventRecorder;
+  notifier: OutcomeNotifier;
+  dispatcher: MessageDispatcher;
+  metrics: Metrics;
+  auth: KeyAuthenticator;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  log: Logger;
+  clock?: () => number;
+  /** An already-open store (tests share one); otherwise opened from DATABASE_URL. */
+  store?: Store;
+  events?: EventRecorder;
+}
+
+/** Webhook delivery is its own piece of work; until it lands, events are not recorded anywhere. */
+const eventsNotDelivered: EventRecorder = { record: async () => undefined };
+
+/** Builds every long-lived part of the gateway from the configuration. Nothing runs until `start`. */
+export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const clock = options.clock ?? Date.now;
+  const log = options.log;
+  const store = options.store ?? Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  const ownsStore = options.store === undefined;
+  await store.migrate();
+  const secret = loadOrCreateSecret(config.dataDir, config.secret);
+  const events = options.events ?? eventsNotDelivered;
+  const notifier = new OutcomeNotifier();
+  const metrics = createMetrics(store);
+
+  const driverEvents: DriverEvents = {
+    sessionChanged: (accountId, view) => recordSessionChange(store, events, accountId, view, clock()),
+    incoming: (accountId, message) =>
+      store.write((tx) =>
+        events.record(
+          tx,
+          accountId,
+          {
+            event: 'message.received',
+            message: {
+              id: message.waMessageId,
+              from: message.from,
+              pushName: message.pushName,
+              type: message.type,
+              text: message.text,
+              isGroup: message.groupId !== null,
+              groupId: message.groupId,
+              participant: message.participant,
+              timestamp: new Date(message.at).toISOString(),
+            },
+          },
+          clock(),
+        ),
+      ),
+    receipt: (accountId, waMessageId, kind, at) => recordReceipt(store, accountId, waMessageId, kind, at),
+  };
+  const driver = await createDriver(config, { store, events: driverEvents, log, clock, secret });
+  const dispatcher = new MessageDispatcher({
+    store,
+    driver,
+    events,
+    notifier,
+    loadMedia: createMediaLoader(config),
+    log: log.child({ component: 'dispatcher' }),
+    metrics,
+    clock,
+  });
+
+  let started = false;
+  return {
+    config,
+    store,
+    log,
+    clock,
+    secret,
+    driver,
+    events,
+    notifier,
+    dispatcher,
+    metrics,
+    auth: new KeyAuthenticator(store),
+    async start() {
+      if (started) return;
+      started = true;
+      if (store.dialect === 'sqlite') await releaseAllLocks(store, 'message');
+      await driver.start();
+      dispatcher.start();
+    },
+    async close() {
+      await dispatcher.stop();
+      await driver.stop();
+      if (ownsStore) await store.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createRuntime, type Runtime } from './runtime.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  runtime: Runtime;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the gateway and listens; SIGTERM/SIGINT stop accepting, finish in-flight requests, then exit. */
+export async function startServer(config: Config, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
+  const log = createLogger(config.logLevel);
+  const runtime = await createRuntime(config, { log });
+  const app = await buildApp(runtime);
+  await runtime.start();
+  const address = await app.listen({ port: config.port, host: config.host });
+  log.info({ driver: config.driver, database: runtime.store.dialect }, `MessageAPI listening on ${address}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close();
+      await runtime.close();
+    })());
+
+  if (options.handleSignals !== false) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        log.info({ signal }, 'shutting down: pending messages stay in the outbox for the next start');
+        const force = setTimeout(() => process.exit(1), 15_000);
+        force.unref();
+        close().then(
+          () => process.exit(0),
+          (error) => {
+            log.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      });
+    }
+  }
+  return { app, runtime, url: address, close };
+}

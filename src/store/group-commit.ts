@@ -1,0 +1,80 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+type WriteFn<T> = (tx: Kysely<Database>) => Promise<T>;
+
+interface Job {
+  fn: WriteFn<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+const MAX_BATCH = 2000;
+
+/**
+ * Runs every write queued in the same turn of the event loop in one SQLite transaction, so that one
+ * fsync (synchronous=FULL) makes a whole batch durable. Each write runs inside its own savepoint:
+ * a write that throws is rolled back alone and rejected, the rest of the batch still commits.
+ * Nothing resolves before the commit that holds it has returned.
+ */
+export class GroupCommitWriter {
+  private queue: Job[] = [];
+  private draining = false;
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  write<T>(fn: WriteFn<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        await this.runBatch(batch);
+        if (this.queue.length > 0) await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runBatch(batch: Job[]): Promise<void> {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        if (batch.length === 1) {
+          outcomes.push({ ok: true, value: await batch[0]!.fn(tx) });
+          return;
+        }
+        for (const job of batch) {
+          await sql`savepoint group_write`.execute(tx);
+          try {
+            const value = await job.fn(tx);
+            await sql`release savepoint group_write`.execute(tx);
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            await sql`rollback to savepoint group_write`.execute(tx);
+            await sql`release savepoint group_write`.execute(tx);
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // The commit itself failed (or the single write threw): nothing in this batch is durable.
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
+  }
+}

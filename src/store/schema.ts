@@ -1,0 +1,107 @@
+import type { Generated } from 'kysely';
+
+/** Times are milliseconds since the epoch, stored as integers on both databases. */
+export interface AccountsTable {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  plan: string;
+  subscription_expires_at: number | null;
+  active: number;
+  is_admin: number;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  disconnect_email: number;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  prefix: string;
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface MessagesTable {
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  recipient: string;
+  kind: string;
+  text: string | null;
+  media_url: string | null;
+  filename: string | null;
+  status: string;
+  error: string | null;
+  wa_message_id: string;
+  created_at: number;
+  sent_at: number | null;
+  delivered_at: number | null;
+  read_at: number | null;
+}
+
+export interface UsageBucketsTable {
+  account_id: string;
+  bucket: number;
+  count: number;
+}
+
+export interface AllowedRecipientsTable {
+  account_id: string;
+  recipient: string;
+  created_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  account_id: string;
+  key: string;
+  message_id: string;
+  created_at: number;
+}
+
+export interface OutboxTable {
+  seq: Generated<number>;
+  kind: string;
+  account_id: string;
+  ref: string;
+  attempts: number;
+  run_at: number;
+  locked_until: number | null;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface WaSessionsTable {
+  account_id: string;
+  state: string;
+  phone: string | null;
+  reason: string | null;
+  detail: string | null;
+  updated_at: number;
+}
+
+export interface SandboxSendsTable {
+  seq: Generated<number>;
+  account_id: string;
+  message_id: string;
+  wa_message_id: string;
+  recipient: string;
+  kind: string;
+  at: number;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  messages: MessagesTable;
+  usage_buckets: UsageBucketsTable;
+  allowed_recipients: AllowedRecipientsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  outbox: OutboxTable;
+  wa_sessions: WaSessionsTable;
+  sandbox_sends: SandboxSendsTable;
+}

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { dialectOf, type Dialect } from './dialect.js';
+import { GroupCommitWriter } from './group-commit.js';
+import { allMigrations } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export type Tx = Kysely<Database>;
+
+export interface StoreOptions {
+  /** `FULL` flushes every commit to disk (the default); `NORMAL` is only for benchmarks that say so. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  poolSize?: number;
+}
+
+// PostgreSQL returns BIGINT as text; every BIGINT here (epoch ms, counters) fits a JS number.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+/**
+ * The one way into the database. `db` is for reads; `write` runs a function in a transaction.
+ * On SQLite concurrent writes share one transaction and one fsync (group commit); on PostgreSQL
+ * each write is its own transaction and the server groups the flushes.
+ */
+export class Store {
+  private readonly writer: GroupCommitWriter | undefined;
+
+  private constructor(
+    readonly dialect: Dialect,
+    readonly db: Kysely<Database>,
+    private readonly writeDb: Kysely<Database>,
+  ) {
+    this.writer = dialect === 'sqlite' ? new GroupCommitWriter(writeDb) : undefined;
+  }
+
+  static open(databaseUrl: string, options: StoreOptions = {}): Store {
+    const dialect = dialectOf(databaseUrl);
+    if (dialect === 'postgres') {
+      const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 20 });
+      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+      return new Store('postgres', db, db);
+    }
+    const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const open = () => {
+      const conn = new BetterSqlite3(file);
+      conn.pragma('journal_mode = WAL');
+      conn.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
+      conn.pragma('busy_timeout = 5000');
+      conn.pragma('foreign_keys = ON');
+      return new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+    };
+    const writeDb = open();
+    // A second connection so reads never queue behind a batch that is waiting for its fsync.
+    const readDb = file === ':memory:' ? writeDb : open();
+    return new Store('sqlite', readDb, writeDb);
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.writer) return this.writer.write(fn);
+    return this.writeDb.transaction().execute(fn);
+  }
+
+  /** Row lock for the rest of the transaction on PostgreSQL; SQLite already has a single writer. */
+  get locksRows(): boolean {
+    return this.dialect === 'postgres';
+  }
+
+  async migrate(): Promise<void> {
+    const migrations = allMigrations(this.dialect);
+    const provider: MigrationProvider = { getMigrations: async (): Promise<Record<string, Migration>> => migrations };
+    const migrator = new Migrator({ db: this.writeDb, provider });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${String((error as Error).message ?? error)}`);
+    }
+  }
+
+  async pendingMigrations(): Promise<number> {
+    const provider: MigrationProvider = { getMigrations: async () => allMigrations(this.dialect) };
+    const list = await new Migrator({ db: this.db, provider }).getMigrations();
+    return list.filter((m) => m.executedAt === undefined).length;
+  }
+
+  async close(): Promise<void> {
+    await this.writeDb.destroy();
+    if (this.db !== this.writeDb) await this.db.destroy();
+  }
+}

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { readSession } from '../../core/sessions.js';
+import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
+import type { Store, Tx } from '../../store/store.js';
+import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
+
+export const SANDBOX_PENDING_MS = 30_000;
+
+/** A fake number for the account, stable across restarts: 1555 and seven digits. */
+export function sandboxPhone(accountId: string): string {
+  const n = createHash('sha256').update(accountId).digest().readUInt32BE(0) % 10_000_000;
+  return `1555${String(n).padStart(7, '0')}`;
+}
+
+function view(state: SessionView['state'], phone: string | null, reason: string | null = null, detail: string | null = null): SessionView {
+  return { state, phone, reason, qr: null, pairingCode: null, detail };
+}
+
+/**
+ * A simulated phone for trying the API and for tests. Every account starts linked; magic
+ * recipients behave like test cards (…0000 is not on WhatsApp, …0001 stays pending for 30 s).
+ * Its network is a table in the gateway's database, written in the same transaction as the
+ * message's `sent` status, so it can prove that nothing was lost or sent twice.
+ */
+export class SandboxDriver implements WhatsAppDriver {
+  readonly name = 'sandbox' as const;
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: DriverEvents,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  async session(accountId: string): Promise<SessionView> {
+    const stored = await readSession(this.store.db, accountId);
+    if (!stored) return view('connected', sandboxPhone(accountId));
+    return view(stored.state, stored.phone, stored.reason, stored.detail);
+  }
+
+  async isConnected(accountId: string): Promise<boolean> {
+    return (await this.session(accountId)).state === 'connected';
+  }
+
+  async link(accountId: string): Promise<SessionView> {
+    const linked = view('connected', sandboxPhone(accountId));
+    await this.events.sessionChanged(accountId, linked);
+    return linked;
+  }
+
+  async pair(accountId: string, phone: string): Promise<SessionView> {
+    const linked = view('connected', phone);
+    await this.events.sessionChanged(accountId, linked);
+    return { ...linked, pairingCode: randomBase62(8).toUpperCase() };
+  }
+
+  async logout(accountId: string): Promise<void> {
+    await this.events.sessionChanged(accountId, view('unlinked', null, null, 'Logged out. Link again to send.'));
+  }
+
+  async send(message: OutgoingMessage): Promise<SendOutcome> {
+    const now = this.clock();
+    if (message.recipient.endsWith('0000')) {
+      return { status: 'failed', error: `The number ${message.recipient} is not on WhatsApp.` };
+    }
+    if (message.recipient.endsWith('0001') && now < message.createdAt + SANDBOX_PENDING_MS) {
+      return { status: 'retry', at: message.createdAt + SANDBOX_PENDING_MS, error: 'Sandbox: held pending for 30 seconds.', countsAsAttempt: false };
+    }
+    return { status: 'sent', at: now };
+  }
+
+  async recordSent(tx: Tx, message: OutgoingMessage, at: number): Promise<void> {
+    await tx
+      .insertInto('sandbox_sends')
+      .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at })
+      .execute();
+  }
+
+  async groups(accountId: string): Promise<Group[]> {
+    const digits = createHash('sha256').update(accountId).digest('hex').replace(/[a-f]/g, '').padEnd(12, '7').slice(0, 12);
+    return [
+      { id: `120363${digits}@g.us`, name: 'Sandbox team', participants: 4 },
+      { id: `120364${digits}@g.us`, name: 'Sandbox customers', participants: 12 },
+    ];
+  }
+
+  /** Someone writes to the linked number (SPEC §8: `POST /api/v1/sandbox/incoming`). */
+  async simulateIncoming(accountId: string, input: { from: string; text: string; groupId?: string; pushName?: string }): Promise<string> {
+    const waMessageId = newWhatsAppMessageId();
+    await this.events.incoming(accountId, {
+      waMessageId,
+      from: input.from,
+      pushName: input.pushName ?? null,
+      type: 'text',
+      text: input.text,
+      groupId: input.groupId ?? null,
+      participant: input.groupId ? input.from : null,
+      at: this.clock(),
+    });
+    return waMessageId;
+  }
+
+  async simulateDisconnect(accountId: string, reason: DisconnectReason): Promise<void> {
+    const current = await this.session(accountId);
+    const detail = reason === 'logged_out' ? 'WhatsApp was unlinked from the phone. Link again to send.' : 'The connection was lost and could not be restored. Link again to send.';
+    await this.events.sessionChanged(accountId, view('disconnected', current.phone, reason, detail));
+  }
+}
+
+export async function listSandboxSends(store: Store, accountId: string, limit: number, afterSeq: number | null) {
+  let q = store.db.selectFrom('sandbox_sends').selectAll().where('account_id', '=', accountId);
+  if (afterSeq !== null) q = q.where('seq', '>', afterSeq);
+  const rows = await q.orderBy('seq', 'asc').limit(limit + 1).execute();
+  return { rows: rows.slice(0, limit), more: rows.length > limit };
+}

@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { Dialect } from '../../src/store/dialect.js';
+
+export { testDialects } from './dialects.js';
+
+export interface TestDatabase {
+  url: string;
+  /** A folder for DATA_DIR (secret key, SQLite file). */
+  dataDir: string;
+  drop(): Promise<void>;
+}
+
+/** A database of its own for one test file or test: a fresh SQLite file, or a fresh PostgreSQL database. */
+export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-test-'));
+  if (dialect === 'sqlite') {
+    return {
+      url: `sqlite:${path.join(dataDir, 'messageapi.db')}`,
+      dataDir,
+      drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const base = inject('postgresUrl');
+  if (!base) throw new Error('PostgreSQL tests need a server: set TEST_DATABASE_URL or let the global setup start one.');
+  const name = `messageapi_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    dataDir,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
