@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from './core/errors.js';
 import { makeAuthenticate, type AlternativeAuth } from './http/auth.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { installErrorHandling, sendError } from './http/error-handler.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
 import { registerReadRoutes } from './http/routes/read.js';
 import { registerSandboxRoutes } from './http/routes/sandbox.js';
@@ -29,6 +29,10 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     bodyLimit: runtime.config.bodyLimitBytes,
     trustProxy: true,
     requestIdHeader: false,
+    // Malformed URLs are rejected before routing; they get the same JSON error shape as the rest.
+    frameworkErrors: (_error, _request, reply) => {
+      sendError(reply, new AppError('invalid_parameter', 'The request URL is malformed (check its percent-encoding).'));
+    },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, useDefaults: true } },
   });
   installErrorHandling(app, runtime.config.bodyLimitBytes);
