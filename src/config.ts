@@ -24,6 +24,7 @@ const EnvSchema = Type.Object({
   MEDIA_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   SEND_WAIT_MAX_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  OUTBOX_LOCK_MS: Type.Integer({ minimum: 500, default: 15_000 }),
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL' }),
 });
 
@@ -56,6 +57,8 @@ export interface Config {
   readonly sendWaitMaxMs: number;
   readonly bodyLimitBytes: number;
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** How long a worker's claim on outbox jobs lasts without renewal (a crashed process's claims expire after it). */
+  readonly outboxLockMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -105,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sendWaitMaxMs: e.SEND_WAIT_MAX_MS,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+    outboxLockMs: e.OUTBOX_LOCK_MS,
     ...overrides,
   };
   return deepFreeze(config);

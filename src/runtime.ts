@@ -89,6 +89,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     log: log.child({ component: 'dispatcher' }),
     metrics,
     clock,
+    lockMs: config.outboxLockMs,
   });
 
   let started = false;

@@ -211,14 +211,21 @@ export async function listMessages(
   };
 }
 
-export async function markSent(tx: Tx, row: MessageRow, at: number): Promise<void> {
-  await tx.updateTable('messages').set({ status: 'sent', sent_at: at, error: null }).where('id', '=', row.id).execute();
+/**
+ * Records an outcome only if the message is still pending, and says whether it did: an outcome
+ * that another worker already recorded (after a lost lock) is not recorded twice.
+ */
+export async function markSent(tx: Tx, row: MessageRow, at: number): Promise<boolean> {
+  const result = await tx.updateTable('messages').set({ status: 'sent', sent_at: at, error: null }).where('id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /** A failed message stops counting against the daily limit. */
-export async function markFailed(tx: Tx, row: MessageRow, error: string): Promise<void> {
-  await tx.updateTable('messages').set({ status: 'failed', error }).where('id', '=', row.id).execute();
+export async function markFailed(tx: Tx, row: MessageRow, error: string): Promise<boolean> {
+  const result = await tx.updateTable('messages').set({ status: 'failed', error }).where('id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) return false;
   await countUsage(tx, row.account_id, row.created_at, -1);
+  return true;
 }
 
 export async function recordReceipt(store: Store, accountId: string, waMessageId: string, kind: 'delivered' | 'read', at: number): Promise<void> {

@@ -61,6 +61,11 @@ export async function claimJobs(store: Store, options: ClaimOptions): Promise<Ou
   });
 }
 
+/** Extends a live claim; a claim that was lost (expired and taken by another worker) is left alone. */
+export async function renewLocks(store: Store, seqs: number[], owner: string, until: number): Promise<void> {
+  await store.write((tx) => tx.updateTable('outbox').set({ locked_until: until }).where('seq', 'in', seqs).where('locked_by', '=', owner).execute());
+}
+
 export async function completeJob(tx: Tx, seq: number): Promise<void> {
   await tx.deleteFrom('outbox').where('seq', '=', seq).execute();
 }

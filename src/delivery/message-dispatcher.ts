@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
 import type { EventRecorder } from '../core/events.js';
 import { markFailed, markSent, type MessageRow } from '../core/messages.js';
-import { claimJobs, completeJob, rescheduleJob, type OutboxJob } from '../core/outbox.js';
+import { claimJobs, completeJob, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
 import type { OutcomeNotifier, MessageOutcome } from '../core/outcome-notifier.js';
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay } from '../core/retry-schedule.js';
 import type { Store, Tx } from '../store/store.js';
@@ -23,6 +23,8 @@ export interface DispatcherDeps {
   /** How long a message may wait for a connection before it fails. */
   maxPendingMs?: number;
   batchSize?: number;
+  /** How long a claim holds its jobs; a lane renews it while it works, so only a dead process's claims expire. */
+  lockMs?: number;
   maxLanes?: number;
   idlePollMs?: number;
 }
@@ -34,7 +36,6 @@ interface Outcome {
   result: SendOutcome;
 }
 
-const LOCK_MS = 60_000;
 const FLUSH_AFTER_MS = 20;
 const FLUSH_AFTER_COUNT = 500;
 
@@ -52,9 +53,11 @@ export class MessageDispatcher {
   private wake: (() => void) | undefined;
   private kicked = false;
   private readonly clock: () => number;
+  private readonly lockMs: number;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.clock = deps.clock ?? Date.now;
+    this.lockMs = deps.lockMs ?? 15_000;
   }
 
   start(): void {
@@ -88,7 +91,7 @@ export class MessageDispatcher {
             owner: this.owner,
             now: this.clock(),
             limit: this.deps.batchSize ?? 1000,
-            lockMs: LOCK_MS,
+            lockMs: this.lockMs,
             excludeAccounts: this.busyAccounts,
           });
         } catch (error) {
@@ -133,39 +136,62 @@ export class MessageDispatcher {
   }
 
   private async runLane(jobs: OutboxJob[]): Promise<void> {
+    const remaining = new Set(jobs.map((j) => j.seq));
+    const renew = setInterval(() => {
+      if (remaining.size === 0) return;
+      renewLocks(this.deps.store, [...remaining], this.owner, this.clock() + this.lockMs).catch((error) =>
+        this.deps.log.warn({ err: coerceError(error) }, 'could not renew the claim on messages being sent'),
+      );
+    }, Math.max(100, Math.floor(this.lockMs / 3)));
+    try {
+      await this.sendInOrder(jobs, remaining);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async sendInOrder(jobs: OutboxJob[], remaining: Set<number>): Promise<void> {
     const { store } = this.deps;
     const rows = await store.db.selectFrom('messages').selectAll().where('id', 'in', jobs.map((j) => j.ref)).execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     let pending: Outcome[] = [];
     let firstPendingAt = 0;
+    // Checked once per lane: a connection lost while the lane runs shows up as the driver's own retry outcome.
+    const connected = await this.deps.driver.isConnected(jobs[0]!.account_id).catch(() => false);
     for (const job of jobs) {
       const row = byId.get(job.ref);
       if (!row || row.status !== 'pending') {
         await store.write((tx) => completeJob(tx, job.seq));
+        remaining.delete(job.seq);
         continue;
       }
       const message = toOutgoing(row);
-      const result = await this.attempt(message);
+      const result = connected ? await this.attempt(message) : this.notConnected(message);
       if (pending.length === 0) firstPendingAt = this.clock();
       pending.push({ job, row, message, result });
       if (pending.length >= FLUSH_AFTER_COUNT || this.clock() - firstPendingAt >= FLUSH_AFTER_MS) {
         await this.commit(pending);
+        for (const done of pending) remaining.delete(done.job.seq);
         pending = [];
       }
     }
     if (pending.length > 0) await this.commit(pending);
+    remaining.clear();
+  }
+
+  /** Until WhatsApp is back, a message waits (without spending its retries), up to a limit. */
+  private notConnected(message: OutgoingMessage): SendOutcome {
+    const now = this.clock();
+    if (now - message.createdAt > (this.deps.maxPendingMs ?? 24 * 60 * 60 * 1000)) {
+      return { status: 'failed', error: 'WhatsApp was not connected for too long; the message was not sent.' };
+    }
+    return { status: 'retry', at: now + 5_000, error: 'WhatsApp is not connected.', countsAsAttempt: false };
   }
 
   private async attempt(message: OutgoingMessage): Promise<SendOutcome> {
     const { driver, loadMedia } = this.deps;
     const now = this.clock();
     try {
-      if (!(await driver.isConnected(message.accountId))) {
-        if (now - message.createdAt > (this.deps.maxPendingMs ?? 24 * 60 * 60 * 1000)) {
-          return { status: 'failed', error: 'WhatsApp was not connected for too long; the message was not sent.' };
-        }
-        return { status: 'retry', at: now + 5_000, error: 'WhatsApp is not connected.', countsAsAttempt: false };
-      }
       if (message.kind !== 'text' && !message.media) {
         const row = await this.deps.store.db.selectFrom('messages').select('media_url').where('id', '=', message.id).executeTakeFirst();
         try {
@@ -191,10 +217,11 @@ export class MessageDispatcher {
           continue;
         }
         if (result.status === 'sent') {
-          await markSent(tx, row, result.at);
-          await driver.recordSent?.(tx, message, result.at);
-          await events.record(tx, row.account_id, { event: 'message.sent', message: { id: row.id, recipient: row.recipient, type: row.kind, status: 'sent' } }, now);
-          announced.push([row.id, { status: 'sent' }]);
+          if (await markSent(tx, row, result.at)) {
+            await driver.recordSent?.(tx, message, result.at);
+            await events.record(tx, row.account_id, { event: 'message.sent', message: { id: row.id, recipient: row.recipient, type: row.kind, status: 'sent' } }, now);
+            announced.push([row.id, { status: 'sent' }]);
+          }
         } else {
           await this.fail(tx, row, result.error, now, announced);
         }
@@ -225,7 +252,7 @@ export class MessageDispatcher {
   }
 
   private async fail(tx: Tx, row: MessageRow, error: string, now: number, announced: Array<[string, MessageOutcome]>) {
-    await markFailed(tx, row, error);
+    if (!(await markFailed(tx, row, error))) return;
     await this.deps.events.record(tx, row.account_id, { event: 'message.failed', message: { id: row.id, recipient: row.recipient, type: row.kind, status: 'failed', error } }, now);
     announced.push([row.id, { status: 'failed', error }]);
   }

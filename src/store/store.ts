@@ -39,6 +39,8 @@ export class Store {
     const dialect = dialectOf(databaseUrl);
     if (dialect === 'postgres') {
       const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 20 });
+      // An idle connection the server closed (restart, failover) is dropped by the pool; that is not fatal.
+      pool.on('error', () => undefined);
       const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       return new Store('postgres', db, db);
     }
