@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -5,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from './core/errors.js';
 import { makeAuthenticate, type AlternativeAuth } from './http/auth.js';
+import { dashboardAuth, registerDashboard } from './http/dashboard/index.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
 import { registerReadRoutes } from './http/routes/read.js';
@@ -45,6 +47,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     maxAge: 86_400,
   });
   await app.register(formbody, { bodyLimit: runtime.config.bodyLimitBytes });
+  await app.register(cookie);
   await app.register(swagger, {
     openapi: {
       info: { title: 'MessageAPI', version: '1', description: 'Send WhatsApp messages from your own number with plain HTTP.' },
@@ -72,13 +75,15 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     runtime.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
-  const authenticate = makeAuthenticate(runtime, options.alternativeAuth);
+  // The dashboard's session cookie is a way into /api/v1 too (SPEC §4: the dashboard is a client of the same API).
+  const authenticate = makeAuthenticate(runtime, [dashboardAuth(runtime), ...(options.alternativeAuth ?? [])]);
   registerOperationsRoutes(app, runtime);
   registerSendRoutes(app, runtime, authenticate);
   registerReadRoutes(app, runtime, authenticate);
   registerSessionRoutes(app, runtime, authenticate);
   registerSandboxRoutes(app, runtime, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app, runtime, authenticate);
+  await registerDashboard(app, runtime, authenticate);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { firstRunSetupLink, setupLinkBanner } from './http/dashboard/setup-link.js';
 import { createLogger } from './logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
@@ -19,6 +20,9 @@ export async function startServer(config: Config, options: { handleSignals?: boo
   await runtime.start();
   const address = await app.listen({ port: config.port, host: config.host });
   log.info({ driver: config.driver, database: runtime.store.dialect }, `MessageAPI listening on ${address}`);
+  // For the person at the terminal, not the log: the one-time link to create the first account.
+  const setupLink = await firstRunSetupLink(runtime, address);
+  if (setupLink) console.log(setupLinkBanner(setupLink));
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -2,10 +2,12 @@ import 'dotenv/config';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, ConfigError, PLAN_NAMES, type Config } from '../config.js';
 import { createAccount, listAccounts, setPlan } from '../core/accounts.js';
+import { findAccountByEmail, setPassword } from '../core/admin.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../core/api-keys.js';
 import { AppError } from '../core/errors.js';
 import { startServer } from '../server.js';
 import { Store } from '../store/store.js';
+import { readPassword } from './read-password.js';
 
 function parseExpiry(value: string): number | null {
   if (value === 'never') return null;
@@ -69,15 +71,38 @@ export function buildCli(): Command {
     .requiredOption('--email <email>', "the account holder's e-mail address")
     .addOption(planOption())
     .option('--expires <date>', 'subscription end (YYYY-MM-DD, ISO time, or "never")', parseExpiry)
+    .option('--admin', 'make it an admin of the dashboard (manages every account)')
+    .option('--password', 'also set its dashboard password (read from stdin, or asked for)')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { email: string; plan: string; expires?: number | null; json?: boolean }) => {
-      const created = await withStore(loadConfig(), (store) => createAccount(store, { email: opts.email, plan: opts.plan, expiresAt: opts.expires ?? null }, Date.now()));
+    .action(async (opts: { email: string; plan: string; expires?: number | null; admin?: boolean; password?: boolean; json?: boolean }) => {
+      const password = opts.password ? await readPassword('Dashboard password: ') : undefined;
+      const created = await withStore(loadConfig(), async (store) => {
+        const account = await createAccount(store, { email: opts.email, plan: opts.plan, expiresAt: opts.expires ?? null, isAdmin: opts.admin ?? false }, Date.now());
+        if (password !== undefined) await setPassword(store, account.id, password);
+        return account;
+      });
       if (opts.json) {
         console.log(JSON.stringify({ id: created.id, email: created.email, plan: created.plan, apiKey: created.apiKey }));
       } else {
         console.log(`Account created: ${created.id} (${created.email}, ${created.plan})`);
         console.log(`API key (shown only once, keep it safe): ${created.apiKey}`);
       }
+    });
+  accounts
+    .command('set-password')
+    .description('set or reset the dashboard password of an account (signs it out of every browser); reads it from stdin, or asks')
+    .argument('<account>', 'account id or e-mail')
+    .action(async (idOrEmail: string) => {
+      const password = await readPassword('New dashboard password: ');
+      const email = await withStore(loadConfig(), async (store) => {
+        const row = idOrEmail.includes('@')
+          ? await findAccountByEmail(store, idOrEmail)
+          : await store.db.selectFrom('accounts').selectAll().where('id', '=', idOrEmail).executeTakeFirst();
+        if (!row) throw new AppError('not_found', `No account ${idOrEmail}.`);
+        await setPassword(store, row.id, password);
+        return row.email;
+      });
+      console.log(`Password set for ${email}. Sign in at the dashboard with this e-mail.`);
     });
   accounts
     .command('list')

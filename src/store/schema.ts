@@ -104,4 +104,32 @@ export interface Database {
   outbox: OutboxTable;
   wa_sessions: WaSessionsTable;
   sandbox_sends: SandboxSendsTable;
+  browser_sessions: BrowserSessionsTable;
+  login_attempts: LoginAttemptsTable;
+  setup_tokens: SetupTokensTable;
+}
+
+/** Dashboard sign-ins: `id` is the SHA-256 of the cookie's value, never the value itself. */
+export interface BrowserSessionsTable {
+  id: string;
+  account_id: string;
+  csrf_token: string;
+  user_agent: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+/** Wrong passwords per `email:…` and per `ip:…`. */
+export interface LoginAttemptsTable {
+  key: string;
+  failures: number;
+  last_failure_at: number;
+  blocked_until: number;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
 }

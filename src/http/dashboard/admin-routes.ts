@@ -1,0 +1,187 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PLAN_NAMES } from '../../config.js';
+import { createAccount, getAccount, setPlan, type Account } from '../../core/accounts.js';
+import { dailyCounts, searchAccounts, setPassword, updateAccountFlags } from '../../core/admin.js';
+import { AppError } from '../../core/errors.js';
+import { checkPasswordPolicy } from '../../core/passwords.js';
+import { readUsage } from '../../core/quota.js';
+import type { Runtime } from '../../runtime.js';
+import { requireAccount } from '../auth.js';
+import { errorResponses } from '../schemas.js';
+import type { Authenticate } from '../routes/types.js';
+import { DayCountSchema } from './stats-routes.js';
+
+const Plan = Type.Union(PLAN_NAMES.map((p) => Type.Literal(p)));
+const Expiry = Type.Union([Type.String({ maxLength: 40 }), Type.Null()], { description: 'YYYY-MM-DD (end of that day, UTC), an ISO time, or null for never' });
+
+const AdminAccount = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  plan: Type.String(),
+  subscriptionExpiresAt: Type.Union([Type.String(), Type.Null()]),
+  subscriptionActive: Type.Boolean(),
+  active: Type.Boolean(),
+  isAdmin: Type.Boolean(),
+  hasPassword: Type.Boolean(),
+  createdAt: Type.String(),
+  state: Type.String(),
+  phone: Type.Union([Type.String(), Type.Null()]),
+  messagesToday: Type.Integer(),
+  dailyLimit: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+const ListQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 254 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 400 })),
+});
+const CreateBody = Type.Object({
+  email: Type.String({ maxLength: 254 }),
+  plan: Plan,
+  expiresAt: Type.Optional(Expiry),
+  password: Type.Optional(Type.String({ maxLength: 256 })),
+  isAdmin: Type.Optional(Type.Boolean()),
+});
+const PatchBody = Type.Object({ plan: Type.Optional(Plan), expiresAt: Type.Optional(Expiry), active: Type.Optional(Type.Boolean()), isAdmin: Type.Optional(Type.Boolean()) });
+const PasswordBody = Type.Object({ password: Type.String({ maxLength: 256 }) });
+const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+
+export function parseExpiry(value: string | null): number | null {
+  if (value === null || value === '') return null;
+  const time = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59.999Z` : value);
+  if (Number.isNaN(time)) throw new AppError('invalid_parameter', 'Invalid parameter: expiresAt must be a date like 2027-01-31, an ISO time, or null.');
+  return time;
+}
+
+/** The operator's pages: accounts (search, create, plan and expiry, disable, reset password), each with its connection and usage. */
+export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
+  const signedIn = authenticate({ allowQueryKey: false });
+  const preHandler = async (request: FastifyRequest) => {
+    await signedIn(request);
+    if (!requireAccount(request).isAdmin) throw new AppError('forbidden', 'This needs an admin account.');
+  };
+  const tags = ['admin'];
+
+  const view = async (account: Account, hasPassword: boolean) => {
+    const now = runtime.clock();
+    const [session, usage] = await Promise.all([runtime.driver.session(account.id), readUsage(runtime.store.db, account.id, now)]);
+    return {
+      id: account.id,
+      email: account.email,
+      plan: account.plan,
+      subscriptionExpiresAt: account.subscriptionExpiresAt === null ? null : new Date(account.subscriptionExpiresAt).toISOString(),
+      subscriptionActive: account.active && (account.subscriptionExpiresAt === null || account.subscriptionExpiresAt > now),
+      active: account.active,
+      isAdmin: account.isAdmin,
+      hasPassword,
+      createdAt: new Date(account.createdAt).toISOString(),
+      state: session.state,
+      phone: session.phone,
+      messagesToday: usage.count,
+      dailyLimit: runtime.config.plans[account.plan].dailyLimit,
+    };
+  };
+  const hasPassword = async (id: string) =>
+    (await runtime.store.db.selectFrom('accounts').select('password_hash').where('id', '=', id).executeTakeFirst())?.password_hash != null;
+  const load = async (id: string) => {
+    const account = await getAccount(runtime.store.db, id);
+    if (!account) throw new AppError('not_found', `No account with id ${id}.`);
+    return account;
+  };
+
+  app.get(
+    '/api/v1/admin/accounts',
+    {
+      schema: {
+        tags,
+        summary: 'Accounts by e-mail, with connection and usage; q searches e-mail or id',
+        querystring: ListQuery,
+        response: { 200: Type.Object({ success: Type.Literal(true), accounts: Type.Array(AdminAccount), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
+      },
+      preHandler,
+    },
+    async (request) => {
+      const query = request.query as Static<typeof ListQuery>;
+      const after = query.cursor ? Buffer.from(query.cursor, 'base64url').toString('utf8') : undefined;
+      const { page, more } = await searchAccounts(runtime.store, { query: query.q, limit: query.limit ?? 50, after });
+      const accounts = await Promise.all(page.map((p) => view(p.account, p.hasPassword)));
+      const last = page[page.length - 1];
+      return { success: true as const, accounts, nextCursor: more && last ? Buffer.from(last.account.email).toString('base64url') : null };
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/accounts',
+    {
+      schema: {
+        tags,
+        summary: 'Create an account (its first API key is shown once)',
+        body: CreateBody,
+        response: { 200: Type.Object({ success: Type.Literal(true), account: AdminAccount, apiKey: Type.String() }), ...errorResponses },
+      },
+      preHandler,
+    },
+    async (request) => {
+      const body = request.body as Static<typeof CreateBody>;
+      const expiresAt = parseExpiry(body.expiresAt ?? null);
+      if (body.password) checkPasswordPolicy(body.password);
+      const created = await createAccount(runtime.store, { email: body.email, plan: body.plan, expiresAt, isAdmin: body.isAdmin ?? false }, runtime.clock());
+      if (body.password) await setPassword(runtime.store, created.id, body.password);
+      return { success: true as const, account: await view(await load(created.id), Boolean(body.password)), apiKey: created.apiKey };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/accounts/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One account with its connection, usage and the last 7 days',
+        params: IdParams,
+        response: { 200: Type.Object({ success: Type.Literal(true), account: AdminAccount, days: Type.Array(DayCountSchema) }), ...errorResponses },
+      },
+      preHandler,
+    },
+    async (request) => {
+      const { id } = request.params as Static<typeof IdParams>;
+      const account = await load(id);
+      return { success: true as const, account: await view(account, await hasPassword(id)), days: await dailyCounts(runtime.store, id, 7, runtime.clock()) };
+    },
+  );
+
+  app.patch(
+    '/api/v1/admin/accounts/:id',
+    {
+      schema: { tags, summary: 'Change plan, expiry, disable or enable, make admin', params: IdParams, body: PatchBody, response: { 200: Type.Object({ success: Type.Literal(true), account: AdminAccount }), ...errorResponses } },
+      preHandler,
+    },
+    async (request) => {
+      const { id } = request.params as Static<typeof IdParams>;
+      const body = request.body as Static<typeof PatchBody>;
+      const me = requireAccount(request);
+      if (id === me.id && (body.active === false || body.isAdmin === false)) {
+        throw new AppError('conflict', 'You cannot disable your own account or remove your own admin rights; ask another admin.');
+      }
+      let account = await load(id);
+      if (body.plan !== undefined || body.expiresAt !== undefined) {
+        account = await setPlan(runtime.store, id, body.plan ?? account.plan, body.expiresAt === undefined ? undefined : parseExpiry(body.expiresAt));
+      }
+      if (body.active !== undefined || body.isAdmin !== undefined) account = await updateAccountFlags(runtime.store, id, { active: body.active, isAdmin: body.isAdmin });
+      return { success: true as const, account: await view(account, await hasPassword(id)) };
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/accounts/:id/password',
+    {
+      schema: { tags, summary: "Set or reset an account's password (signs it out everywhere)", params: IdParams, body: PasswordBody, response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses } },
+      preHandler,
+    },
+    async (request) => {
+      const { id } = request.params as Static<typeof IdParams>;
+      await setPassword(runtime.store, id, (request.body as Static<typeof PasswordBody>).password);
+      return { success: true as const };
+    },
+  );
+}

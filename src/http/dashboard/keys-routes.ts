@@ -1,0 +1,61 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../core/api-keys.js';
+import type { Runtime } from '../../runtime.js';
+import { requireAccount } from '../auth.js';
+import { errorResponses } from '../schemas.js';
+import type { Authenticate } from '../routes/types.js';
+
+const KeyView = Type.Object({
+  id: Type.String(),
+  prefix: Type.String(),
+  createdAt: Type.String(),
+  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** The account's own API keys: list by prefix, create (the key is shown once), revoke. */
+export function registerKeysRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
+  const preHandler = authenticate({ allowQueryKey: false });
+
+  app.get(
+    '/api/v1/keys',
+    { schema: { tags: ['keys'], summary: 'Your API keys, newest first (prefix only)', response: { 200: Type.Object({ success: Type.Literal(true), keys: Type.Array(KeyView) }), ...errorResponses } }, preHandler },
+    async (request) => ({ success: true as const, keys: await listApiKeys(runtime.store, requireAccount(request).id) }),
+  );
+
+  app.post(
+    '/api/v1/keys',
+    {
+      schema: {
+        tags: ['keys'],
+        summary: 'Create an API key; the answer is the only time the whole key is shown',
+        response: { 200: Type.Object({ success: Type.Literal(true), id: Type.String(), prefix: Type.String(), apiKey: Type.String() }), ...errorResponses },
+      },
+      preHandler,
+    },
+    async (request) => {
+      const account = requireAccount(request);
+      const key = await runtime.store.write((tx) => createApiKey(tx, account.id, runtime.clock()));
+      return { success: true as const, id: key.id, prefix: key.prefix, apiKey: key.apiKey };
+    },
+  );
+
+  app.delete(
+    '/api/v1/keys/:id',
+    {
+      schema: {
+        tags: ['keys'],
+        summary: 'Revoke an API key: requests with it get 401 from then on',
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses },
+      },
+      preHandler,
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      await revokeApiKey(runtime.store, id, runtime.clock(), requireAccount(request).id);
+      return { success: true as const };
+    },
+  );
+}

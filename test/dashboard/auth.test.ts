@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueSetupToken } from '../../src/core/setup-token.js';
+import { setPassword } from '../../src/core/admin.js';
+import { testDialects } from '../helpers/databases.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+const PASSWORD = 'correct horse battery';
+
+function cookieOf(res: { headers: Record<string, unknown> }): string {
+  const raw = res.headers['set-cookie'];
+  const first = (Array.isArray(raw) ? raw[0] : raw) as string;
+  return first.split(';')[0]!;
+}
+
+for (const dialect of testDialects()) {
+  describe(`dashboard sign-in and the session cookie (${dialect})`, () => {
+    let t: TestApp;
+    let now = Date.parse('2026-11-25T10:00:00Z');
+
+    beforeAll(async () => {
+      t = await startTestApp(dialect, { clock: () => now });
+    });
+    afterAll(() => t.close());
+
+    const login = (email: string, password: string, ip = '10.0.0.1') =>
+      t.inject({ method: 'POST', url: '/auth/login', remoteAddress: ip, payload: { email, password } });
+
+    it('creates the first account, an admin, with the one-time setup link, once', async () => {
+      const state = await t.inject({ method: 'GET', url: '/auth/state' });
+      expect(state.json()).toMatchObject({ signedIn: false, setupRequired: true });
+      const token = (await issueSetupToken(t.runtime.store, now))!;
+      expect(token).toBeTruthy();
+      const wrong = await t.inject({ method: 'POST', url: '/auth/setup', payload: { token: 'nope', email: 'admin@example.com', password: PASSWORD } });
+      expect(wrong.statusCode).toBe(403);
+      const short = await t.inject({ method: 'POST', url: '/auth/setup', payload: { token, email: 'admin@example.com', password: 'short' } });
+      expect(short.json()).toMatchObject({ code: 'invalid_parameter' });
+      const res = await t.inject({ method: 'POST', url: '/auth/setup', payload: { token, email: 'admin@example.com', password: PASSWORD } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ success: true, account: { email: 'admin@example.com', isAdmin: true, plan: 'unlimited' }, apiKey: expect.stringMatching(/^msg_/) });
+      const setCookie = String(res.headers['set-cookie']);
+      expect(setCookie).toMatch(/HttpOnly/);
+      expect(setCookie).toMatch(/SameSite=Lax/);
+      const again = await t.inject({ method: 'POST', url: '/auth/setup', payload: { token, email: 'second@example.com', password: PASSWORD } });
+      expect(again.statusCode).toBe(403);
+      expect(await issueSetupToken(t.runtime.store, now)).toBeUndefined();
+    });
+
+    it('marks the cookie Secure behind HTTPS', async () => {
+      const res = await t.inject({ method: 'POST', url: '/auth/login', headers: { 'x-forwarded-proto': 'https' }, remoteAddress: '10.0.0.9', payload: { email: 'admin@example.com', password: PASSWORD } });
+      expect(String(res.headers['set-cookie'])).toMatch(/Secure/);
+    });
+
+    it('authenticates /api/v1 with the cookie, and refuses a change without the CSRF token', async () => {
+      const res = await login('admin@example.com', PASSWORD);
+      expect(res.statusCode).toBe(200);
+      const cookie = cookieOf(res);
+      const csrf = res.json().csrfToken as string;
+      const status = await t.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie } });
+      expect(status.json()).toMatchObject({ success: true, plan: 'unlimited' });
+
+      const noToken = await t.inject({ method: 'POST', url: '/api/v1/keys', headers: { cookie } });
+      expect(noToken.statusCode).toBe(403);
+      expect(noToken.json()).toMatchObject({ code: 'csrf_failed' });
+      const badToken = await t.inject({ method: 'POST', url: '/api/v1/send', headers: { cookie, 'x-csrf-token': 'x'.repeat(csrf.length) }, payload: { recipient: '12125551234', text: 'hi' } });
+      expect(badToken.json()).toMatchObject({ code: 'csrf_failed' });
+
+      const created = await t.inject({ method: 'POST', url: '/api/v1/keys', headers: { cookie, 'x-csrf-token': csrf } });
+      expect(created.json()).toMatchObject({ success: true, apiKey: expect.stringMatching(/^msg_/) });
+      const keys = (await t.inject({ method: 'GET', url: '/api/v1/keys', headers: { cookie } })).json().keys;
+      expect(keys).toHaveLength(2);
+      expect(JSON.stringify(keys)).not.toContain(created.json().apiKey);
+      const revoked = await t.inject({ method: 'DELETE', url: `/api/v1/keys/${created.json().id}`, headers: { cookie, 'x-csrf-token': csrf } });
+      expect(revoked.statusCode).toBe(200);
+      const withRevoked = await t.inject({ method: 'GET', url: '/api/v1/status', headers: { 'x-api-key': created.json().apiKey } });
+      expect(withRevoked.statusCode).toBe(401);
+    });
+
+    it('does not let the cookie send through /send.php (a link elsewhere must not send in your name)', async () => {
+      const cookie = cookieOf(await login('admin@example.com', PASSWORD));
+      const res = await t.inject({ method: 'GET', url: '/send.php?recipient=12125551234&text=hi', headers: { cookie } });
+      expect(res.statusCode).toBe(401);
+    });
+
+    it('slows down repeated wrong passwords per account and per address', async () => {
+      const account = await t.createAccount('trial', { email: 'slow@example.com' });
+      await setPassword(t.runtime.store, account.id, PASSWORD);
+      for (let i = 0; i < 5; i++) expect((await login('slow@example.com', 'wrong password', '10.0.0.2')).statusCode).toBe(401);
+      // now locked: even the right password waits, from any address
+      const locked = await login('slow@example.com', PASSWORD, '10.0.0.3');
+      expect(locked.statusCode).toBe(429);
+      expect(locked.json()).toMatchObject({ code: 'too_many_requests' });
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // and the address is locked for other accounts too
+      expect((await login('admin@example.com', PASSWORD, '10.0.0.2')).statusCode).toBe(429);
+      expect(Number(locked.headers['retry-after'])).toBe(1);
+      now += 1000;
+      expect((await login('slow@example.com', 'wrong again', '10.0.0.3')).statusCode).toBe(401);
+      const doubled = await login('slow@example.com', PASSWORD, '10.0.0.3');
+      expect(doubled.statusCode).toBe(429);
+      expect(Number(doubled.headers['retry-after'])).toBe(2);
+      now += 2000;
+      expect((await login('slow@example.com', PASSWORD, '10.0.0.3')).statusCode).toBe(200);
+      expect((await login('nobody@example.com', PASSWORD, '10.0.0.4')).json()).toMatchObject({ code: 'unauthorized', error: 'Wrong e-mail or password.' });
+    });
+
+    it('signs out of this browser, and of every browser', async () => {
+      const a = await login('admin@example.com', PASSWORD, '10.0.0.5');
+      const b = await login('admin@example.com', PASSWORD, '10.0.0.5');
+      const refused = await t.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: cookieOf(a) }, payload: {} });
+      expect(refused.json()).toMatchObject({ code: 'csrf_failed' });
+      const out = await t.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: cookieOf(a), 'x-csrf-token': a.json().csrfToken }, payload: {} });
+      expect(out.statusCode).toBe(200);
+      expect((await t.inject({ method: 'GET', url: '/auth/state', headers: { cookie: cookieOf(a) } })).json().signedIn).toBe(false);
+      expect((await t.inject({ method: 'GET', url: '/auth/state', headers: { cookie: cookieOf(b) } })).json().signedIn).toBe(true);
+      const c = await login('admin@example.com', PASSWORD, '10.0.0.5');
+      const all = await t.inject({ method: 'POST', url: '/auth/logout-everywhere', headers: { cookie: cookieOf(c), 'x-csrf-token': c.json().csrfToken }, payload: {} });
+      expect(all.json().sessionsEnded).toBeGreaterThanOrEqual(2);
+      expect((await t.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie: cookieOf(b) } })).statusCode).toBe(401);
+    });
+
+    it('takes only JSON on /auth, so a form on another site cannot post there', async () => {
+      const res = await t.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=a@b.co&password=x' });
+      expect(res.statusCode).toBe(415);
+    });
+
+    it('keeps sign-up closed unless configured', async () => {
+      const res = await t.inject({ method: 'POST', url: '/auth/signup', payload: { email: 'new@example.com', password: PASSWORD } });
+      expect(res.statusCode).toBe(403);
+    });
+
+    it('lets an admin search, create, change and reset accounts, and nobody else', async () => {
+      const admin = await login('admin@example.com', PASSWORD, '10.0.0.6');
+      const headers = { cookie: cookieOf(admin), 'x-csrf-token': admin.json().csrfToken };
+      const created = await t.inject({ method: 'POST', url: '/api/v1/admin/accounts', headers, payload: { email: 'Carol@Example.com', plan: 'personal', expiresAt: '2027-01-31', password: PASSWORD } });
+      expect(created.json()).toMatchObject({ success: true, apiKey: expect.stringMatching(/^msg_/), account: { email: 'carol@example.com', plan: 'personal', hasPassword: true, subscriptionExpiresAt: '2027-01-31T23:59:59.999Z', state: 'connected' } });
+      const id = created.json().account.id as string;
+      const found = await t.inject({ method: 'GET', url: '/api/v1/admin/accounts?q=carol', headers });
+      expect(found.json().accounts.map((a: { email: string }) => a.email)).toEqual(['carol@example.com']);
+      const page1 = await t.inject({ method: 'GET', url: '/api/v1/admin/accounts?limit=1', headers });
+      expect(page1.json().nextCursor).toBeTruthy();
+      const page2 = await t.inject({ method: 'GET', url: `/api/v1/admin/accounts?limit=1&cursor=${page1.json().nextCursor}`, headers });
+      expect(page2.json().accounts[0].email > page1.json().accounts[0].email).toBe(true);
+
+      const carol = await login('carol@example.com', PASSWORD, '10.0.0.7');
+      const carolHeaders = { cookie: cookieOf(carol), 'x-csrf-token': carol.json().csrfToken };
+      expect((await t.inject({ method: 'GET', url: '/api/v1/admin/accounts', headers: carolHeaders })).statusCode).toBe(403);
+
+      const patched = await t.inject({ method: 'PATCH', url: `/api/v1/admin/accounts/${id}`, headers, payload: { plan: 'unlimited', expiresAt: null, active: false } });
+      expect(patched.json().account).toMatchObject({ plan: 'unlimited', subscriptionExpiresAt: null, active: false, subscriptionActive: false });
+      // a disabled account's browser sessions stop working, and it cannot sign in
+      expect((await t.inject({ method: 'GET', url: '/api/v1/status', headers: carolHeaders })).statusCode).toBe(401);
+      expect((await login('carol@example.com', PASSWORD, '10.0.0.7')).statusCode).toBe(403);
+      await t.inject({ method: 'PATCH', url: `/api/v1/admin/accounts/${id}`, headers, payload: { active: true } });
+      const reset = await t.inject({ method: 'POST', url: `/api/v1/admin/accounts/${id}/password`, headers, payload: { password: 'another long password' } });
+      expect(reset.statusCode).toBe(200);
+      expect((await login('carol@example.com', 'another long password', '10.0.0.7')).statusCode).toBe(200);
+      const self = await t.inject({ method: 'PATCH', url: `/api/v1/admin/accounts/${admin.json().account.id}`, headers, payload: { active: false } });
+      expect(self.statusCode).toBe(409);
+      const detail = await t.inject({ method: 'GET', url: `/api/v1/admin/accounts/${id}`, headers });
+      expect(detail.json().days).toHaveLength(7);
+    });
+
+    it('counts messages per day for the overview chart', async () => {
+      const { apiKey } = await t.createAccount('unlimited');
+      await t.inject({ method: 'POST', url: '/api/v1/send', headers: { 'x-api-key': apiKey }, payload: { recipient: '12125551234', text: 'a' } });
+      await t.inject({ method: 'POST', url: '/api/v1/send', headers: { 'x-api-key': apiKey }, payload: { recipient: '12125550000', text: 'b' } });
+      const res = await t.inject({ method: 'GET', url: '/api/v1/stats/daily', headers: { 'x-api-key': apiKey } });
+      const days = res.json().days;
+      expect(days).toHaveLength(7);
+      expect(days[6]).toEqual({ date: '2026-11-25', sent: 1, failed: 1, pending: 0 });
+      expect(days[0].date).toBe('2026-11-19');
+    });
+  });
+}
