@@ -10,6 +10,14 @@ const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ default: './data' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|sqlite):' })),
   WHATSAPP_DRIVER: Type.Union([Type.Literal('baileys'), Type.Literal('sandbox')], { default: 'baileys' }),
+  WHATSAPP_VERSION: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$', default: '2.3000.1043857760' }),
+  WHATSAPP_PACING_MIN_MS: Type.Integer({ minimum: 0, default: 800 }),
+  WHATSAPP_PACING_MAX_MS: Type.Integer({ minimum: 0, default: 2_000 }),
+  WHATSAPP_RECONNECT_GIVE_UP_MS: Type.Integer({ minimum: 1_000, default: 10 * 60_000 }),
+  WHATSAPP_LINK_TIMEOUT_MS: Type.Integer({ minimum: 1_000, default: 15_000 }),
+  WHATSAPP_MARK_ONLINE: Type.Optional(Bool),
+  WHATSAPP_FULL_HISTORY: Type.Optional(Bool),
+  WHATSAPP_LOG_LEVEL: Type.String({ default: 'silent' }),
   MESSAGEAPI_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   PUBLIC_URL: Type.Optional(Type.String()),
   SMTP_URL: Type.Optional(Type.String()),
@@ -47,6 +55,17 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string;
   readonly driver: 'baileys' | 'sandbox';
+  /** The Baileys driver: pinned WhatsApp Web version, pacing between sends, reconnect give-up, presence and history. */
+  readonly whatsapp: {
+    readonly version: readonly [number, number, number];
+    readonly pacingMinMs: number;
+    readonly pacingMaxMs: number;
+    readonly reconnectGiveUpMs: number;
+    readonly linkTimeoutMs: number;
+    readonly markOnlineOnConnect: boolean;
+    readonly syncFullHistory: boolean;
+    readonly libraryLogLevel: string;
+  };
   readonly secret: string | undefined;
   readonly publicUrl: string | undefined;
   readonly smtpUrl: string | undefined;
@@ -80,6 +99,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`Invalid configuration: ${first.path.slice(1)} ${first.message} (got ${JSON.stringify(first.value)})`);
   }
   const e = withDefaults;
+  if (e.WHATSAPP_PACING_MIN_MS > e.WHATSAPP_PACING_MAX_MS) {
+    throw new ConfigError(`Invalid configuration: WHATSAPP_PACING_MIN_MS (${e.WHATSAPP_PACING_MIN_MS}) is above WHATSAPP_PACING_MAX_MS (${e.WHATSAPP_PACING_MAX_MS}).`);
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   const config: Config = {
     port: e.PORT,
@@ -87,6 +109,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'messageapi.db')}`,
     driver: e.WHATSAPP_DRIVER,
+    whatsapp: {
+      version: e.WHATSAPP_VERSION.split('.').map(Number) as [number, number, number],
+      pacingMinMs: e.WHATSAPP_PACING_MIN_MS,
+      pacingMaxMs: e.WHATSAPP_PACING_MAX_MS,
+      reconnectGiveUpMs: e.WHATSAPP_RECONNECT_GIVE_UP_MS,
+      linkTimeoutMs: e.WHATSAPP_LINK_TIMEOUT_MS,
+      markOnlineOnConnect: e.WHATSAPP_MARK_ONLINE === 'true' || e.WHATSAPP_MARK_ONLINE === '1',
+      syncFullHistory: e.WHATSAPP_FULL_HISTORY === 'true' || e.WHATSAPP_FULL_HISTORY === '1',
+      libraryLogLevel: e.WHATSAPP_LOG_LEVEL,
+    },
     secret: e.MESSAGEAPI_SECRET,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     smtpUrl: e.SMTP_URL,

@@ -133,3 +133,50 @@ export interface SetupTokensTable {
   created_at: number;
   expires_at: number;
 }
+
+/** Baileys driver (migration 003). `data` columns are SecretBox ciphertext. */
+export interface WaAuthCredsTable {
+  account_id: string;
+  data: string;
+  /** 1 once a phone has linked this device (creds carry an account identity). */
+  linked: number;
+  updated_at: number;
+}
+
+export interface WaAuthKeysTable {
+  account_id: string;
+  type: string;
+  key_id: string;
+  data: string;
+}
+
+export interface WaGroupsTable {
+  account_id: string;
+  group_id: string;
+  name: string;
+  participants: number;
+  updated_at: number;
+}
+
+export interface WaIncomingSeenTable {
+  account_id: string;
+  wa_message_id: string;
+  at: number;
+}
+
+export interface WaSessionLeasesTable {
+  account_id: string;
+  owner: string;
+  expires_at: number;
+}
+
+export interface BaileysTables {
+  wa_auth_creds: WaAuthCredsTable;
+  wa_auth_keys: WaAuthKeysTable;
+  wa_groups: WaGroupsTable;
+  wa_incoming_seen: WaIncomingSeenTable;
+  wa_session_leases: WaSessionLeasesTable;
+}
+
+/** Merged into `Database` above. */
+export interface Database extends BaileysTables {}

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { ConfigError, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
 import type { DriverEvents, WhatsAppDriver } from './driver.js';
 import { SandboxDriver } from './sandbox/sandbox-driver.js';
+import { BaileysDriver, DEFAULT_BAILEYS_SETTINGS } from './baileys/baileys-driver.js';
 
 export interface DriverContext {
   store: Store;
@@ -16,7 +17,24 @@ export async function createDriver(config: Config, context: DriverContext): Prom
   switch (config.driver) {
     case 'sandbox':
       return new SandboxDriver(context.store, context.events, context.clock);
-    case 'baileys':
-      throw new ConfigError('The baileys driver is not part of this build yet: start with WHATSAPP_DRIVER=sandbox (or `messageapi serve --sandbox`).');
+    case 'baileys': {
+      const w = config.whatsapp;
+      return new BaileysDriver({
+        store: context.store,
+        events: context.events,
+        log: context.log,
+        clock: context.clock,
+        secret: context.secret,
+        settings: {
+          version: [...w.version],
+          pacing: { minMs: w.pacingMinMs, maxMs: w.pacingMaxMs },
+          reconnect: { ...DEFAULT_BAILEYS_SETTINGS.reconnect, giveUpAfterMs: w.reconnectGiveUpMs },
+          linkTimeoutMs: w.linkTimeoutMs,
+          markOnlineOnConnect: w.markOnlineOnConnect,
+          syncFullHistory: w.syncFullHistory,
+          libraryLogLevel: w.libraryLogLevel,
+        },
+      });
+    }
   }
 }

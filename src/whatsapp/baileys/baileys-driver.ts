@@ -1,0 +1,409 @@
+import { randomBytes } from 'node:crypto';
+import { isJidGroup, type WAMessageKey, type WAVersion } from 'baileys';
+import type { Logger } from 'pino';
+import { AppError, coerceError } from '../../core/errors.js';
+import { readSession } from '../../core/sessions.js';
+import type { Store } from '../../store/store.js';
+import type { DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
+import { AuthStateStore } from './auth-state-store.js';
+import { buildMessage, messageFromLog, toJid } from './build-message.js';
+import { statusCodeOf } from './disconnect-reason.js';
+import { receiptsFromUpdates, receiptsFromUserReceipts, toIncoming, type Receipt } from './event-mapping.js';
+import { GroupsCache } from './groups-cache.js';
+import { RecipientCache } from './recipient-cache.js';
+import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicyOptions } from './reconnect-policy.js';
+import { SendPacer, type PacingOptions } from './send-pacer.js';
+import { SessionLeases } from './session-lease.js';
+import { LinkFailedError, SessionRunner } from './session-runner.js';
+import { baileysSocketFactory, type SocketFactory, type SocketLike } from './socket-factory.js';
+
+export interface BaileysSettings {
+  version: WAVersion;
+  pacing: PacingOptions;
+  reconnect: ReconnectPolicyOptions;
+  markOnlineOnConnect: boolean;
+  syncFullHistory: boolean;
+  /** How long `session/link` and `session/pair` wait for WhatsApp before answering with an error. */
+  linkTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** A session's lease; renewed every third of it. */
+  leaseMs: number;
+  /** Level of Baileys' own log lines (ours say what happens in one line per event). */
+  libraryLogLevel: string;
+  /** Testing aid only: a local WhatsApp Web test server. */
+  webSocketUrl?: string;
+}
+
+export const DEFAULT_BAILEYS_SETTINGS: BaileysSettings = {
+  version: [2, 3000, 1043857760],
+  pacing: { minMs: 800, maxMs: 2_000 },
+  reconnect: DEFAULT_RECONNECT_POLICY,
+  markOnlineOnConnect: false,
+  syncFullHistory: false,
+  linkTimeoutMs: 15_000,
+  connectTimeoutMs: 20_000,
+  leaseMs: 60_000,
+  libraryLogLevel: 'silent',
+};
+
+export interface BaileysDriverOptions {
+  store: Store;
+  events: DriverEvents;
+  log: Logger;
+  clock?: () => number;
+  secret: string;
+  settings?: Partial<BaileysSettings>;
+  /** Tests pass a fake socket; the default opens real Baileys sockets. */
+  socketFactory?: SocketFactory;
+  random?: () => number;
+}
+
+const UNLINKED_DETAIL = 'No WhatsApp number is linked. Link one with POST /api/v1/session/link (QR code) or /api/v1/session/pair (pairing code).';
+const SOCKET_GONE_CODES = new Set([408, 428, 440, 500, 503, 515]);
+const INCOMING_SEEN_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
+
+function unlinkedView(detail = UNLINKED_DETAIL): SessionView {
+  return { state: 'unlinked', phone: null, reason: null, qr: null, pairingCode: null, detail };
+}
+
+/**
+ * The real WhatsApp driver: each linked session is a Baileys socket (a linked device), run by a
+ * SessionRunner under a lease. Auth state lives encrypted in the database, so a restart brings
+ * every linked session back without a new scan.
+ */
+export class BaileysDriver implements WhatsAppDriver {
+  readonly name = 'baileys' as const;
+  private readonly settings: BaileysSettings;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly auth: AuthStateStore;
+  private readonly leases: SessionLeases;
+  private readonly groupsCache: GroupsCache;
+  private readonly recipients: RecipientCache;
+  private readonly pacer: SendPacer;
+  private readonly factory: SocketFactory;
+  private readonly runners = new Map<string, SessionRunner>();
+  private readonly incomingChains = new Map<string, Promise<void>>();
+  private readonly groupRefreshTimers = new Map<string, NodeJS.Timeout>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(private readonly options: BaileysDriverOptions) {
+    this.settings = { ...DEFAULT_BAILEYS_SETTINGS, ...options.settings };
+    this.clock = options.clock ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.auth = new AuthStateStore(options.store, options.secret, this.clock);
+    this.leases = new SessionLeases(options.store, `${process.pid}-${randomBytes(4).toString('hex')}`, this.settings.leaseMs, this.clock);
+    this.groupsCache = new GroupsCache(options.store, this.clock);
+    this.recipients = new RecipientCache(this.clock);
+    this.pacer = new SendPacer(this.settings.pacing, this.clock, this.random);
+    this.factory =
+      options.socketFactory ??
+      baileysSocketFactory({
+        version: this.settings.version,
+        markOnlineOnConnect: this.settings.markOnlineOnConnect,
+        syncFullHistory: this.settings.syncFullHistory,
+        connectTimeoutMs: this.settings.connectTimeoutMs,
+        webSocketUrl: this.settings.webSocketUrl,
+        logger: options.log.child({ component: 'baileys' }, { level: this.settings.libraryLogLevel }),
+      });
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.maintain(true);
+    const every = Math.max(1_000, Math.floor(this.settings.leaseMs / 3));
+    this.leaseTimer = setInterval(() => void this.maintain(), every);
+    this.leaseTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    for (const timer of this.groupRefreshTimers.values()) clearTimeout(timer);
+    this.groupRefreshTimers.clear();
+    const runners = [...this.runners.entries()];
+    this.runners.clear();
+    await Promise.all(
+      runners.map(async ([accountId, runner]) => {
+        const wasLinked = !runner.linking && !runner.stopped;
+        await runner.stop();
+        if (wasLinked) {
+          await this.publish(accountId, { ...runner.view, state: 'reconnecting', qr: null, pairingCode: null, detail: 'The server stopped; the session reconnects when it starts again.' });
+        }
+        await this.leases.release(accountId).catch(() => undefined);
+      }),
+    );
+    await Promise.allSettled([...this.incomingChains.values()]);
+  }
+
+  async session(accountId: string): Promise<SessionView> {
+    const runner = this.runners.get(accountId);
+    if (runner) return runner.view;
+    const stored = await readSession(this.options.store.db, accountId);
+    if (!stored) return unlinkedView();
+    if (stored.state === 'linking') return unlinkedView();
+    return { state: stored.state, phone: stored.phone, reason: stored.reason, qr: null, pairingCode: null, detail: stored.detail };
+  }
+
+  async isConnected(accountId: string): Promise<boolean> {
+    const runner = this.runners.get(accountId);
+    if (runner) return runner.isOpen;
+    // Another process may hold this session (PostgreSQL); trust its recorded state while its lease lives.
+    const stored = await readSession(this.options.store.db, accountId);
+    return stored?.state === 'connected' && (await this.leases.heldElsewhere(accountId));
+  }
+
+  async link(accountId: string): Promise<SessionView> {
+    const runner = await this.linkingRunner(accountId);
+    if (!runner.linking) return runner.view;
+    await this.awaitLinkStep(accountId, runner);
+    return runner.view;
+  }
+
+  async pair(accountId: string, phone: string): Promise<SessionView> {
+    const runner = await this.linkingRunner(accountId);
+    if (!runner.linking) return runner.view;
+    if (!runner.view.pairingCode) {
+      await this.awaitLinkStep(accountId, runner);
+      if (!runner.linking) return runner.view;
+      try {
+        await runner.requestPairingCode(phone);
+      } catch (error) {
+        throw new AppError('service_unavailable', `Could not get a pairing code from WhatsApp: ${coerceError(error).message}`);
+      }
+    }
+    return runner.view;
+  }
+
+  async logout(accountId: string): Promise<void> {
+    const runner = this.runners.get(accountId);
+    this.runners.delete(accountId);
+    if (runner) await runner.logout(5_000);
+    else await this.auth.clear(accountId);
+    await this.groupsCache.clear(accountId);
+    this.recipients.forget(accountId);
+    this.pacer.forget(accountId);
+    await this.leases.release(accountId).catch(() => undefined);
+    await this.publish(accountId, unlinkedView('Logged out. Link again to send.'));
+  }
+
+  async send(message: OutgoingMessage): Promise<SendOutcome> {
+    const accountId = message.accountId;
+    const notConnected = (): SendOutcome => ({ status: 'retry', at: this.clock() + 5_000, error: 'WhatsApp is not connected.', countsAsAttempt: false });
+    const runner = this.runners.get(accountId);
+    if (!runner?.isOpen) return notConnected();
+    await this.pacer.wait(accountId);
+    const socket = runner.socket;
+    const userJid = runner.userJid;
+    if (!socket || !userJid) return notConnected();
+    try {
+      let jid: string;
+      if (isJidGroup(message.recipient)) {
+        jid = message.recipient;
+      } else {
+        const found = await this.recipients.resolve(accountId, socket, message.recipient.replace(/\D/g, ''));
+        if (!found) return { status: 'failed', error: `The number ${message.recipient} is not on WhatsApp.` };
+        jid = found;
+      }
+      const built = await buildMessage(jid, message, { userJid, upload: socket.waUploadToServer });
+      await socket.relayMessage(jid, built.message!, { messageId: message.waMessageId });
+      this.pacer.sent(accountId);
+      return { status: 'sent', at: this.clock() };
+    } catch (error) {
+      const err = coerceError(error);
+      const code = statusCodeOf(error);
+      const socketGone = (code !== null && SOCKET_GONE_CODES.has(code)) || !runner.isOpen;
+      return { status: 'retry', at: this.clock() + 2_000, error: `WhatsApp did not take the message: ${err.message}`, countsAsAttempt: !socketGone };
+    }
+  }
+
+  async groups(accountId: string): Promise<Group[]> {
+    return this.groupsCache.list(accountId);
+  }
+
+  /** Renews this process's leases, stops sessions it lost, and picks up linked sessions nobody runs. */
+  private async maintain(initial = false): Promise<void> {
+    if (!this.running) return;
+    try {
+      const lost = await this.leases.renew([...this.runners.keys()]);
+      for (const accountId of lost) {
+        const runner = this.runners.get(accountId);
+        this.runners.delete(accountId);
+        this.options.log.warn({ accountId }, 'lost the lease on a WhatsApp session to another process; closing it here');
+        await runner?.stop();
+      }
+      const linked = await this.auth.linkedAccounts();
+      const linkedSet = new Set(linked);
+      for (const [accountId, runner] of this.runners) {
+        // Logged out through another process: its creds are gone.
+        if (!runner.linking && !linkedSet.has(accountId)) {
+          this.runners.delete(accountId);
+          await runner.stop();
+          await this.leases.release(accountId);
+        }
+      }
+      for (const accountId of linked) {
+        if (!this.running || this.runners.has(accountId)) continue;
+        const stored = await readSession(this.options.store.db, accountId);
+        // A session that ended here or in another process (gave up, replaced) waits for a restart or a new link.
+        if (!initial && stored?.state === 'disconnected') continue;
+        if (!(await this.leases.acquire(accountId))) continue;
+        this.startRunner(accountId, {
+          state: 'reconnecting',
+          phone: stored?.phone ?? null,
+          reason: null,
+          qr: null,
+          pairingCode: null,
+          detail: 'Connecting to WhatsApp…',
+        });
+      }
+      await this.options.store.write((tx) => tx.deleteFrom('wa_incoming_seen').where('at', '<', this.clock() - INCOMING_SEEN_KEEP_MS).execute());
+    } catch (error) {
+      this.options.log.error({ err: coerceError(error) }, 'WhatsApp session upkeep failed');
+    }
+  }
+
+  private startRunner(accountId: string, initial: SessionView): SessionRunner {
+    const log = this.options.log.child({ component: 'whatsapp', accountId });
+    const runner: SessionRunner = new SessionRunner(
+      {
+        accountId,
+        auth: this.auth,
+        factory: this.factory,
+        policy: this.settings.reconnect,
+        log,
+        clock: this.clock,
+        random: this.random,
+        getMessage: (key) => this.getMessage(accountId, key),
+        publish: (view) => this.publish(accountId, view),
+        attach: (socket) => this.attach(accountId, socket),
+        opened: (socket) => this.scheduleGroupRefresh(accountId, socket, 0),
+        ended: () => {
+          if (this.runners.get(accountId) === runner) this.runners.delete(accountId);
+          void this.leases.release(accountId).catch(() => undefined);
+        },
+      },
+      initial,
+    );
+    this.runners.set(accountId, runner);
+    if (initial.state !== 'linking') void this.publish(accountId, initial);
+    runner.start();
+    return runner;
+  }
+
+  /** The runner that links this account: the current one, or a fresh one with fresh creds. */
+  private async linkingRunner(accountId: string): Promise<SessionRunner> {
+    const existing = this.runners.get(accountId);
+    if (existing && !existing.stopped) return existing;
+    if (await this.leases.heldElsewhere(accountId)) {
+      throw new AppError('conflict', 'Another MessageAPI server process is handling this WhatsApp session right now; try again in a minute.');
+    }
+    if (!(await this.leases.acquire(accountId))) {
+      throw new AppError('conflict', 'Another MessageAPI server process took this WhatsApp session; try again in a minute.');
+    }
+    await this.auth.clear(accountId);
+    await this.groupsCache.clear(accountId);
+    this.recipients.forget(accountId);
+    return this.startRunner(accountId, { state: 'linking', phone: null, reason: null, qr: null, pairingCode: null, detail: 'Connecting to WhatsApp to get a QR code…' });
+  }
+
+  private async awaitLinkStep(accountId: string, runner: SessionRunner): Promise<void> {
+    try {
+      await runner.waitForQrOrOpen(this.settings.linkTimeoutMs);
+    } catch (error) {
+      if (this.runners.get(accountId) === runner) this.runners.delete(accountId);
+      await runner.stop();
+      await this.auth.clear(accountId);
+      await this.leases.release(accountId).catch(() => undefined);
+      const reason = error instanceof LinkFailedError ? error.message : coerceError(error).message;
+      await this.publish(accountId, unlinkedView(`Linking could not start: ${reason}`));
+      throw new AppError('service_unavailable', `Could not reach WhatsApp to start linking (${reason}). Check that this server can reach web.whatsapp.com, then try again.`);
+    }
+  }
+
+  private async publish(accountId: string, view: SessionView): Promise<void> {
+    await this.options.events.sessionChanged(accountId, view);
+  }
+
+  private attach(accountId: string, socket: SocketLike): void {
+    const resolveLid = (lid: string) => socket.signalRepository.lidMapping.getPNForLID(lid);
+    socket.ev.on('messages.upsert', ({ messages, type }) => {
+      if (type !== 'notify') return; // `append` is history and our own echoes
+      this.enqueueIncoming(accountId, async () => {
+        for (const msg of messages) {
+          const incoming = await toIncoming(msg, resolveLid, this.clock());
+          if (!incoming) continue;
+          await this.raiseIncomingOnce(accountId, incoming);
+        }
+      });
+    });
+    socket.ev.on('messages.update', (updates) => this.enqueueIncoming(accountId, () => this.raiseReceipts(accountId, receiptsFromUpdates(updates, this.clock()))));
+    socket.ev.on('message-receipt.update', (updates) => this.enqueueIncoming(accountId, () => this.raiseReceipts(accountId, receiptsFromUserReceipts(updates, this.clock()))));
+    socket.ev.on('groups.upsert', () => this.scheduleGroupRefresh(accountId, socket, 5_000));
+    socket.ev.on('groups.update', () => this.scheduleGroupRefresh(accountId, socket, 5_000));
+    socket.ev.on('group-participants.update', () => this.scheduleGroupRefresh(accountId, socket, 5_000));
+  }
+
+  /** Incoming work for one session runs in order, one at a time. */
+  private enqueueIncoming(accountId: string, work: () => Promise<void>): void {
+    const previous = this.incomingChains.get(accountId) ?? Promise.resolve();
+    const next = previous
+      .then(work)
+      .catch((error) => this.options.log.error({ err: coerceError(error), accountId }, 'could not record an incoming WhatsApp event'));
+    this.incomingChains.set(accountId, next);
+    void next.finally(() => {
+      if (this.incomingChains.get(accountId) === next) this.incomingChains.delete(accountId);
+    });
+  }
+
+  private async raiseIncomingOnce(accountId: string, incoming: Awaited<ReturnType<typeof toIncoming>> & object): Promise<void> {
+    const { store } = this.options;
+    const seen = await store.db
+      .selectFrom('wa_incoming_seen')
+      .select('wa_message_id')
+      .where('account_id', '=', accountId)
+      .where('wa_message_id', '=', incoming.waMessageId)
+      .executeTakeFirst();
+    if (seen) return;
+    await this.options.events.incoming(accountId, incoming);
+    await store.write((tx) =>
+      tx
+        .insertInto('wa_incoming_seen')
+        .values({ account_id: accountId, wa_message_id: incoming.waMessageId, at: this.clock() })
+        .onConflict((oc) => oc.columns(['account_id', 'wa_message_id']).doNothing())
+        .execute(),
+    );
+  }
+
+  private async raiseReceipts(accountId: string, receipts: Receipt[]): Promise<void> {
+    for (const r of receipts) await this.options.events.receipt(accountId, r.waMessageId, r.kind, r.at);
+  }
+
+  private scheduleGroupRefresh(accountId: string, socket: SocketLike, delayMs: number): void {
+    if (this.groupRefreshTimers.has(accountId)) return;
+    const timer = setTimeout(() => {
+      this.groupRefreshTimers.delete(accountId);
+      if (this.runners.get(accountId)?.socket !== socket) return;
+      socket
+        .groupFetchAllParticipating()
+        .then((groups) => this.groupsCache.replace(accountId, Object.values(groups)))
+        .catch((error) => this.options.log.warn({ err: coerceError(error), accountId }, 'could not refresh the WhatsApp groups list'));
+    }, delayMs);
+    timer.unref();
+    this.groupRefreshTimers.set(accountId, timer);
+  }
+
+  /** WhatsApp's retry requests ("waiting for this message"), answered from our message log. */
+  private async getMessage(accountId: string, key: WAMessageKey) {
+    if (!key.id) return undefined;
+    const row = await this.options.store.db
+      .selectFrom('messages')
+      .select(['kind', 'text', 'filename'])
+      .where('account_id', '=', accountId)
+      .where('wa_message_id', '=', key.id)
+      .executeTakeFirst();
+    return row ? messageFromLog(row) : undefined;
+  }
+}
