@@ -9,10 +9,13 @@ import { makeAuthenticate, type AlternativeAuth } from './http/auth.js';
 import { dashboardAuth, registerDashboard } from './http/dashboard/index.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
+import { registerReceiverRoutes } from './http/routes/receivers.js';
 import { registerReadRoutes } from './http/routes/read.js';
 import { registerSandboxRoutes } from './http/routes/sandbox.js';
 import { registerSendRoutes } from './http/routes/send.js';
 import { registerSessionRoutes } from './http/routes/session.js';
+import { registerSettingsRoutes } from './http/routes/settings.js';
+import { registerWebhookRoutes } from './http/routes/webhooks.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
@@ -50,7 +53,17 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'MessageAPI', version: '1', description: 'Send WhatsApp messages from your own number with plain HTTP.' },
+      info: {
+        title: 'MessageAPI',
+        version: '1',
+        description:
+          'Send WhatsApp messages from your own number with plain HTTP.\n\n' +
+          '**Webhook receivers** (Unlimited plan): download a starter script that verifies each signature and logs every event to a file — ' +
+          '[receiver.php](/receivers/receiver.php) (upload with [.htaccess](/receivers/htaccess) to a web folder), ' +
+          '[receiver.mjs](/receivers/receiver.mjs) (`node receiver.mjs`), [receiver.py](/receivers/receiver.py) (`python3 receiver.py`). ' +
+          'Paste your `whsec_…` secret into its marked line (or download it from `GET /api/v1/webhooks/receivers/{name}` with your key: the secret is filled in), ' +
+          'put its URL in Settings, then press Test incoming.',
+      },
       components: {
         securitySchemes: {
           apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
@@ -82,6 +95,9 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   registerReadRoutes(app, runtime, authenticate);
   registerSessionRoutes(app, runtime, authenticate);
   registerSandboxRoutes(app, runtime, authenticate);
+  registerSettingsRoutes(app, runtime, authenticate);
+  registerWebhookRoutes(app, runtime, authenticate);
+  registerReceiverRoutes(app, runtime, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app, runtime, authenticate);
   await registerDashboard(app, runtime, authenticate);
 

@@ -35,6 +35,9 @@ const EnvSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   OUTBOX_LOCK_MS: Type.Integer({ minimum: 500, default: 15_000 }),
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL' }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+  EVENT_RETENTION_DAYS: Type.Number({ minimum: 0, default: 7 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -81,6 +84,8 @@ export interface Config {
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   /** How long a worker's claim on outbox jobs lasts without renewal (a crashed process's claims expire after it). */
   readonly outboxLockMs: number;
+  /** Webhooks: an attempt's time limit, deliveries in flight per account, how long finished events are kept. */
+  readonly webhooks: { readonly timeoutMs: number; readonly concurrencyPerAccount: number; readonly retentionDays: number };
 }
 
 export class ConfigError extends Error {}
@@ -145,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     outboxLockMs: e.OUTBOX_LOCK_MS,
+    webhooks: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrencyPerAccount: e.WEBHOOK_CONCURRENCY, retentionDays: e.EVENT_RETENTION_DAYS },
     ...overrides,
   };
   return deepFreeze(config);

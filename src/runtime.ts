@@ -7,6 +7,7 @@ import { releaseAllLocks } from './core/outbox.js';
 import { OutcomeNotifier } from './core/outcome-notifier.js';
 import { recordSessionChange } from './core/sessions.js';
 import { createMediaLoader } from './delivery/media-loader.js';
+import { EventDelivery } from './delivery/webhooks/event-delivery.js';
 import { MessageDispatcher } from './delivery/message-dispatcher.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { loadOrCreateSecret } from './secret-key.js';
@@ -22,6 +23,8 @@ export interface Runtime {
   secret: string;
   driver: WhatsAppDriver;
   events: EventRecorder;
+  /** Webhook and e-mail delivery: the default recorder's outbox, its workers, "Test incoming". */
+  eventDelivery: EventDelivery;
   notifier: OutcomeNotifier;
   dispatcher: MessageDispatcher;
   metrics: Metrics;
@@ -36,10 +39,9 @@ export interface RuntimeOptions {
   /** An already-open store (tests share one); otherwise opened from DATABASE_URL. */
   store?: Store;
   events?: EventRecorder;
+  /** Jitter for webhook and e-mail retries (tests pin it). */
+  random?: () => number;
 }
-
-/** Webhook delivery is its own piece of work; until it lands, events are not recorded anywhere. */
-const eventsNotDelivered: EventRecorder = { record: async () => undefined };
 
 /** Builds every long-lived part of the gateway from the configuration. Nothing runs until `start`. */
 export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
@@ -49,7 +51,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const ownsStore = options.store === undefined;
   await store.migrate();
   const secret = loadOrCreateSecret(config.dataDir, config.secret);
-  const events = options.events ?? eventsNotDelivered;
+  const eventDelivery = new EventDelivery({ config, store, log: log.child({ component: 'events' }), clock, secret, random: options.random });
+  const events = options.events ?? eventDelivery.recorder;
   const notifier = new OutcomeNotifier();
   const metrics = createMetrics(store);
 
@@ -101,6 +104,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     secret,
     driver,
     events,
+    eventDelivery,
     notifier,
     dispatcher,
     metrics,
@@ -111,9 +115,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       if (store.dialect === 'sqlite') await releaseAllLocks(store, 'message');
       await driver.start();
       dispatcher.start();
+      await eventDelivery.start();
     },
     async close() {
       await dispatcher.stop();
+      await eventDelivery.stop();
       await driver.stop();
       if (ownsStore) await store.close();
     },

@@ -180,3 +180,62 @@ export interface BaileysTables {
 
 /** Merged into `Database` above. */
 export interface Database extends BaileysTables {}
+
+/** Webhooks and e-mail (migration 002); merged into `Database` above. */
+export interface WebhookDeliveriesTable {
+  seq: Generated<number>;
+  id: string;
+  event_id: string;
+  account_id: string;
+  event: string;
+  payload: string;
+  test: number;
+  status: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  created_at: number;
+  delivered_at: number | null;
+  finished_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  seq: Generated<number>;
+  delivery_id: string;
+  at: number;
+  url: string;
+  status: number | null;
+  error: string | null;
+  response: string | null;
+  duration_ms: number;
+}
+
+export interface WebhookRetiredUrlsTable {
+  account_id: string;
+  url: string;
+  status: number;
+  at: number;
+}
+
+export interface EmailsTable {
+  id: string;
+  account_id: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+  finished_at: number | null;
+}
+
+export interface Database {
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_retired_urls: WebhookRetiredUrlsTable;
+  emails: EmailsTable;
+}

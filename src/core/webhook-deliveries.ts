@@ -1,0 +1,182 @@
+import type { Selectable } from 'kysely';
+import type { WebhookAttemptsTable, WebhookDeliveriesTable } from '../store/schema.js';
+import type { Store, Tx } from '../store/store.js';
+import { AppError } from './errors.js';
+import type { GatewayEvent } from './events.js';
+import { newId } from './ids.js';
+import { enqueue } from './outbox.js';
+import { decodeCursor, encodeCursor } from './pagination.js';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type AttemptRow = Selectable<WebhookAttemptsTable>;
+
+/** SPEC §5: a delivery as Settings list it. */
+export interface DeliveryView {
+  id: string;
+  eventId: string;
+  event: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  test: boolean;
+}
+
+export interface AttemptView {
+  at: string;
+  url: string;
+  status: number | null;
+  error: string | null;
+  response: string | null;
+  durationMs: number;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toDeliveryView(row: DeliveryRow): DeliveryView {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    event: row.event,
+    status: row.status as DeliveryStatus,
+    attempts: row.attempts,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    nextAttemptAt: row.status === 'pending' ? iso(row.next_attempt_at) : null,
+    createdAt: iso(row.created_at)!,
+    deliveredAt: iso(row.delivered_at),
+    test: row.test === 1,
+  };
+}
+
+/**
+ * The exact body a receiver gets, fixed when the event is recorded: every attempt and every
+ * redelivery of the event sends these bytes under the same `webhook-id`.
+ */
+export function webhookBody(event: GatewayEvent, now: number): string {
+  const { event: name, ...rest } = event;
+  return JSON.stringify({ event: name, timestamp: new Date(now).toISOString(), ...rest });
+}
+
+/** Writes a delivery and its outbox job with the caller's transaction (the outbox pattern). */
+export async function queueDelivery(
+  tx: Tx,
+  input: { accountId: string; eventId: string; event: string; payload: string; test: boolean; now: number; runAt?: number; withJob?: boolean },
+): Promise<DeliveryRow> {
+  const row = await tx
+    .insertInto('webhook_deliveries')
+    .values({
+      id: newId('whd'),
+      event_id: input.eventId,
+      account_id: input.accountId,
+      event: input.event,
+      payload: input.payload,
+      test: input.test ? 1 : 0,
+      status: 'pending',
+      attempts: 0,
+      last_status: null,
+      last_error: null,
+      next_attempt_at: input.runAt ?? input.now,
+      created_at: input.now,
+      delivered_at: null,
+      finished_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (input.withJob !== false) await enqueue(tx, { kind: 'webhook', accountId: input.accountId, ref: row.id, runAt: input.runAt ?? input.now, now: input.now });
+  return row;
+}
+
+export async function listDeliveries(store: Store, accountId: string, options: { limit: number; cursor?: string; status?: DeliveryStatus }) {
+  let query = store.db.selectFrom('webhook_deliveries').selectAll().where('account_id', '=', accountId);
+  if (options.status) query = query.where('status', '=', options.status);
+  if (options.cursor) query = query.where('seq', '<', decodeCursor(options.cursor));
+  const rows = await query.orderBy('seq', 'desc').limit(options.limit + 1).execute();
+  const page = rows.slice(0, options.limit);
+  return {
+    deliveries: page.map(toDeliveryView),
+    nextCursor: rows.length > options.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+  };
+}
+
+async function findDelivery(db: Tx, accountId: string, id: string): Promise<DeliveryRow> {
+  const row = await db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  // Another account's delivery is a 404 like an unknown one: ids are not probed.
+  if (!row) throw new AppError('not_found', `No webhook delivery with id ${id}.`);
+  return row;
+}
+
+export async function getDelivery(store: Store, accountId: string, id: string) {
+  const row = await findDelivery(store.db, accountId, id);
+  const attempts = await store.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', id).orderBy('seq').execute();
+  return {
+    ...toDeliveryView(row),
+    payload: JSON.parse(row.payload) as unknown,
+    attemptLog: attempts.map(
+      (a): AttemptView => ({ at: iso(a.at)!, url: a.url, status: a.status, error: a.error, response: a.response, durationMs: a.duration_ms }),
+    ),
+  };
+}
+
+/** Queues the event of a delivery again, as a new delivery with the same `webhook-id` and body. */
+export async function redeliver(store: Store, accountId: string, id: string, now: number): Promise<DeliveryView> {
+  return store.write(async (tx) => {
+    const original = await findDelivery(tx, accountId, id);
+    const row = await queueDelivery(tx, {
+      accountId,
+      eventId: original.event_id,
+      event: original.event,
+      payload: original.payload,
+      test: original.test === 1,
+      now,
+    });
+    return toDeliveryView(row);
+  });
+}
+
+/** The outcome of one attempt, with the delivery's new state, in the caller's transaction. */
+export async function recordAttempt(
+  tx: Tx,
+  deliveryId: string,
+  attempt: { at: number; url: string; status: number | null; error: string | null; response: string | null; durationMs: number },
+  next: { status: DeliveryStatus; nextAttemptAt: number | null },
+): Promise<void> {
+  await tx
+    .insertInto('webhook_attempts')
+    .values({
+      delivery_id: deliveryId,
+      at: attempt.at,
+      url: attempt.url,
+      status: attempt.status,
+      error: attempt.error,
+      response: attempt.response,
+      duration_ms: attempt.durationMs,
+    })
+    .execute();
+  await tx
+    .updateTable('webhook_deliveries')
+    .set((eb) => ({
+      status: next.status,
+      attempts: eb('attempts', '+', 1),
+      last_status: attempt.status,
+      last_error: attempt.error,
+      next_attempt_at: next.nextAttemptAt,
+      delivered_at: next.status === 'delivered' ? attempt.at : null,
+      finished_at: next.status === 'pending' ? null : attempt.at,
+    }))
+    .where('id', '=', deliveryId)
+    .execute();
+}
+
+/** Gives a delivery up without an attempt (no URL any more, plan changed, URL retired by 410). */
+export async function abandonDelivery(tx: Tx, deliveryId: string, reason: string, now: number): Promise<void> {
+  await tx
+    .updateTable('webhook_deliveries')
+    .set({ status: 'dead', last_error: reason, next_attempt_at: null, finished_at: now })
+    .where('id', '=', deliveryId)
+    .execute();
+}

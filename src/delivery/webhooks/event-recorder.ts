@@ -1,0 +1,42 @@
+import type { Config, PlanName } from '../../config.js';
+import type { EventRecorder, GatewayEvent } from '../../core/events.js';
+import { newId } from '../../core/ids.js';
+import { queueDelivery, webhookBody } from '../../core/webhook-deliveries.js';
+import type { Tx } from '../../store/store.js';
+import { queueDisconnectEmail } from '../email/email-outbox.js';
+
+export interface OutboxRecorderDeps {
+  config: Config;
+  /** Told after a job was written, so its worker claims it without waiting for the next poll. */
+  queued(kind: 'webhook' | 'email'): void;
+}
+
+/**
+ * The gateway's EventRecorder: inside the transaction of the change that caused the event, it
+ * writes a webhook delivery (Unlimited accounts with a URL that has not answered 410) and, for a
+ * real disconnect, the e-mail (every plan, when the account wants it and SMTP is configured).
+ * Both commit with the change or not at all.
+ */
+export class OutboxEventRecorder implements EventRecorder {
+  constructor(private readonly deps: OutboxRecorderDeps) {}
+
+  async record(tx: Tx, accountId: string, event: GatewayEvent, now: number): Promise<void> {
+    const { config } = this.deps;
+    const row = await tx
+      .selectFrom('accounts')
+      .leftJoin('webhook_retired_urls', 'webhook_retired_urls.account_id', 'accounts.id')
+      .select(['accounts.plan', 'accounts.email', 'accounts.webhook_url', 'accounts.webhook_secret', 'accounts.disconnect_email', 'webhook_retired_urls.url as retired_url'])
+      .where('accounts.id', '=', accountId)
+      .executeTakeFirst();
+    if (!row) return;
+    const webhooks = config.plans[row.plan as PlanName]?.webhooks === true;
+    if (webhooks && row.webhook_url && row.webhook_secret && row.retired_url !== row.webhook_url) {
+      await queueDelivery(tx, { accountId, eventId: newId('evt'), event: event.event, payload: webhookBody(event, now), test: event.event === 'message.received' && event.test === true, now });
+      this.deps.queued('webhook');
+    }
+    if (event.event === 'session.disconnected' && config.smtpUrl && row.disconnect_email === 1) {
+      await queueDisconnectEmail(tx, accountId, row.email, { phone: event.phone, reason: event.reason, at: now, publicUrl: config.publicUrl });
+      this.deps.queued('email');
+    }
+  }
+}

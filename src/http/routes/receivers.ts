@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AppError } from '../../core/errors.js';
+import type { Runtime } from '../../runtime.js';
+import { requireAccount } from '../auth.js';
+import { errorResponses } from '../schemas.js';
+import type { Authenticate } from './types.js';
+
+/** The starter receivers of receivers/ (beside src/ and dist/, so the same path works from both). */
+const FOLDER = new URL('../../../receivers/', import.meta.url);
+const PLACEHOLDER = 'whsec_REPLACE_ME';
+
+export const RECEIVER_FILES: Readonly<Record<string, string>> = Object.freeze({
+  'receiver.php': 'receiver.php',
+  'receiver.mjs': 'receiver.mjs',
+  'receiver.py': 'receiver.py',
+  htaccess: '.htaccess',
+});
+
+function load(name: string): string {
+  const file = RECEIVER_FILES[name];
+  if (!file) throw new AppError('not_found', `No receiver named ${name}: use one of ${Object.keys(RECEIVER_FILES).join(', ')}.`);
+  return readFileSync(new URL(file, FOLDER), 'utf8');
+}
+
+function download(reply: FastifyReply, name: string, body: string): FastifyReply {
+  return reply
+    .header('content-type', 'text/plain; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${RECEIVER_FILES[name]}"`)
+    .header('x-content-type-options', 'nosniff')
+    .send(body);
+}
+
+/**
+ * Issue 8: the webhook receiver scripts as downloads. Public with the placeholder secret; through
+ * the API (key or dashboard session) with the account's own secret on its one marked line.
+ */
+export function registerReceiverRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
+  const names = Object.keys(RECEIVER_FILES);
+  const params = Type.Object({ name: Type.String({ enum: names }) });
+
+  app.get(
+    '/receivers/:name',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Download a starter webhook receiver (placeholder secret)',
+        description: 'receiver.php (shared hosting, with htaccess as .htaccess beside it), receiver.mjs (node receiver.mjs), receiver.py (python3 receiver.py).',
+        params,
+        security: [],
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params as { name: string };
+      return download(reply.header('cache-control', 'public, max-age=300'), name, load(name));
+    },
+  );
+
+  app.get(
+    '/api/v1/webhooks/receivers/:name',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: "Download a starter webhook receiver with this account's signing secret filled in",
+        params,
+        response: errorResponses,
+      },
+      preHandler: authenticate({ allowQueryKey: false }),
+    },
+    async (request, reply) => {
+      const account = requireAccount(request);
+      const { name } = request.params as { name: string };
+      const row = await runtime.store.db.selectFrom('accounts').select('webhook_secret').where('id', '=', account.id).executeTakeFirst();
+      let body = load(name);
+      if (row?.webhook_secret) {
+        const secret = runtime.eventDelivery.box.decrypt(row.webhook_secret);
+        body = body.replace(PLACEHOLDER, () => secret);
+      }
+      return download(reply.header('cache-control', 'no-store'), name, body);
+    },
+  );
+}
