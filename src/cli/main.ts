@@ -9,11 +9,16 @@ import { startServer } from '../server.js';
 import { Store } from '../store/store.js';
 import { readPassword } from './read-password.js';
 
-function parseExpiry(value: string): number | null {
-  if (value === 'never') return null;
+/** Wrapped, because commander turns an option parser's `null` into an empty string. */
+interface Expiry {
+  at: number | null;
+}
+
+function parseExpiry(value: string): Expiry {
+  if (value === 'never') return { at: null };
   const time = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59.999Z` : value);
   if (Number.isNaN(time)) throw new InvalidArgumentError('use a date like 2027-01-31, an ISO time, or "never".');
-  return time;
+  return { at: time };
 }
 
 function parsePort(value: string): number {
@@ -74,10 +79,10 @@ export function buildCli(): Command {
     .option('--admin', 'make it an admin of the dashboard (manages every account)')
     .option('--password', 'also set its dashboard password (read from stdin, or asked for)')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { email: string; plan: string; expires?: number | null; admin?: boolean; password?: boolean; json?: boolean }) => {
+    .action(async (opts: { email: string; plan: string; expires?: Expiry; admin?: boolean; password?: boolean; json?: boolean }) => {
       const password = opts.password ? await readPassword('Dashboard password: ') : undefined;
       const created = await withStore(loadConfig(), async (store) => {
-        const account = await createAccount(store, { email: opts.email, plan: opts.plan, expiresAt: opts.expires ?? null, isAdmin: opts.admin ?? false }, Date.now());
+        const account = await createAccount(store, { email: opts.email, plan: opts.plan, expiresAt: opts.expires?.at ?? null, isAdmin: opts.admin ?? false }, Date.now());
         if (password !== undefined) await setPassword(store, account.id, password);
         return account;
       });
@@ -123,8 +128,8 @@ export function buildCli(): Command {
     .argument('<id>', 'account id')
     .argument('<plan>', 'trial, personal or unlimited')
     .option('--expires <date>', 'subscription end (YYYY-MM-DD, ISO time, or "never")', parseExpiry)
-    .action(async (id: string, plan: string, opts: { expires?: number | null }) => {
-      const account = await withStore(loadConfig(), (store) => setPlan(store, id, plan, opts.expires));
+    .action(async (id: string, plan: string, opts: { expires?: Expiry }) => {
+      const account = await withStore(loadConfig(), (store) => setPlan(store, id, plan, opts.expires?.at));
       console.log(`${account.id} is now on ${account.plan}, expires: ${iso(account.subscriptionExpiresAt)}`);
     });
 
