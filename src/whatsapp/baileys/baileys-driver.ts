@@ -30,6 +30,8 @@ export interface BaileysSettings {
   leaseMs: number;
   /** Level of Baileys' own log lines (ours say what happens in one line per event). */
   libraryLogLevel: string;
+  /** How long after a group change the groups list is fetched again (changes come in bursts). */
+  groupRefreshDelayMs: number;
   /** Testing aid only: a local WhatsApp Web test server. */
   webSocketUrl?: string;
 }
@@ -44,6 +46,7 @@ export const DEFAULT_BAILEYS_SETTINGS: BaileysSettings = {
   connectTimeoutMs: 20_000,
   leaseMs: 60_000,
   libraryLogLevel: 'silent',
+  groupRefreshDelayMs: 5_000,
 };
 
 export interface BaileysDriverOptions {
@@ -341,9 +344,9 @@ export class BaileysDriver implements WhatsAppDriver {
     });
     socket.ev.on('messages.update', (updates) => this.enqueueIncoming(accountId, () => this.raiseReceipts(accountId, receiptsFromUpdates(updates, this.clock()))));
     socket.ev.on('message-receipt.update', (updates) => this.enqueueIncoming(accountId, () => this.raiseReceipts(accountId, receiptsFromUserReceipts(updates, this.clock()))));
-    socket.ev.on('groups.upsert', () => this.scheduleGroupRefresh(accountId, socket, 5_000));
-    socket.ev.on('groups.update', () => this.scheduleGroupRefresh(accountId, socket, 5_000));
-    socket.ev.on('group-participants.update', () => this.scheduleGroupRefresh(accountId, socket, 5_000));
+    socket.ev.on('groups.upsert', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
+    socket.ev.on('groups.update', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
+    socket.ev.on('group-participants.update', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
   }
 
   /** Incoming work for one session runs in order, one at a time. */

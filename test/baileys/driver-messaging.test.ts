@@ -1,0 +1,158 @@
+import { proto, type WAMessage } from 'baileys';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newWhatsAppMessageId } from '../../src/core/ids.js';
+import type { BaileysDriver } from '../../src/whatsapp/baileys/baileys-driver.js';
+import type { OutgoingMessage } from '../../src/whatsapp/driver.js';
+import { testDialects } from '../helpers/databases.js';
+import { driverHarness, until } from './driver-harness.js';
+import type { FakeSocket } from './fake-socket.js';
+
+type Harness = Awaited<ReturnType<typeof driverHarness>>;
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+
+for (const dialect of testDialects()) {
+  describe(`Baileys driver messaging (${dialect})`, () => {
+    let h: Harness;
+    let driver: BaileysDriver;
+    let id: string;
+    let socket: FakeSocket;
+
+    beforeEach(async () => {
+      h = await driverHarness(dialect, { groupRefreshDelayMs: 10 });
+      id = await h.linkedAccount('15550000001');
+      driver = h.makeDriver();
+      await driver.start();
+      await until(() => h.sockets.sockets.length === 1);
+      socket = h.sockets.last;
+      socket.open();
+      await until(() => driver.isConnected(id));
+    });
+
+    afterEach(async () => {
+      await h.close();
+    });
+
+    function outgoing(extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
+      return { id: `msg_${Math.random().toString(36).slice(2)}`, accountId: id, recipient: '12125551234', kind: 'text', text: 'Hello', filename: null, waMessageId: newWhatsAppMessageId(), createdAt: Date.now(), ...extra };
+    }
+
+    async function logMessage(message: OutgoingMessage): Promise<void> {
+      await h.store.write((tx) =>
+        tx
+          .insertInto('messages')
+          .values({ id: message.id, account_id: id, recipient: message.recipient, kind: message.kind, text: message.text, media_url: null, filename: message.filename, status: 'sent', error: null, wa_message_id: message.waMessageId, created_at: message.createdAt, sent_at: Date.now(), delivered_at: null, read_at: null })
+          .execute(),
+      );
+    }
+
+    it('sends text, image and document with our message ids to the right chats', async () => {
+      const text = outgoing();
+      expect(await driver.send(text)).toMatchObject({ status: 'sent' });
+      const image = outgoing({ kind: 'image', text: 'caption here', media: { bytes: PNG, mimetype: 'image/png' } });
+      expect(await driver.send(image)).toMatchObject({ status: 'sent' });
+      const doc = outgoing({ kind: 'document', recipient: '120363012345678901@g.us', text: null, filename: 'report.pdf', media: { bytes: Buffer.from('%PDF-1.4 x'), mimetype: 'application/pdf' } });
+      expect(await driver.send(doc)).toMatchObject({ status: 'sent' });
+      expect(socket.relayed.map((r) => [r.jid, r.messageId])).toEqual([
+        ['12125551234@s.whatsapp.net', text.waMessageId],
+        ['12125551234@s.whatsapp.net', image.waMessageId],
+        ['120363012345678901@g.us', doc.waMessageId],
+      ]);
+      expect(socket.relayed[0]!.message.conversation ?? socket.relayed[0]!.message.extendedTextMessage?.text).toBe('Hello');
+      expect(socket.relayed[1]!.message.imageMessage?.caption).toBe('caption here');
+      expect(socket.relayed[2]!.message.documentMessage?.fileName).toBe('report.pdf');
+      // the number was checked once
+      expect(socket.onWhatsAppCalls).toBe(1);
+    });
+
+    it('fails a number that is not on WhatsApp, asking WhatsApp only once', async () => {
+      socket.notOnWhatsApp.add('12125550000');
+      const first = await driver.send(outgoing({ recipient: '12125550000' }));
+      expect(first).toEqual({ status: 'failed', error: 'The number 12125550000 is not on WhatsApp.' });
+      expect((await driver.send(outgoing({ recipient: '12125550000' }))).status).toBe('failed');
+      expect(socket.onWhatsAppCalls).toBe(1);
+      expect(socket.relayed).toEqual([]);
+    });
+
+    it('answers retry while not connected, and when the socket drops mid-send', async () => {
+      socket.close(428, 'Connection Terminated');
+      const outcome = await driver.send(outgoing());
+      expect(outcome).toMatchObject({ status: 'retry', countsAsAttempt: false, error: 'WhatsApp is not connected.' });
+    });
+
+    it('counts a send error on an open socket as an attempt', async () => {
+      socket.relayError = new Error('encryption failed');
+      const outcome = await driver.send(outgoing());
+      expect(outcome).toMatchObject({ status: 'retry', countsAsAttempt: true });
+      expect((outcome as { error: string }).error).toContain('encryption failed');
+    });
+
+    it('raises incoming messages once, normalising @lid senders and skipping echoes and history', async () => {
+      socket.lids.set('123456789012345@lid', '12125559876@s.whatsapp.net');
+      const direct = { key: { remoteJid: '12125551234@s.whatsapp.net', fromMe: false, id: 'IN-1' }, message: { conversation: 'hi' }, pushName: 'Ann', messageTimestamp: 1764072000 } as WAMessage;
+      const group = { key: { remoteJid: '120363012345678901@g.us', participant: '123456789012345@lid', fromMe: false, id: 'IN-2' }, message: { imageMessage: { caption: 'pic' } }, messageTimestamp: 1764072001 } as WAMessage;
+      const echo = { key: { remoteJid: '12125551234@s.whatsapp.net', fromMe: true, id: 'OUT-1' }, message: { conversation: 'mine' } } as WAMessage;
+      socket.emit('messages.upsert', { messages: [direct, group, echo], type: 'notify' });
+      socket.emit('messages.upsert', { messages: [direct], type: 'notify' }); // delivered twice
+      socket.emit('messages.upsert', { messages: [{ ...direct, key: { ...direct.key, id: 'OLD-1' } }], type: 'append' }); // history
+      await until(() => h.incoming.length >= 2);
+      await until(async () => (await h.store.db.selectFrom('wa_incoming_seen').select('wa_message_id').execute()).length === 2);
+      expect(h.incoming.map((i) => i.message)).toEqual([
+        { waMessageId: 'IN-1', from: '12125551234', pushName: 'Ann', type: 'text', text: 'hi', groupId: null, participant: null, at: 1764072000000 },
+        { waMessageId: 'IN-2', from: '12125559876', pushName: null, type: 'image', text: 'pic', groupId: '120363012345678901@g.us', participant: '12125559876', at: 1764072001000 },
+      ]);
+      // after a restart (a new driver), the same id is still known
+      await driver.stop();
+      const again = h.makeDriver();
+      await again.start();
+      await until(() => h.sockets.sockets.length === 2);
+      h.sockets.last.open();
+      await until(() => again.isConnected(id));
+      h.sockets.last.emit('messages.upsert', { messages: [direct], type: 'notify' });
+      h.sockets.last.emit('messages.upsert', { messages: [{ ...direct, key: { ...direct.key, id: 'IN-3' } }], type: 'notify' });
+      await until(() => h.incoming.length === 3);
+      expect(h.incoming[2]!.message.waMessageId).toBe('IN-3');
+    });
+
+    it('fills deliveredAt and readAt from receipts (direct and group)', async () => {
+      const direct = outgoing();
+      const group = outgoing({ recipient: '120363012345678901@g.us' });
+      await logMessage(direct);
+      await logMessage(group);
+      const Status = proto.WebMessageInfo.Status;
+      socket.emit('messages.update', [{ key: { remoteJid: '12125551234@s.whatsapp.net', id: direct.waMessageId, fromMe: true }, update: { status: Status.DELIVERY_ACK } }]);
+      socket.emit('message-receipt.update', [{ key: { remoteJid: '120363012345678901@g.us', id: group.waMessageId, fromMe: true }, receipt: { userJid: '12125551234@s.whatsapp.net', readTimestamp: 1764072005 } }]);
+      await until(async () => {
+        const rows = await h.store.db.selectFrom('messages').select(['id', 'delivered_at', 'read_at']).where('account_id', '=', id).execute();
+        const d = rows.find((r) => r.id === direct.id)!;
+        const g = rows.find((r) => r.id === group.id)!;
+        return d.delivered_at !== null && d.read_at === null && g.read_at === 1764072005000 && g.delivered_at === 1764072005000;
+      }, 'receipts recorded');
+      socket.emit('messages.update', [{ key: { remoteJid: '12125551234@s.whatsapp.net', id: direct.waMessageId, fromMe: true }, update: { status: Status.READ } }]);
+      await until(async () => (await h.store.db.selectFrom('messages').select('read_at').where('id', '=', direct.id).executeTakeFirstOrThrow()).read_at !== null);
+    });
+
+    it('answers WhatsApp retry requests (getMessage) from the message log', async () => {
+      const text = outgoing({ text: 'Please resend me' });
+      await logMessage(text);
+      expect(await socket.options.getMessage({ remoteJid: '12125551234@s.whatsapp.net', id: text.waMessageId, fromMe: true })).toEqual({ conversation: 'Please resend me' });
+      expect(await socket.options.getMessage({ remoteJid: '12125551234@s.whatsapp.net', id: 'UNKNOWN', fromMe: true })).toBeUndefined();
+    });
+
+    it('lists groups from a cache kept outside the socket', async () => {
+      socket.groups = {
+        '120363000000000002@g.us': { id: '120363000000000002@g.us', subject: 'Team', participants: [], size: 4 } as never,
+        '120363000000000001@g.us': { id: '120363000000000001@g.us', subject: 'Customers', participants: [{ id: 'a' }, { id: 'b' }] } as never,
+      };
+      // the refresh runs after `open`; trigger another through a groups event and wait for the cache
+      socket.emit('groups.update', [{ id: '120363000000000001@g.us', subject: 'Customers' }]);
+      await until(async () => (await driver.groups(id)).length === 2, 'groups cached');
+      expect(await driver.groups(id)).toEqual([
+        { id: '120363000000000001@g.us', name: 'Customers', participants: 2 },
+        { id: '120363000000000002@g.us', name: 'Team', participants: 4 },
+      ]);
+      socket.close(428);
+      expect(await driver.groups(id)).toHaveLength(2);
+    });
+  });
+}
