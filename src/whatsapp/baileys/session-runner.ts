@@ -225,7 +225,7 @@ export class SessionRunner {
       this.lastFailure = null;
       this.pairingCode = null;
       await this.saving;
-      this.deps.log.info({ accountId: this.deps.accountId }, 'WhatsApp connected');
+      this.deps.log.info('WhatsApp connected');
       await this.setView({ state: 'connected', phone: phoneFromCreds(this.creds), reason: null, qr: null, pairingCode: null, detail: null });
       this.resolveWaiters();
       const socket = this.socketRef;
@@ -250,7 +250,7 @@ export class SessionRunner {
       case 'restart':
         if (this.quickRestarts < MAX_QUICK_RESTARTS) {
           this.quickRestarts++;
-          this.deps.log.info({ accountId: this.deps.accountId, code: close.code }, 'WhatsApp asked for a restart; reconnecting now');
+          this.deps.log.info({ code: close.code }, 'WhatsApp asked for a restart; reconnecting now');
           void this.connect();
           return;
         }
@@ -275,7 +275,7 @@ export class SessionRunner {
     const seconds = Math.max(1, Math.round(next.delayMs / 1000));
     const repeated = this.lastFailure.count > 1 ? `, ${this.lastFailure.count} times in a row` : '';
     this.deps.log.warn(
-      { accountId: this.deps.accountId, code: close.code, attempt: this.attempt, retryInMs: next.delayMs },
+      { code: close.code, attempt: this.attempt, retryInMs: next.delayMs },
       `WhatsApp connection failed: ${close.description}${repeated}; retrying in ${seconds}s`,
     );
     this.phase = 'waiting';
@@ -305,7 +305,7 @@ export class SessionRunner {
     let view: SessionView;
     switch (how) {
       case 'logged_out':
-        log.warn({ accountId, code: close.code }, `WhatsApp session logged out: ${close.description}; creds cleared`);
+        log.warn({ code: close.code }, `WhatsApp session logged out: ${close.description}; creds cleared`);
         await this.deps.auth.clear(accountId);
         view = { state: 'disconnected', phone, reason: 'logged_out', qr: null, pairingCode: null, detail: 'WhatsApp was unlinked from the phone. Link again to send.' };
         break;
@@ -314,7 +314,7 @@ export class SessionRunner {
         view = { state: 'unlinked', phone: null, reason: null, qr: null, pairingCode: null, detail: `Linking was refused: ${close.description}. Link again to send.` };
         break;
       case 'replaced':
-        log.warn({ accountId, code: close.code }, 'WhatsApp session opened elsewhere with the same creds; this server stopped it');
+        log.warn({ code: close.code }, 'WhatsApp session opened elsewhere with the same creds; this server stopped it');
         view = {
           state: 'disconnected',
           phone,
@@ -325,7 +325,7 @@ export class SessionRunner {
         };
         break;
       case 'gave_up':
-        log.error({ accountId, code: close.code, attempts: this.attempt }, `WhatsApp connection could not be restored: ${close.description}; giving up`);
+        log.error({ code: close.code, attempts: this.attempt }, `WhatsApp connection could not be restored: ${close.description}; giving up`);
         view = {
           state: 'disconnected',
           phone,
@@ -336,7 +336,7 @@ export class SessionRunner {
         };
         break;
       case 'link_failed':
-        log.warn({ accountId, code: close.code }, `WhatsApp linking failed: ${close.description}`);
+        log.warn({ code: close.code }, `WhatsApp linking failed: ${close.description}`);
         await this.deps.auth.clear(accountId);
         view = { state: 'unlinked', phone: null, reason: null, qr: null, pairingCode: null, detail: `Linking stopped: ${close.description}. Start linking again.` };
         break;

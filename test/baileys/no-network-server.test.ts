@@ -1,0 +1,142 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../src/store/store.js';
+import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
+import { linkedCreds } from './fake-socket.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SECRET = 'no-network-test-secret-0123456789';
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** `npm test` builds first; a direct vitest run rebuilds when dist/ is older than the driver's source. */
+function ensureBuilt(): void {
+  const built = path.join(ROOT, 'dist/whatsapp/baileys/baileys-driver.js');
+  const sources = fs.readdirSync(path.join(ROOT, 'src/whatsapp/baileys')).map((f) => fs.statSync(path.join(ROOT, 'src/whatsapp/baileys', f)).mtimeMs);
+  if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(...sources)) return;
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function cli(env: NodeJS.ProcessEnv, ...args: string[]): string {
+  return execFileSync(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), ...args], { cwd: ROOT, env, encoding: 'utf8' });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the built server with the default baileys driver and no network', () => {
+  let dataDir: string;
+  let server: ChildProcess;
+  let base: string;
+  let output = '';
+  let linked: { id: string; apiKey: string };
+  let fresh: { id: string; apiKey: string };
+
+  beforeAll(async () => {
+    ensureBuilt();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-nonet-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, MESSAGEAPI_SECRET: SECRET, LOG_LEVEL: 'info', WHATSAPP_LINK_TIMEOUT_MS: '5000' };
+    delete env.WHATSAPP_DRIVER;
+    delete env.DATABASE_URL;
+    linked = JSON.parse(cli(env, 'accounts', 'create', '--email', 'linked@example.com', '--plan', 'unlimited', '--json')) as { id: string; apiKey: string };
+    fresh = JSON.parse(cli(env, 'accounts', 'create', '--email', 'fresh@example.com', '--plan', 'unlimited', '--json')) as { id: string; apiKey: string };
+    // A number linked earlier: its creds are in the encrypted store.
+    const store = Store.open(`sqlite:${path.join(dataDir, 'messageapi.db')}`);
+    await new AuthStateStore(store, SECRET).saveCreds(linked.id, linkedCreds('15550000001'));
+    await store.close();
+
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    for (let i = 0; i < 200; i++) {
+      const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+      if (ok) return;
+      if (server.exitCode !== null) throw new Error(`the server exited: ${output}`);
+      await sleep(50);
+    }
+    throw new Error(`the server did not start: ${output}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const api = (key: string, method: string, url: string, body?: unknown) =>
+    fetch(`${base}${url}`, { method, headers: { 'X-API-Key': key, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+
+  it('serves, and shows the linked session as reconnecting with the reason', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    let session: { state: string; phone: string | null; detail: string | null } | undefined;
+    for (let i = 0; i < 100; i++) {
+      session = (await (await api(linked.apiKey, 'GET', '/api/v1/session')).json()) as typeof session;
+      if (session?.detail?.includes('Next attempt')) break;
+      await sleep(100);
+    }
+    expect(session).toMatchObject({ state: 'reconnecting', phone: '15550000001' });
+    expect(session!.detail).toMatch(/Reconnecting to WhatsApp/);
+    const status = (await (await api(linked.apiKey, 'GET', '/api/v1/status')).json()) as Record<string, unknown>;
+    expect(JSON.stringify(status)).toContain('reconnecting');
+  });
+
+  it('answers sends with 400 not_connected', async () => {
+    const res = await api(linked.apiKey, 'POST', '/api/v1/send', { recipient: '12125551234', text: 'hello' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('not_connected');
+  });
+
+  it('answers session/link with a clear error, in bounded time, instead of hanging', async () => {
+    const started = Date.now();
+    const res = await api(fresh.apiKey, 'POST', '/api/v1/session/link');
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { success: boolean; code: string; error: string };
+    expect(body).toMatchObject({ success: false, code: 'service_unavailable' });
+    expect(body.error).toMatch(/Could not reach WhatsApp/);
+    const session = (await (await api(fresh.apiKey, 'GET', '/api/v1/session')).json()) as { state: string };
+    expect(session.state).toBe('unlinked');
+  });
+
+  it('keeps the CPU idle while reconnecting, with one log line per attempt at most', async () => {
+    const before = cpuSeconds(server.pid!);
+    await sleep(5_000);
+    const used = cpuSeconds(server.pid!) - before;
+    expect(used).toBeLessThan(0.25); // under 5 % of one core
+    const attempts = output
+      .split('\n')
+      .filter((line) => line.includes('WhatsApp connection failed'))
+      .map((line) => (JSON.parse(line) as { attempt: number; accountId: string }).attempt);
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(attempts).toEqual(attempts.map((_, i) => i + 1));
+    // nothing else from the library on each attempt
+    const baileysLines = output.split('\n').filter((line) => line.includes('"component":"baileys"'));
+    expect(baileysLines).toEqual([]);
+  }, 20_000);
+});
