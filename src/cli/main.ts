@@ -62,6 +62,17 @@ export function buildCli(): Command {
     });
 
   program
+    .command('link')
+    .description('link a WhatsApp number to an account: shows the QR code here (or a pairing code with --pair)')
+    .requiredOption('--account <id>', 'account id')
+    .option('--pair <phone>', 'get an 8-character pairing code for this phone number instead of a QR')
+    .action(async (opts: { account: string; pair?: string }) => {
+      const { linkInTerminal } = await import('../whatsapp/baileys/link-in-terminal.js');
+      await linkInTerminal(loadConfig(), { accountId: opts.account, pairPhone: opts.pair });
+      process.exit(0);
+    });
+
+  program
     .command('migrate')
     .description('create or update the database tables')
     .action(async () => {

@@ -16,7 +16,8 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
 /** `npm test` builds first; a direct vitest run rebuilds when dist/ is older than the driver's source. */
 function ensureBuilt(): void {
   const built = path.join(ROOT, 'dist/whatsapp/baileys/baileys-driver.js');
-  const sources = fs.readdirSync(path.join(ROOT, 'src/whatsapp/baileys')).map((f) => fs.statSync(path.join(ROOT, 'src/whatsapp/baileys', f)).mtimeMs);
+  const files = [...fs.readdirSync(path.join(ROOT, 'src/whatsapp/baileys')).map((f) => `src/whatsapp/baileys/${f}`), 'src/cli/main.ts', 'src/config.ts', 'src/whatsapp/create-driver.ts'];
+  const sources = files.map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs);
   if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(...sources)) return;
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 }
@@ -39,7 +40,7 @@ function cpuSeconds(pid: number): number {
 }
 
 function cli(env: NodeJS.ProcessEnv, ...args: string[]): string {
-  return execFileSync(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), ...args], { cwd: ROOT, env, encoding: 'utf8' });
+  return execFileSync(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), ...args], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -123,6 +124,22 @@ describe('the built server with the default baileys driver and no network', () =
     const session = (await (await api(fresh.apiKey, 'GET', '/api/v1/session')).json()) as { state: string };
     expect(session.state).toBe('unlinked');
   });
+
+  it('`messageapi link --account ID` ends with the same clear error', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, MESSAGEAPI_SECRET: SECRET, WHATSAPP_LINK_TIMEOUT_MS: '5000' };
+    delete env.WHATSAPP_DRIVER;
+    delete env.DATABASE_URL;
+    const started = Date.now();
+    let failure: { status: number | null; stderr: string } | undefined;
+    try {
+      cli(env, 'link', '--account', fresh.id);
+    } catch (error) {
+      failure = error as { status: number | null; stderr: string };
+    }
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(failure?.status).toBe(1);
+    expect(String(failure?.stderr)).toMatch(/error: Could not reach WhatsApp/);
+  }, 20_000);
 
   it('keeps the CPU idle while reconnecting, with one log line per attempt at most', async () => {
     const before = cpuSeconds(server.pid!);
