@@ -103,7 +103,7 @@ export async function listDeliveries(store: Store, accountId: string, options: {
   };
 }
 
-async function findDelivery(db: Tx, accountId: string, id: string): Promise<DeliveryRow> {
+export async function findDelivery(db: Tx, accountId: string, id: string): Promise<DeliveryRow> {
   const row = await db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
   // Another account's delivery is a 404 like an unknown one: ids are not probed.
   if (!row) throw new AppError('not_found', `No webhook delivery with id ${id}.`);

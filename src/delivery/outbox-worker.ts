@@ -44,6 +44,8 @@ export class OutboxWorker {
   private readonly owner: string;
   private readonly lanes = new Map<string, Lane>();
   private readonly held = new Map<number, OutboxJob>();
+  /** Jobs claimed again while still in hand (the handler had just released them): run once more after. */
+  private readonly reclaimed = new Set<number>();
   private readonly running = new Set<Promise<void>>();
   private readonly clock: () => number;
   private active = false;
@@ -136,8 +138,12 @@ export class OutboxWorker {
     });
     let fresh = 0;
     for (const job of jobs) {
-      // Our own lock can look expired under a jumping test clock; a job in hand is never run twice.
-      if (this.held.has(job.seq)) continue;
+      // A job in hand is never run twice at once: the claim that caught it (released by its
+      // handler a moment ago, or its lock expired under a jumping clock) is honoured after it.
+      if (this.held.has(job.seq)) {
+        this.reclaimed.add(job.seq);
+        continue;
+      }
       this.held.set(job.seq, job);
       fresh++;
       let lane = this.lanes.get(job.account_id);
@@ -155,7 +161,8 @@ export class OutboxWorker {
     while (lane.active < perAccount && lane.queue.length > 0) {
       const job = lane.queue.shift()!;
       lane.active++;
-      const run = this.runJob(job).finally(() => {
+      const run = this.runJob(job).finally(async () => {
+        if (this.reclaimed.delete(job.seq)) await this.settleReclaimed(job.seq);
         lane.active--;
         this.held.delete(job.seq);
         this.running.delete(run);
@@ -175,6 +182,23 @@ export class OutboxWorker {
       this.options.log.error({ err, kind: this.options.kind, accountId: job.account_id, ref: job.ref }, 'outbox job failed');
       const retryAt = this.clock() + (this.options.crashDelayMs ?? 30_000);
       await this.options.store.write((tx) => rescheduleJob(tx, job.seq, retryAt, err.message, false)).catch(() => undefined);
+    }
+  }
+
+  /** A job claimed again while it ran: run it now if it is due, else hand the claim back. */
+  private async settleReclaimed(seq: number): Promise<void> {
+    try {
+      const row = await this.options.store.db.selectFrom('outbox').selectAll().where('seq', '=', seq).where('locked_by', '=', this.owner).executeTakeFirst();
+      if (!row) return;
+      if (row.run_at <= this.clock()) {
+        await this.runJob(row);
+        return;
+      }
+      await this.options.store.write((tx) =>
+        tx.updateTable('outbox').set({ locked_until: null, locked_by: null }).where('seq', '=', seq).where('locked_by', '=', this.owner).execute(),
+      );
+    } catch (error) {
+      this.options.log.error({ err: coerceError(error), kind: this.options.kind }, 'could not settle a reclaimed outbox job');
     }
   }
 

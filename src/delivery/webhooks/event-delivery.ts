@@ -57,8 +57,9 @@ export class EventDelivery {
     this.box = new SecretBox(deps.secret);
     this.agents = new ReceiverAgents(config.webhooks.timeoutMs);
     this.deliverer = new WebhookDeliverer({ store, config, box: this.box, agents: this.agents, log, clock, random: deps.random, wallClock: deps.wallClock, lookup: deps.lookup });
-    // A lock outlives the longest attempt several times over; it is renewed while a job is held.
-    const lockMs = Math.max(60_000, config.webhooks.timeoutMs * 6);
+    // Renewed every quarter of its length while a job is in hand, so it only has to outlast a
+    // pause of the worker's loop; a dead process's claims expire after it.
+    const lockMs = config.outboxLockMs;
     this.webhookWorker = new OutboxWorker({
       store,
       kind: 'webhook',

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import { DEFAULT_PAGE_SIZE } from '../../core/pagination.js';
 import { requireWebhookPlan, rotateWebhookSecret } from '../../core/settings.js';
-import { getDelivery, listDeliveries, redeliver, type DeliveryStatus } from '../../core/webhook-deliveries.js';
+import { findDelivery, getDelivery, listDeliveries, redeliver, type DeliveryStatus } from '../../core/webhook-deliveries.js';
 import { loadTarget } from '../../delivery/webhooks/webhook-deliverer.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
@@ -113,10 +113,12 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
     },
     async (request) => {
       const account = requireAccount(request);
+      const { id } = request.params as { id: string };
+      await findDelivery(runtime.store.db, account.id, id);
       requireWebhookPlan(runtime.config, account);
       const target = await loadTarget(runtime.store.db, account.id);
       if (!target?.url) throw new AppError('invalid_parameter', 'No webhook URL is set: set one in Settings before redelivering.');
-      const delivery = await redeliver(runtime.store, account.id, (request.params as { id: string }).id, runtime.clock());
+      const delivery = await redeliver(runtime.store, account.id, id, runtime.clock());
       runtime.eventDelivery.kick();
       return { success: true as const, delivery };
     },
