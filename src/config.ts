@@ -18,6 +18,8 @@ const EnvSchema = Type.Object({
   WHATSAPP_MARK_ONLINE: Type.Optional(Bool),
   WHATSAPP_FULL_HISTORY: Type.Optional(Bool),
   WHATSAPP_LOG_LEVEL: Type.String({ default: 'silent' }),
+  WHATSAPP_WS_URL: Type.Optional(Type.String({ pattern: '^wss?://' })),
+  WHATSAPP_WS_URL_IN_PRODUCTION: Type.Optional(Bool),
   MESSAGEAPI_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   PUBLIC_URL: Type.Optional(Type.String()),
   SMTP_URL: Type.Optional(Type.String()),
@@ -68,6 +70,8 @@ export interface Config {
     readonly markOnlineOnConnect: boolean;
     readonly syncFullHistory: boolean;
     readonly libraryLogLevel: string;
+    /** Testing aid only: a local WhatsApp Web test server instead of WhatsApp (refused when NODE_ENV=production unless allowed). */
+    readonly webSocketUrl: string | undefined;
   };
   readonly secret: string | undefined;
   readonly publicUrl: string | undefined;
@@ -104,6 +108,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError(`Invalid configuration: ${first.path.slice(1)} ${first.message} (got ${JSON.stringify(first.value)})`);
   }
   const e = withDefaults;
+  const wsUrlAllowed = e.WHATSAPP_WS_URL_IN_PRODUCTION === 'true' || e.WHATSAPP_WS_URL_IN_PRODUCTION === '1';
+  if (e.WHATSAPP_WS_URL && env.NODE_ENV === 'production' && !wsUrlAllowed) {
+    throw new ConfigError('WHATSAPP_WS_URL points WhatsApp at a test server and is refused with NODE_ENV=production; set WHATSAPP_WS_URL_IN_PRODUCTION=true if that is really meant.');
+  }
   if (e.WHATSAPP_PACING_MIN_MS > e.WHATSAPP_PACING_MAX_MS) {
     throw new ConfigError(`Invalid configuration: WHATSAPP_PACING_MIN_MS (${e.WHATSAPP_PACING_MIN_MS}) is above WHATSAPP_PACING_MAX_MS (${e.WHATSAPP_PACING_MAX_MS}).`);
   }
@@ -123,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       markOnlineOnConnect: e.WHATSAPP_MARK_ONLINE === 'true' || e.WHATSAPP_MARK_ONLINE === '1',
       syncFullHistory: e.WHATSAPP_FULL_HISTORY === 'true' || e.WHATSAPP_FULL_HISTORY === '1',
       libraryLogLevel: e.WHATSAPP_LOG_LEVEL,
+      webSocketUrl: e.WHATSAPP_WS_URL,
     },
     secret: e.MESSAGEAPI_SECRET,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),

@@ -33,6 +33,7 @@ export async function createDriver(config: Config, context: DriverContext): Prom
           markOnlineOnConnect: w.markOnlineOnConnect,
           syncFullHistory: w.syncFullHistory,
           libraryLogLevel: w.libraryLogLevel,
+          webSocketUrl: w.webSocketUrl,
         },
       });
     }

@@ -115,6 +115,7 @@ export class BaileysDriver implements WhatsAppDriver {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    if (this.settings.webSocketUrl) this.options.log.warn({ url: this.settings.webSocketUrl }, 'WhatsApp is pointed at a test server (WHATSAPP_WS_URL): a testing aid, not WhatsApp');
     await this.maintain(true);
     const every = Math.max(1_000, Math.floor(this.settings.leaseMs / 3));
     this.leaseTimer = setInterval(() => void this.maintain(), every);
