@@ -1,0 +1,274 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { WEB_ROOT } from '../../src/http/dashboard/static-files.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+/**
+ * The dashboard in a real headless Chromium against a real listening server (SQLite, sandbox
+ * driver), from the first-run setup link to signing out. Needs `npm run build` (npm test runs it)
+ * and Debian's chromium. Screenshots of every page, desktop and phone, go to test-results/screenshots.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.resolve('test-results/screenshots');
+const PASSWORD = 'a long enough password';
+const EMAIL = 'owner@example.com';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+const ready = fs.existsSync(CHROMIUM) && fs.existsSync(path.join(WEB_ROOT, 'index.html'));
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+describe.skipIf(!ready)('the dashboard in a browser (sqlite)', () => {
+  let server: RunningServer;
+  let base: string;
+  let setupLink: string;
+  let context: BrowserContext;
+  let page: Page;
+  let receiver: http.Server;
+  let receiverUrl: string;
+  const received: Received[] = [];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-browser-'));
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-chromium-'));
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    receiver = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+
+    const printed: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args.join(' ')));
+    const config = loadConfig({
+      WHATSAPP_DRIVER: 'sandbox',
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ALLOW_PRIVATE_URLS: 'true',
+      MESSAGEAPI_SECRET: 'browser-test-secret-browser-test-secret',
+    });
+    server = await startServer(config, { handleSignals: false });
+    spy.mockRestore();
+    base = server.url;
+    setupLink = /(http:\/\/\S+\/setup#token=\S+)/.exec(printed.join('\n'))?.[1] ?? '';
+
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: DESKTOP,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(10_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(profile, { recursive: true, force: true });
+  });
+
+  /** Both widths, the whole page; back to desktop afterwards. */
+  async function shoot(name: string): Promise<void> {
+    await page.waitForFunction(`document.querySelectorAll('[aria-busy="true"]').length === 0`);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
+    await page.setViewportSize(PHONE);
+    await page.waitForTimeout(50);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
+    await page.setViewportSize(DESKTOP);
+  }
+
+  async function open(pathname: string): Promise<void> {
+    await page.click(`nav a[href="${pathname}"]`);
+    await page.waitForURL(`${base}${pathname}`);
+  }
+
+  async function apiKey(): Promise<string> {
+    return (await page.getByTestId('new-key').locator('code').textContent())!.trim();
+  }
+
+  it('prints a one-time setup link on first start, and creates the admin account with it', async () => {
+    expect(setupLink).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/setup#token=/);
+    // The bare address sends a new server to setup.
+    await page.goto(base);
+    await page.waitForURL(`${base}/setup`);
+    await page.goto(setupLink);
+    await page.getByLabel('Your e-mail').fill(EMAIL);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    await shoot('setup');
+    await page.getByRole('button', { name: 'Create admin account' }).click();
+    await expect.poll(() => page.getByTestId('setup-key').locator('code').textContent()).toMatch(/^msg_/);
+    await shoot('setup-done');
+    await page.getByRole('button', { name: 'Continue to the dashboard' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // the link works once
+    const again = await fetch(`${base}/auth/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: new URL(setupLink).hash.slice('#token='.length), email: 'x@example.com', password: PASSWORD }),
+    });
+    expect(again.status).toBe(403);
+  });
+
+  it('signs out, refuses a wrong password, and signs in', async () => {
+    await page.getByTestId('sign-out').click();
+    await page.waitForURL(`${base}/login`);
+    await page.getByLabel('E-mail').fill(EMAIL);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toBe('Wrong e-mail or password.');
+    await shoot('login');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
+    await page.getByTestId('overview-state').waitFor();
+    expect(await page.getByTestId('overview-state').getAttribute('data-state')).toBe('connected');
+    await shoot('overview');
+  });
+
+  it('shows the session change pushed by the server: log out, then link, without reloading', async () => {
+    await open('/connection');
+    const state = page.getByTestId('session-state');
+    await expect.poll(() => state.getAttribute('data-state')).toBe('connected');
+    await page.getByRole('button', { name: 'Log out of WhatsApp' }).click();
+    await page.getByRole('button', { name: 'Yes, log out' }).click();
+    // the logout answer carries no state: "unlinked" can only come from the event stream
+    await expect.poll(() => state.getAttribute('data-state')).toBe('unlinked');
+    await page.getByTestId('link').waitFor();
+    await shoot('connection-unlinked');
+    await page.evaluate('window.marker = 42');
+    await page.getByTestId('link').click();
+    await expect.poll(() => state.getAttribute('data-state')).toBe('connected');
+    expect(await page.getByTestId('session-phone').textContent()).toMatch(/^\+1555\d{7}$/);
+    // …in the same document: nothing reloaded
+    expect(await page.evaluate('window.marker')).toBe(42);
+    await shoot('connection');
+  });
+
+  it('creates a key, and a message sent with it over HTTP appears in the log with its status', async () => {
+    await open('/keys');
+    await page.getByTestId('create-key').click();
+    const key = await expect.poll(apiKey).toMatch(/^msg_[0-9A-Za-z]{40}$/).then(apiKey);
+    await page.getByTestId('keys-table').waitFor();
+    expect(await page.getByTestId('keys-table').locator('tbody tr').count()).toBe(2);
+    await shoot('keys');
+
+    const send = (recipient: string, text: string) =>
+      fetch(`${base}/api/v1/send`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ recipient, text }) }).then(
+        async (r) => (await r.json()) as { messageId: string; status: string },
+      );
+    const sent = await send('12125551234', 'Hello from the browser test');
+    expect(sent).toMatchObject({ success: true, status: 'sent' });
+    const failed = await send('12125550000', 'Nobody there');
+
+    await open('/messages');
+    const row = page.locator(`tr[data-message-id="${sent.messageId}"]`);
+    await row.waitFor();
+    expect(await row.locator('.badge').getAttribute('data-state')).toBe('sent');
+    const failedRow = page.locator(`tr[data-message-id="${failed.messageId}"]`);
+    expect(await failedRow.locator('.badge').getAttribute('data-state')).toBe('failed');
+    expect(await failedRow.locator('.row-error').textContent()).toMatch(/not on WhatsApp/);
+    await page.getByLabel('Status').selectOption('failed');
+    await expect.poll(() => page.locator('[data-testid="messages-table"] tbody tr').count()).toBe(1);
+    await page.getByLabel('Status').selectOption('');
+    await expect.poll(() => page.locator('[data-testid="messages-table"] tbody tr').count()).toBe(2);
+    await shoot('messages');
+  });
+
+  it('refuses a change made with the session cookie but without the CSRF token (over HTTP)', async () => {
+    const cookie = (await context.cookies(base)).find((c) => c.name === 'messageapi_session')!;
+    expect(cookie.httpOnly).toBe(true);
+    expect(cookie.sameSite).toBe('Lax');
+    const headers = { cookie: `${cookie.name}=${cookie.value}`, 'content-type': 'application/json' };
+    const read = await fetch(`${base}/api/v1/status`, { headers });
+    expect(read.status).toBe(200);
+    const change = await fetch(`${base}/api/v1/keys`, { method: 'POST', headers, body: '{}' });
+    expect(change.status).toBe(403);
+    expect(await change.json()).toMatchObject({ success: false, code: 'csrf_failed' });
+  });
+
+  it('sets a webhook, tests it against a local receiver, and redelivers a delivery', async () => {
+    await open('/webhooks');
+    await page.getByLabel('Webhook URL').fill(receiverUrl);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByTestId('webhook-secret').locator('code').textContent()).toMatch(/^whsec_/);
+    await page.getByTestId('test-incoming').click();
+    await expect.poll(() => page.getByTestId('test-result').textContent()).toMatch(/HTTP 200/);
+    expect(received.some((r) => r.body.includes('"test":true') && typeof r.headers['webhook-signature'] === 'string')).toBe(true);
+
+    const table = page.getByTestId('deliveries-table');
+    await table.waitFor();
+    const first = table.locator('tbody tr').first();
+    await expect.poll(() => first.locator('.badge').getAttribute('data-state')).toBe('delivered');
+    const before = received.length;
+    const eventId = received[received.length - 1]!.headers['webhook-id'];
+    await first.getByRole('button', { name: /Redeliver/ }).click();
+    await expect.poll(() => page.getByTestId('redeliver-note').textContent()).toMatch(/Queued again/);
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBeGreaterThan(before);
+    expect(received[received.length - 1]!.headers['webhook-id']).toBe(eventId);
+    await page.getByTestId('refresh-deliveries').click();
+    await expect.poll(() => first.locator('td[data-label="Attempts"]').textContent()).not.toBe('1');
+    await shoot('webhooks');
+  });
+
+  it('shows groups, recipients, quick start, account and the admin pages', async () => {
+    await open('/groups');
+    await page.getByRole('button', { name: 'Copy id' }).first().waitFor();
+    await shoot('groups');
+    await open('/recipients');
+    await page.getByText('No recipient limit on your plan').waitFor();
+    await shoot('recipients');
+    await open('/quick-start');
+    expect(await page.locator('.code pre code').textContent()).toContain(`${base}/send.php?recipient=`);
+    await page.getByRole('tab', { name: 'Google Sheets' }).click();
+    expect(await page.locator('.code pre code').textContent()).toContain('UrlFetchApp.fetch');
+    await shoot('quick-start');
+    await open('/account');
+    await shoot('account');
+
+    await open('/admin');
+    await page.getByRole('button', { name: 'New account' }).click();
+    await page.getByLabel('E-mail').fill('customer@example.com');
+    await page.getByLabel('Plan').selectOption('personal');
+    await page.getByLabel('Subscription ends').fill('2027-06-30');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('API key of customer@example.com').waitFor();
+    await page.getByLabel('Search').fill('customer');
+    await expect.poll(() => page.locator('[data-testid="accounts-table"] tbody tr').count()).toBe(1);
+    await shoot('admin');
+    await page.getByRole('link', { name: 'customer@example.com' }).click();
+    await page.getByRole('heading', { name: 'customer@example.com' }).waitFor();
+    await page.getByRole('button', { name: 'Disable account' }).click();
+    await page.getByText('Account disabled').waitFor();
+    await shoot('admin-account');
+  });
+
+  it('signs out, and the pages then ask to sign in', async () => {
+    await page.getByTestId('sign-out').click();
+    await page.waitForURL(`${base}/login`);
+    await page.goto(`${base}/keys`);
+    await page.waitForURL(`${base}/login`);
+    const cookies = await context.cookies(base);
+    expect(cookies.find((c) => c.name === 'messageapi_session')).toBeUndefined();
+  });
+});

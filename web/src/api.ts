@@ -1,0 +1,135 @@
+/** The dashboard is a client of the same HTTP API as everyone else; the session cookie and a CSRF token stand in for the key. */
+
+export interface AuthState {
+  signedIn: boolean;
+  setupRequired: boolean;
+  signupEnabled: boolean;
+  mailConfigured: boolean;
+  driver: string;
+  baseUrl: string;
+  csrfToken: string | null;
+  account: { id: string; email: string; plan: string; isAdmin: boolean } | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+let onSignedOut: () => void = () => undefined;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export function whenSignedOut(callback: () => void): void {
+  onSignedOut = callback;
+}
+
+export async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  } catch {
+    throw new ApiError('The server could not be reached. Check your connection and try again.', 'network_error', 0);
+  }
+  const data = (await response.json().catch(() => null)) as (T & { success?: boolean; error?: string; code?: string }) | null;
+  if (!response.ok || !data || data.success === false) {
+    const error = new ApiError(data?.error ?? `The server answered ${response.status}.`, data?.code ?? 'http_error', response.status);
+    if (response.status === 401 && path.startsWith('/api/v1/')) onSignedOut();
+    throw error;
+  }
+  return data;
+}
+
+export const authState = () => api<AuthState & { success: true }>('GET', '/auth/state');
+
+// Shapes of the API answers the pages use (SPEC §4, §5).
+export interface Status {
+  connected: boolean;
+  phone: string | null;
+  dailyLimit: number | null;
+  messagesToday: number;
+  plan: string;
+  state: string;
+  subscriptionActive: boolean;
+  subscriptionExpiresAt: string | null;
+}
+export interface SessionAnswer {
+  state: string;
+  phone: string | null;
+  reason: string | null;
+  detail: string | null;
+  qr: string | null;
+  qrDataUrl: string | null;
+  pairingCode: string | null;
+}
+export interface DayCount {
+  date: string;
+  sent: number;
+  failed: number;
+  pending: number;
+}
+export interface MessageView {
+  messageId: string;
+  status: string;
+  recipient: string;
+  type: string;
+  error: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  readAt: string | null;
+}
+export interface KeyView {
+  id: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+export interface Settings {
+  email: string;
+  plan: string;
+  webhookUrl: string | null;
+  webhookSecretPrefix: string | null;
+  disconnectEmail: boolean;
+  allowedRecipients?: string[];
+}
+export interface Delivery {
+  id: string;
+  eventId: string;
+  event: string;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  test?: boolean;
+}
+export interface AdminAccount {
+  id: string;
+  email: string;
+  plan: string;
+  subscriptionExpiresAt: string | null;
+  subscriptionActive: boolean;
+  active: boolean;
+  isAdmin: boolean;
+  hasPassword: boolean;
+  createdAt: string;
+  state: string;
+  phone: string | null;
+  messagesToday: number;
+  dailyLimit: number | null;
+}

@@ -1,0 +1,118 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { authState, setCsrfToken, whenSignedOut, type AuthState } from './api';
+import { Shell } from './components/shell';
+import { Skeleton } from './components/ui';
+import { AccountPage } from './pages/account';
+import { AdminAccountPage } from './pages/admin-account';
+import { AdminPage } from './pages/admin';
+import { ConnectionPage } from './pages/connection';
+import { GroupsPage } from './pages/groups';
+import { KeysPage } from './pages/keys';
+import { LoginPage } from './pages/login';
+import { MessagesPage } from './pages/messages';
+import { NotFoundPage } from './pages/not-found';
+import { OverviewPage } from './pages/overview';
+import { QuickStartPage } from './pages/quick-start';
+import { RecipientsPage } from './pages/recipients';
+import { SetupPage } from './pages/setup';
+import { WebhooksPage } from './pages/webhooks';
+import { navigate, usePath } from './router';
+import { Auth } from './session';
+
+const PUBLIC_PAGES = new Set(['/login', '/setup', '/signup']);
+
+function Page(props: { path: string }) {
+  const { path } = props;
+  const admin = /^\/admin\/accounts\/([^/]+)$/.exec(path);
+  if (admin) return <AdminAccountPage id={decodeURIComponent(admin[1]!)} />;
+  switch (path) {
+    case '/':
+      return <OverviewPage />;
+    case '/connection':
+      return <ConnectionPage />;
+    case '/keys':
+      return <KeysPage />;
+    case '/webhooks':
+      return <WebhooksPage />;
+    case '/groups':
+      return <GroupsPage />;
+    case '/messages':
+      return <MessagesPage />;
+    case '/recipients':
+      return <RecipientsPage />;
+    case '/quick-start':
+      return <QuickStartPage />;
+    case '/account':
+      return <AccountPage />;
+    case '/admin':
+      return <AdminPage />;
+    default:
+      return <NotFoundPage />;
+  }
+}
+
+export function App() {
+  const path = usePath();
+  const [auth, setAuth] = useState<AuthState | undefined>(undefined);
+  const [failed, setFailed] = useState<string | undefined>(undefined);
+
+  const refresh = useCallback(async () => {
+    try {
+      const state = await authState();
+      setCsrfToken(state.csrfToken);
+      setAuth(state);
+      setFailed(undefined);
+    } catch (e) {
+      setFailed((e as Error).message);
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    whenSignedOut(() => void refresh());
+  }, [refresh]);
+
+  // Send people where they can do something: setup on a fresh server, sign-in when signed out.
+  useEffect(() => {
+    if (!auth) return;
+    if (!auth.signedIn && !PUBLIC_PAGES.has(path)) navigate(auth.setupRequired ? `/setup${location.hash}` : '/login', true);
+    else if (auth.signedIn && PUBLIC_PAGES.has(path)) navigate('/', true);
+  }, [auth, path]);
+
+  if (failed && !auth) {
+    return (
+      <main class="center-page">
+        <div class="card narrow">
+          <h1>MessageAPI</h1>
+          <p role="alert">{failed}</p>
+          <button class="btn" onClick={() => void refresh()}>
+            Try again
+          </button>
+        </div>
+      </main>
+    );
+  }
+  if (!auth) {
+    return (
+      <main class="center-page">
+        <div class="card narrow">
+          <Skeleton lines={4} />
+        </div>
+      </main>
+    );
+  }
+
+  return (
+    <Auth.Provider value={{ auth, refresh }}>
+      {path === '/setup' && !auth.signedIn ? (
+        <SetupPage />
+      ) : !auth.signedIn || PUBLIC_PAGES.has(path) ? (
+        <LoginPage signup={path === '/signup'} />
+      ) : (
+        <Shell path={path}>
+          <Page path={path} />
+        </Shell>
+      )}
+    </Auth.Provider>
+  );
+}

@@ -1,0 +1,83 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
+import { navigate, onLinkClick } from '../router';
+import { useAuth } from '../session';
+import { planLabel } from './ui';
+
+const NAV = [
+  { href: '/', label: 'Overview' },
+  { href: '/connection', label: 'WhatsApp connection' },
+  { href: '/keys', label: 'API keys' },
+  { href: '/messages', label: 'Messages' },
+  { href: '/webhooks', label: 'Webhooks' },
+  { href: '/groups', label: 'Groups' },
+  { href: '/recipients', label: 'Recipients' },
+  { href: '/quick-start', label: 'Quick start' },
+];
+
+export function Shell(props: { path: string; children: ComponentChildren }) {
+  const { auth, refresh } = useAuth();
+  const [menuOpen, setMenuOpen] = useState(false);
+  useEffect(() => setMenuOpen(false), [props.path]);
+  const account = auth.account!;
+  const links = [...NAV, { href: '/account', label: 'Your account' }, ...(account.isAdmin ? [{ href: '/admin', label: 'Admin: accounts' }] : [])];
+  const current = (href: string) => (href === '/' ? props.path === '/' : props.path === href || props.path.startsWith(`${href}/`));
+
+  const signOut = async () => {
+    await api('POST', '/auth/logout', {}).catch(() => undefined);
+    navigate('/login', true);
+    await refresh();
+  };
+
+  return (
+    <div class="shell" onClick={onLinkClick}>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <a class="brand" href="/" aria-label="MessageAPI home">
+          <img src="/favicon.svg" alt="" width="28" height="28" />
+          <span>MessageAPI</span>
+        </a>
+        {auth.driver === 'sandbox' && <span class="pill pill-warn" title="WhatsApp is simulated on this server">Sandbox</span>}
+        <div class="topbar-right">
+          <span class="who" title={account.email}>
+            {account.email} <span class="pill">{planLabel(account.plan)}</span>
+          </span>
+          <button type="button" class="btn btn-ghost signout-top" onClick={() => void signOut()} data-testid="sign-out">
+            Sign out
+          </button>
+          <button type="button" class="btn btn-ghost menu-toggle" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen(!menuOpen)}>
+            Menu
+          </button>
+        </div>
+      </header>
+      <nav id="nav" class={`sidebar ${menuOpen ? 'open' : ''}`} aria-label="Settings pages">
+        <ul>
+          {links.map((link) => (
+            <li key={link.href}>
+              <a href={link.href} aria-current={current(link.href) ? 'page' : undefined}>
+                {link.label}
+              </a>
+            </li>
+          ))}
+          <li class="nav-signout">
+            <span class="hint">{account.email}</span>
+            <button type="button" class="btn btn-block" onClick={() => void signOut()}>
+              Sign out
+            </button>
+          </li>
+        </ul>
+        <p class="sidebar-foot">
+          <a href="/docs" target="_blank" rel="noreferrer">
+            API reference ↗
+          </a>
+        </p>
+      </nav>
+      <main id="main" class="content" tabIndex={-1}>
+        {props.children}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+import { useState } from 'preact/hooks';
+import { api, type MessageView } from '../api';
+import { Badge, Card, Empty, Notice, PageHeader, Skeleton, formatTime } from '../components/ui';
+import { useLoad } from '../session';
+
+const PAGE = 25;
+
+export function MessagesPage() {
+  const [status, setStatus] = useState('');
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const page = useLoad(() => {
+    const query = new URLSearchParams({ limit: String(PAGE) });
+    if (status) query.set('status', status);
+    if (cursor) query.set('cursor', cursor);
+    return api<{ messages: MessageView[]; nextCursor: string | null }>('GET', `/api/v1/messages?${query}`);
+  }, [status, cursor]);
+
+  return (
+    <>
+      <PageHeader
+        title="Messages"
+        lead="Everything you sent, newest first."
+        actions={
+          <button class="btn" onClick={() => void page.reload()} disabled={page.loading}>
+            Refresh
+          </button>
+        }
+      />
+      <Card>
+        <div class="toolbar">
+          <label for="status-filter">Status</label>
+          <select
+            id="status-filter"
+            value={status}
+            onChange={(e) => {
+              setStatus(e.currentTarget.value);
+              setCursors([]);
+            }}
+          >
+            <option value="">All</option>
+            <option value="sent">Sent</option>
+            <option value="pending">Pending</option>
+            <option value="failed">Failed</option>
+          </select>
+        </div>
+        {page.error && <Notice tone="error">{page.error}</Notice>}
+        {!page.data && !page.error && <Skeleton lines={6} height={20} />}
+        {page.data && page.data.messages.length === 0 && (
+          <Empty title={status ? `No ${status} messages` : 'No messages yet'}>
+            {status ? 'Try another filter.' : <>Send your first one: see the <a href="/quick-start">Quick start</a>.</>}
+          </Empty>
+        )}
+        {page.data && page.data.messages.length > 0 && (
+          <div class="table-wrap">
+            <table class="table" data-testid="messages-table">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Recipient</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Delivered</th>
+                  <th scope="col">Read</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.messages.map((m) => (
+                  <tr key={m.messageId} data-message-id={m.messageId}>
+                    <td data-label="Time">{formatTime(m.createdAt)}</td>
+                    <td data-label="Recipient">
+                      <code>{m.recipient}</code>
+                    </td>
+                    <td data-label="Type">{m.type}</td>
+                    <td data-label="Status">
+                      <Badge value={m.status} />
+                      {m.error && <p class="row-error">{m.error}</p>}
+                    </td>
+                    <td data-label="Delivered">{formatTime(m.deliveredAt)}</td>
+                    <td data-label="Read">{formatTime(m.readAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <div class="pager">
+          <button class="btn" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+            ← Newer
+          </button>
+          <span class="hint">Page {cursors.length + 1}</span>
+          <button class="btn" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}>
+            Older →
+          </button>
+        </div>
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,45 @@
+import { useState } from 'preact/hooks';
+import { api, type Settings } from '../api';
+import { Card, Empty, Notice, PageHeader, Skeleton, errorText } from '../components/ui';
+import { useLoad } from '../session';
+
+export function RecipientsPage() {
+  const settings = useLoad(() => api<Settings>('GET', '/api/v1/settings'));
+  const [error, setError] = useState<string | undefined>();
+  const remove = async (recipient: string) => {
+    setError(undefined);
+    try {
+      await api('DELETE', `/api/v1/settings/recipients/${encodeURIComponent(recipient)}`);
+      await settings.reload();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  const list = settings.data?.allowedRecipients;
+  return (
+    <>
+      <PageHeader title="Recipients" lead="On the Personal plan you can send to 5 numbers: the first 5 you send to. Remove one to free its place." />
+      <Card>
+        {error && <Notice tone="error">{error}</Notice>}
+        {settings.error && <Notice tone="error">{settings.error}</Notice>}
+        {!settings.data && !settings.error && <Skeleton lines={3} height={20} />}
+        {settings.data && list === undefined && (
+          <Empty title="No recipient limit on your plan">Your {settings.data.plan} plan can send to any number.</Empty>
+        )}
+        {list && list.length === 0 && <Empty title="No recipients yet">The first numbers you send to will appear here.</Empty>}
+        {list && list.length > 0 && (
+          <ul class="rows">
+            {list.map((r) => (
+              <li key={r} class="row">
+                <code>+{r}</code>
+                <button class="btn btn-small" onClick={() => void remove(r)} aria-label={`Remove ${r}`}>
+                  Remove
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,19 @@
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import type { AuthState } from './api';
+
+export interface AppContext {
+  auth: AuthState;
+  refresh(): Promise<void>;
+}
+
+export const Auth = createContext<AppContext | null>(null);
+
+export function useAuth(): AppContext {
+  const value = useContext(Auth);
+  if (!value) throw new Error('useAuth outside <Auth.Provider>');
+  return value;
+}
+
+/** Loads something from the API for a page: data, error, and a reload function. */
+export { useLoad } from './use-load';
