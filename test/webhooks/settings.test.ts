@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { testDialects } from '../helpers/databases.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { TestReceiver } from './receiver.js';
 
 for (const dialect of testDialects()) {
   describe(`settings (${dialect})`, () => {
@@ -115,6 +116,25 @@ for (const dialect of testDialects()) {
       const again = await t.inject({ method: 'DELETE', url: '/api/v1/settings/recipients/12125550101', headers: { 'x-api-key': apiKey } });
       expect(again.statusCode).toBe(404);
       expect(again.json().code).toBe('not_found');
+    });
+
+    it('checks the URL again at every delivery: a URL that now points to loopback gets nothing', async () => {
+      const receiver = await TestReceiver.start();
+      try {
+        const { id, apiKey } = await t.createAccount('unlimited');
+        receiver.secret = (await patch(apiKey, { webhookUrl: 'https://hooks.example.com/later' })).json().webhookSecret;
+        // As if the name were re-pointed at a private address after it was set.
+        await t.runtime.store.write((tx) => tx.updateTable('accounts').set({ webhook_url: receiver.url }).where('id', '=', id).execute());
+        await t.inject({ method: 'POST', url: '/api/v1/sandbox/incoming', headers: { 'x-api-key': apiKey }, payload: { from: '12125559876', text: 'hi' } });
+        await expect.poll(async () => (await t.inject({ method: 'GET', url: '/api/v1/webhooks/deliveries', headers: { 'x-api-key': apiKey } })).json().deliveries[0]?.attempts).toBe(2);
+        const [delivery] = (await t.inject({ method: 'GET', url: '/api/v1/webhooks/deliveries', headers: { 'x-api-key': apiKey } })).json().deliveries;
+        expect(delivery).toMatchObject({ status: 'pending', lastStatus: null, lastError: expect.stringMatching(/127\.0\.0\.1.*only public internet addresses/) });
+        const test = await t.inject({ method: 'POST', url: '/api/v1/webhooks/test', headers: { 'x-api-key': apiKey } });
+        expect(test.json()).toMatchObject({ success: true, status: null, error: expect.stringMatching(/only public/) });
+        expect(receiver.received).toHaveLength(0);
+      } finally {
+        await receiver.close();
+      }
     });
 
     it('needs an API key', async () => {
