@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { PLAN_NAMES, type PlanName } from '../config.js';
 import type { AccountsTable } from '../store/schema.js';
+import { queryTemplate } from '../store/query-template.js';
 import type { Store, Tx } from '../store/store.js';
 import { API_KEY_PATTERN, createApiKey, hashApiKey } from './api-keys.js';
 import { AppError } from './errors.js';
@@ -109,6 +110,15 @@ export async function setPlan(store: Store, id: string, plan: string, expiresAt:
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+const accountByKeyHash = queryTemplate((db, a: { keyHash: string }) =>
+  db
+    .selectFrom('api_keys')
+    .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+    .selectAll('accounts')
+    .select(['api_keys.id as key_id', 'api_keys.revoked_at'])
+    .where('api_keys.key_hash', '=', a.keyHash),
+);
+
 /**
  * Resolves an API key to its account. A missing, malformed, unknown or revoked key is the same
  * 401 so that nobody can probe which keys exist.
@@ -121,13 +131,8 @@ export class KeyAuthenticator {
   async authenticate(key: string | undefined, now: number): Promise<Account> {
     if (!key) throw new AppError('invalid_api_key', 'Missing API key: send it in the X-API-Key header.');
     if (!API_KEY_PATTERN.test(key)) throw new AppError('invalid_api_key', 'Invalid API key: keys look like msg_ followed by 32 or more letters and digits.');
-    const row = await this.store.db
-      .selectFrom('api_keys')
-      .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
-      .selectAll('accounts')
-      .select(['api_keys.id as key_id', 'api_keys.revoked_at'])
-      .where('api_keys.key_hash', '=', hashApiKey(key))
-      .executeTakeFirst();
+    const { rows } = await accountByKeyHash(this.store.db, { keyHash: hashApiKey(key) });
+    const row = rows[0];
     if (!row || row.revoked_at !== null) throw new AppError('invalid_api_key', 'Invalid API key: it is unknown or has been revoked.');
     this.touch(row.key_id, now);
     return toAccount(row);

@@ -27,4 +27,11 @@ export type GatewayEvent =
  */
 export interface EventRecorder {
   record(tx: Tx, accountId: string, event: GatewayEvent, now: number): Promise<void>;
+  /** Several events of one account at once (a dispatcher batch); optional, for recorders that can do it cheaper. */
+  recordAll?(tx: Tx, accountId: string, events: GatewayEvent[], now: number): Promise<void>;
+}
+
+export async function recordEvents(recorder: EventRecorder, tx: Tx, accountId: string, events: GatewayEvent[], now: number): Promise<void> {
+  if (recorder.recordAll) return recorder.recordAll(tx, accountId, events, now);
+  for (const event of events) await recorder.record(tx, accountId, event, now);
 }

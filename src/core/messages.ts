@@ -5,6 +5,7 @@ import type { Store, Tx } from '../store/store.js';
 import type { Account } from './accounts.js';
 import { AppError } from './errors.js';
 import { newMessageId, newWhatsAppMessageId } from './ids.js';
+import { queryTemplate } from '../store/query-template.js';
 import { enqueue } from './outbox.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { countUsage, readUsage } from './quota.js';
@@ -81,25 +82,17 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
       };
     }
     const messageId = newMessageId();
-    await tx
-      .insertInto('messages')
-      .values({
-        id: messageId,
-        account_id: account.id,
-        recipient: input.recipient.value,
-        kind: input.kind,
-        text: input.text,
-        media_url: input.mediaUrl,
-        filename: input.filename,
-        status: 'pending',
-        error: null,
-        wa_message_id: newWhatsAppMessageId(),
-        created_at: now,
-        sent_at: null,
-        delivered_at: null,
-        read_at: null,
-      })
-      .execute();
+    await insertPendingMessage(tx, {
+      id: messageId,
+      accountId: account.id,
+      recipient: input.recipient.value,
+      kind: input.kind,
+      text: input.text,
+      mediaUrl: input.mediaUrl,
+      filename: input.filename,
+      waMessageId: newWhatsAppMessageId(),
+      now,
+    });
     await countUsage(tx, account.id, now, 1);
     await enqueue(tx, { kind: 'message', accountId: account.id, ref: messageId, runAt: now, now });
     if (input.idempotencyKey !== undefined) {
@@ -112,6 +105,26 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
     return { messageId, status: 'pending' as const, error: null, replayed: false, rateLimit };
   });
 }
+
+const insertPendingMessage = queryTemplate(
+  (db, a: { id: string; accountId: string; recipient: string; kind: string; text: string | null; mediaUrl: string | null; filename: string | null; waMessageId: string; now: number }) =>
+    db.insertInto('messages').values({
+      id: a.id,
+      account_id: a.accountId,
+      recipient: a.recipient,
+      kind: a.kind,
+      text: a.text,
+      media_url: a.mediaUrl,
+      filename: a.filename,
+      status: 'pending',
+      error: null,
+      wa_message_id: a.waMessageId,
+      created_at: a.now,
+      sent_at: null,
+      delivered_at: null,
+      read_at: null,
+    }),
+);
 
 async function findIdempotentReplay(tx: Tx, accountId: string, key: string, now: number): Promise<AcceptedMessage | null> {
   const row = await tx
@@ -215,9 +228,15 @@ export async function listMessages(
  * Records an outcome only if the message is still pending, and says whether it did: an outcome
  * that another worker already recorded (after a lost lock) is not recorded twice.
  */
-export async function markSent(tx: Tx, row: MessageRow, at: number): Promise<boolean> {
-  const result = await tx.updateTable('messages').set({ status: 'sent', sent_at: at, error: null }).where('id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+export async function markSentMany(tx: Tx, ids: string[], at: number): Promise<Set<string>> {
+  const rows = await tx
+    .updateTable('messages')
+    .set({ status: 'sent', sent_at: at, error: null })
+    .where('id', 'in', ids)
+    .where('status', '=', 'pending')
+    .returning('id')
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
 /** A failed message stops counting against the daily limit. */

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { OutboxTable } from '../store/schema.js';
+import { queryTemplate } from '../store/query-template.js';
 import type { Store, Tx } from '../store/store.js';
 
 /**
@@ -11,21 +12,22 @@ import type { Store, Tx } from '../store/store.js';
 export type OutboxKind = 'message' | 'webhook' | 'email';
 export type OutboxJob = Selectable<OutboxTable>;
 
+const insertJob = queryTemplate((db, a: { kind: string; accountId: string; ref: string; runAt: number; now: number }) =>
+  db.insertInto('outbox').values({
+    kind: a.kind,
+    account_id: a.accountId,
+    ref: a.ref,
+    attempts: 0,
+    run_at: a.runAt,
+    locked_until: null,
+    locked_by: null,
+    last_error: null,
+    created_at: a.now,
+  }),
+);
+
 export async function enqueue(tx: Tx, job: { kind: OutboxKind; accountId: string; ref: string; runAt: number; now: number }): Promise<void> {
-  await tx
-    .insertInto('outbox')
-    .values({
-      kind: job.kind,
-      account_id: job.accountId,
-      ref: job.ref,
-      attempts: 0,
-      run_at: job.runAt,
-      locked_until: null,
-      locked_by: null,
-      last_error: null,
-      created_at: job.now,
-    })
-    .execute();
+  await insertJob(tx, job);
 }
 
 export interface ClaimOptions {
@@ -68,6 +70,10 @@ export async function renewLocks(store: Store, seqs: number[], owner: string, un
 
 export async function completeJob(tx: Tx, seq: number): Promise<void> {
   await tx.deleteFrom('outbox').where('seq', '=', seq).execute();
+}
+
+export async function completeJobs(tx: Tx, seqs: number[]): Promise<void> {
+  if (seqs.length > 0) await tx.deleteFrom('outbox').where('seq', 'in', seqs).execute();
 }
 
 export async function rescheduleJob(tx: Tx, seq: number, runAt: number, error: string | null, countAttempt: boolean): Promise<void> {

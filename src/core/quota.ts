@@ -1,3 +1,4 @@
+import { queryTemplate } from '../store/query-template.js';
 import type { Tx } from '../store/store.js';
 
 /**
@@ -31,14 +32,17 @@ export async function readUsage(db: Tx, accountId: string, now: number): Promise
   return { count, resetSeconds };
 }
 
+const incrementBucket = queryTemplate((db, a: { accountId: string; bucket: number; one: number }) =>
+  db
+    .insertInto('usage_buckets')
+    .values({ account_id: a.accountId, bucket: a.bucket, count: a.one })
+    .onConflict((oc) => oc.columns(['account_id', 'bucket']).doUpdateSet((eb) => ({ count: eb('usage_buckets.count', '+', eb.ref('excluded.count')) }))),
+);
+
 export async function countUsage(tx: Tx, accountId: string, createdAt: number, delta: 1 | -1): Promise<void> {
   const bucket = bucketOf(createdAt);
   if (delta === 1) {
-    await tx
-      .insertInto('usage_buckets')
-      .values({ account_id: accountId, bucket, count: 1 })
-      .onConflict((oc) => oc.columns(['account_id', 'bucket']).doUpdateSet((eb) => ({ count: eb('usage_buckets.count', '+', 1) })))
-      .execute();
+    await incrementBucket(tx, { accountId, bucket, one: 1 });
   } else {
     await tx
       .updateTable('usage_buckets')

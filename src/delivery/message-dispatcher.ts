@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
-import type { EventRecorder } from '../core/events.js';
-import { markFailed, markSent, type MessageRow } from '../core/messages.js';
-import { claimJobs, completeJob, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
+import { recordEvents, type EventRecorder } from '../core/events.js';
+import { markFailed, markSentMany, type MessageRow } from '../core/messages.js';
+import { claimJobs, completeJob, completeJobs, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
 import type { OutcomeNotifier, MessageOutcome } from '../core/outcome-notifier.js';
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay } from '../core/retry-schedule.js';
 import type { Store, Tx } from '../store/store.js';
@@ -206,27 +206,36 @@ export class MessageDispatcher {
     }
   }
 
+  /**
+   * Records a batch of outcomes (all of one account: a lane's) in one transaction, with one
+   * statement per kind of change rather than one per message.
+   */
   private async commit(outcomes: Outcome[]): Promise<void> {
     const { store, driver, events, notifier, metrics } = this.deps;
     const now = this.clock();
     const announced: Array<[string, MessageOutcome]> = [];
     await store.write(async (tx) => {
-      for (const { job, row, message, result } of outcomes) {
+      const finished: number[] = [];
+      const sent = outcomes.filter((o) => o.result.status === 'sent');
+      if (sent.length > 0) {
+        const recorded = await markSentMany(tx, sent.map((o) => o.row.id), now);
+        const fresh = sent.filter((o) => recorded.has(o.row.id));
+        if (fresh.length > 0) {
+          await driver.recordSent?.(tx, fresh.map((o) => o.message), now);
+          await recordEvents(events, tx, fresh[0]!.row.account_id, fresh.map((o) => ({ event: 'message.sent' as const, message: { id: o.row.id, recipient: o.row.recipient, type: o.row.kind, status: 'sent' as const } })), now);
+          for (const o of fresh) announced.push([o.row.id, { status: 'sent' }]);
+        }
+        finished.push(...sent.map((o) => o.job.seq));
+      }
+      for (const { job, row, result } of outcomes) {
         if (result.status === 'retry') {
           await this.retryLater(tx, job, row, result, now, announced);
-          continue;
-        }
-        if (result.status === 'sent') {
-          if (await markSent(tx, row, result.at)) {
-            await driver.recordSent?.(tx, message, result.at);
-            await events.record(tx, row.account_id, { event: 'message.sent', message: { id: row.id, recipient: row.recipient, type: row.kind, status: 'sent' } }, now);
-            announced.push([row.id, { status: 'sent' }]);
-          }
-        } else {
+        } else if (result.status === 'failed') {
           await this.fail(tx, row, result.error, now, announced);
+          finished.push(job.seq);
         }
-        await completeJob(tx, job.seq);
       }
+      await completeJobs(tx, finished);
     });
     for (const [id, outcome] of announced) {
       notifier.notify(id, outcome);

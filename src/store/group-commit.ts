@@ -13,8 +13,8 @@ const MAX_BATCH = 2000;
 
 /**
  * Runs every write queued in the same turn of the event loop in one SQLite transaction, so that one
- * fsync (synchronous=FULL) makes a whole batch durable. Each write runs inside its own savepoint:
- * a write that throws is rolled back alone and rejected, the rest of the batch still commits.
+ * fsync (synchronous=FULL) makes a whole batch durable. A write that throws is rolled back alone
+ * and rejected; the rest of the batch still commits.
  * Nothing resolves before the commit that holds it has returned.
  */
 export class GroupCommitWriter {
@@ -45,7 +45,25 @@ export class GroupCommitWriter {
     }
   }
 
+  /**
+   * First optimistically, every write straight into the transaction (most batches have no failing
+   * write, and savepoints would double the statements). If one throws, that attempt is rolled back
+   * whole and the batch runs again with a savepoint around each write. Writes are functions of the
+   * database's state, so running one again after a rollback is safe.
+   */
   private async runBatch(batch: Job[]): Promise<void> {
+    if (batch.length > 1) {
+      const values: unknown[] = [];
+      try {
+        await this.db.transaction().execute(async (tx) => {
+          for (const job of batch) values.push(await job.fn(tx));
+        });
+        batch.forEach((job, i) => job.resolve(values[i]));
+        return;
+      } catch {
+        // fall through: isolate each write
+      }
+    }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       await this.db.transaction().execute(async (tx) => {

@@ -10,6 +10,29 @@ import type { Database } from './schema.js';
 
 export type Tx = Kysely<Database>;
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running most of ours. The same SQL
+ * text gets the same prepared statement back (better-sqlite3 statements are reusable, and this
+ * connection runs one statement at a time).
+ */
+function withStatementCache(conn: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => conn.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        statement = conn.prepare(sql);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export interface StoreOptions {
   /** `FULL` flushes every commit to disk (the default); `NORMAL` is only for benchmarks that say so. */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
@@ -52,7 +75,7 @@ export class Store {
       conn.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
       conn.pragma('busy_timeout = 5000');
       conn.pragma('foreign_keys = ON');
-      return new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+      return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
     };
     const writeDb = open();
     // A second connection so reads never queue behind a batch that is waiting for its fsync.

@@ -85,6 +85,6 @@ export interface WhatsAppDriver {
    * Called inside the transaction that records a `sent` outcome. The sandbox's simulated network
    * lives in the gateway's own database, so its delivery commits together with our status.
    */
-  recordSent?(tx: Tx, message: OutgoingMessage, at: number): Promise<void>;
+  recordSent?(tx: Tx, messages: OutgoingMessage[], at: number): Promise<void>;
   groups(accountId: string): Promise<Group[]>;
 }

@@ -5,6 +5,8 @@ import type { Store, Tx } from '../../store/store.js';
 import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
 
 export const SANDBOX_PENDING_MS = 30_000;
+/** Another process sharing the database sees a state change within this time. */
+const SESSION_CACHE_MS = 1000;
 
 /** A fake number for the account, stable across restarts: 1555 and seven digits. */
 export function sandboxPhone(accountId: string): string {
@@ -34,10 +36,24 @@ export class SandboxDriver implements WhatsAppDriver {
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
 
+  /** Recently read states: a send asks on every request, and the state changes rarely. */
+  private readonly recent = new Map<string, { view: SessionView; until: number }>();
+
   async session(accountId: string): Promise<SessionView> {
+    const now = this.clock();
+    const cached = this.recent.get(accountId);
+    if (cached && cached.until > now) return cached.view;
     const stored = await readSession(this.store.db, accountId);
-    if (!stored) return view('connected', sandboxPhone(accountId));
-    return view(stored.state, stored.phone, stored.reason, stored.detail);
+    const current = stored ? view(stored.state, stored.phone, stored.reason, stored.detail) : view('connected', sandboxPhone(accountId));
+    if (this.recent.size > 10_000) this.recent.clear();
+    this.recent.set(accountId, { view: current, until: now + SESSION_CACHE_MS });
+    return current;
+  }
+
+  private async changeSession(accountId: string, next: SessionView): Promise<void> {
+    this.recent.delete(accountId);
+    await this.events.sessionChanged(accountId, next);
+    this.recent.delete(accountId);
   }
 
   async isConnected(accountId: string): Promise<boolean> {
@@ -46,18 +62,18 @@ export class SandboxDriver implements WhatsAppDriver {
 
   async link(accountId: string): Promise<SessionView> {
     const linked = view('connected', sandboxPhone(accountId));
-    await this.events.sessionChanged(accountId, linked);
+    await this.changeSession(accountId, linked);
     return linked;
   }
 
   async pair(accountId: string, phone: string): Promise<SessionView> {
     const linked = view('connected', phone);
-    await this.events.sessionChanged(accountId, linked);
+    await this.changeSession(accountId, linked);
     return { ...linked, pairingCode: randomBase62(8).toUpperCase() };
   }
 
   async logout(accountId: string): Promise<void> {
-    await this.events.sessionChanged(accountId, view('unlinked', null, null, 'Logged out. Link again to send.'));
+    await this.changeSession(accountId, view('unlinked', null, null, 'Logged out. Link again to send.'));
   }
 
   async send(message: OutgoingMessage): Promise<SendOutcome> {
@@ -71,10 +87,10 @@ export class SandboxDriver implements WhatsAppDriver {
     return { status: 'sent', at: now };
   }
 
-  async recordSent(tx: Tx, message: OutgoingMessage, at: number): Promise<void> {
+  async recordSent(tx: Tx, messages: OutgoingMessage[], at: number): Promise<void> {
     await tx
       .insertInto('sandbox_sends')
-      .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at })
+      .values(messages.map((m) => ({ account_id: m.accountId, message_id: m.id, wa_message_id: m.waMessageId, recipient: m.recipient, kind: m.kind, at })))
       .execute();
   }
 
@@ -105,7 +121,7 @@ export class SandboxDriver implements WhatsAppDriver {
   async simulateDisconnect(accountId: string, reason: DisconnectReason): Promise<void> {
     const current = await this.session(accountId);
     const detail = reason === 'logged_out' ? 'WhatsApp was unlinked from the phone. Link again to send.' : 'The connection was lost and could not be restored. Link again to send.';
-    await this.events.sessionChanged(accountId, view('disconnected', current.phone, reason, detail));
+    await this.changeSession(accountId, view('disconnected', current.phone, reason, detail));
   }
 }
 
