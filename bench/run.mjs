@@ -1,0 +1,171 @@
+// `npm run bench`: the figures issue 3 asks for, each beside a baseline measured in the same run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { createAccount, cli, fmt, load, ROOT, startProcess, startServer, table } from './lib.mjs';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const HISTORY = Number(process.env.BENCH_HISTORY ?? 1_000_000);
+const DISPATCH = Number(process.env.BENCH_DISPATCH ?? 50_000);
+const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const tmp = (name) => fs.mkdtempSync(path.join(os.tmpdir(), `messageapi-bench-${name}-`));
+const baseEnv = { WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'warn', MESSAGEAPI_SECRET: 'bench-secret-bench-secret-bench' };
+const sendBody = (i = 0) => JSON.stringify({ recipient: '12125551234', text: `bench ${i}`, wait: 0 });
+
+function count(file, sql, ...args) {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(sql).pluck().get(...args);
+  } finally {
+    db.close();
+  }
+}
+
+async function sendLoad(url, apiKey, duration = DURATION) {
+  return load({ url: `${url}/api/v1/send`, method: 'POST', duration, headers: { 'x-api-key': apiKey ?? 'none', 'content-type': 'application/json' }, body: sendBody() });
+}
+
+const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], other: r.non2xx + r.errors });
+
+async function benchSends() {
+  const bare = await startProcess(path.join(ROOT, 'bench/bare-server.mjs'), [], {}, '/api/v1/send');
+  await sendLoad(bare.url, undefined, 2);
+  const baseline = summary(await sendLoad(bare.url));
+  await bare.stop();
+
+  const dir = tmp('send');
+  const env = { ...baseEnv, DATA_DIR: dir };
+  const account = await createAccount(env, 'unlimited');
+  const server = await startServer(env);
+  await sendLoad(server.url, account.apiKey, 2);
+  const ours = summary(await sendLoad(server.url, account.apiKey));
+  await server.stop();
+  const stored = count(path.join(dir, 'messageapi.db'), 'select count(*) from messages');
+  return { baseline, ours, stored, dir };
+}
+
+async function benchHistory() {
+  const dir = tmp('history');
+  const env = { ...baseEnv, DATA_DIR: dir, PLAN_TRIAL_DAILY_LIMIT: '1000000000' };
+  const empty = await createAccount(env, 'trial');
+  const full = await createAccount(env, 'trial');
+  const file = path.join(dir, 'messageapi.db');
+  const db = new Database(file);
+  const now = Date.now();
+  const spacing = Math.floor((30 * 24 * 3600 * 1000) / HISTORY);
+  db.prepare(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+    INSERT INTO messages (id, account_id, recipient, kind, text, status, wa_message_id, created_at, sent_at)
+    SELECT 'history-' || i, ?, '12125551234', 'text', 'old news', 'sent', 'WA' || i, ? - i * ?, ? - i * ? FROM n`).run(HISTORY - 1, full.id, now, spacing, now, spacing);
+  db.prepare(`INSERT INTO usage_buckets (account_id, bucket, count)
+    SELECT account_id, created_at / 60000, count(*) FROM messages WHERE account_id = ? AND created_at > ? GROUP BY 1, 2`).run(full.id, now - 24 * 3600 * 1000);
+  db.close();
+  const server = await startServer(env);
+  const status = async (key) => summary(await load({ url: `${server.url}/api/v1/status`, headers: { 'x-api-key': key }, duration: Math.max(3, DURATION / 2), connections: 10 }));
+  const send = async (key) => summary(await load({ url: `${server.url}/api/v1/send`, method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: sendBody(), duration: Math.max(3, DURATION / 2), connections: 10 }));
+  await status(empty.apiKey);
+  const result = { statusEmpty: await status(empty.apiKey), statusFull: await status(full.apiKey), sendEmpty: await send(empty.apiKey), sendFull: await send(full.apiKey) };
+  const today = await (await fetch(`${server.url}/api/v1/status`, { headers: { 'x-api-key': full.apiKey } })).json();
+  await server.stop();
+  return { ...result, messagesToday: today.messagesToday };
+}
+
+async function benchDispatch() {
+  const dir = tmp('dispatch');
+  const env = { ...baseEnv, DATA_DIR: dir };
+  const account = await createAccount(env, 'unlimited');
+  const file = path.join(dir, 'messageapi.db');
+  const db = new Database(file);
+  const now = Date.now();
+  db.transaction(() => {
+    db.prepare(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+      INSERT INTO messages (id, account_id, recipient, kind, text, status, wa_message_id, created_at)
+      SELECT 'pending-' || i, ?, '12125551234', 'text', 'queued', 'pending', 'WAP' || i, ? FROM n`).run(DISPATCH - 1, account.id, now);
+    db.prepare(`INSERT INTO outbox (kind, account_id, ref, attempts, run_at, created_at)
+      SELECT 'message', account_id, id, 0, ?, ? FROM messages WHERE account_id = ? ORDER BY id`).run(now, now, account.id);
+  })();
+  db.close();
+  const server = await startServer(env);
+  const started = Date.now();
+  const reader = new Database(file, { readonly: true });
+  const left = reader.prepare("select count(*) from outbox where kind = 'message'").pluck();
+  while (left.get() > 0) await new Promise((r) => setTimeout(r, 20));
+  const elapsed = Date.now() - started;
+  const sent = reader.prepare("select count(*) from messages where status = 'sent'").pluck().get();
+  const network = reader.prepare('select count(*) from sandbox_sends').pluck().get();
+  reader.close();
+  await server.stop();
+  return { elapsed, sent, network, rate: (sent / elapsed) * 1000 };
+}
+
+async function benchPostgres() {
+  const name = `messageapi_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  try {
+    await admin.connect();
+  } catch (error) {
+    return { skipped: `no PostgreSQL at ${PG_URL.replace(/\/\/[^@]*@/, '//')} (${error.message})` };
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  const env = { ...baseEnv, DATA_DIR: tmp('pg'), DATABASE_URL: url.toString() };
+  try {
+    const account = await createAccount(env, 'unlimited');
+    const server = await startServer(env);
+    await sendLoad(server.url, account.apiKey, 2);
+    const result = summary(await sendLoad(server.url, account.apiKey));
+    await server.stop();
+    return result;
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+console.log(`MessageAPI benchmark — ${os.cpus().length} cores, Node ${process.version}, ${DURATION} s per load, 50 connections\n`);
+
+const sends = await benchSends();
+const ratio = sends.ours.rps / sends.baseline.rps;
+console.log('1. POST /api/v1/send (sandbox, SQLite WAL with synchronous=FULL: every answer after its fsync; wait=0)');
+console.log(table([
+  ['', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'other'],
+  ['bare Fastify route (baseline)', fmt(sends.baseline.rps), fmt(sends.baseline.p50, 1), fmt(sends.baseline.p99, 1), sends.baseline.ok, sends.baseline.other],
+  ['MessageAPI send', fmt(sends.ours.rps), fmt(sends.ours.p50, 1), fmt(sends.ours.p99, 1), sends.ours.ok, sends.ours.other],
+]));
+console.log(`ratio MessageAPI / baseline: ${fmt(ratio, 2)} (target >= 0.5); p99 ${fmt(sends.ours.p99, 1)} ms (target <= 25)`);
+console.log(`durability: ${sends.stored} messages on disk for ${sends.ours.ok} accepted in the measured run plus warm-up\n`);
+
+const history = await benchHistory();
+console.log(`2. Latency with ${HISTORY.toLocaleString('en')} messages in the account's history (${history.messagesToday} in the last 24 h) vs an empty account (10 connections)`);
+console.log(table([
+  ['', 'empty p50/p99 ms', 'history p50/p99 ms', 'ratio (mean)'],
+  ['GET /api/v1/status', `${fmt(history.statusEmpty.p50, 1)} / ${fmt(history.statusEmpty.p99, 1)}`, `${fmt(history.statusFull.p50, 1)} / ${fmt(history.statusFull.p99, 1)}`, fmt(history.statusEmpty.rps / history.statusFull.rps, 2)],
+  ['POST /api/v1/send', `${fmt(history.sendEmpty.p50, 1)} / ${fmt(history.sendEmpty.p99, 1)}`, `${fmt(history.sendFull.p50, 1)} / ${fmt(history.sendFull.p99, 1)}`, fmt(history.sendEmpty.rps / history.sendFull.rps, 2)],
+]));
+console.log('(ratio = throughput empty / throughput with history, i.e. mean latency with history / without; target <= 1.2)\n');
+
+const dispatch = await benchDispatch();
+console.log(`3. End-to-end dispatch through the sandbox driver (SQLite): ${dispatch.sent} pending messages sent in ${dispatch.elapsed} ms = ${fmt(dispatch.rate)} messages/s (target >= 5,000); network record ${dispatch.network}\n`);
+
+const pgResult = await benchPostgres();
+if (pgResult.skipped) console.log(`4. PostgreSQL: skipped — ${pgResult.skipped}\n`);
+else {
+  console.log('4. POST /api/v1/send on PostgreSQL (sandbox, wait=0)');
+  console.log(table([
+    ['', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'other'],
+    ['MessageAPI send (PostgreSQL)', fmt(pgResult.rps), fmt(pgResult.p50, 1), fmt(pgResult.p99, 1), pgResult.ok, pgResult.other],
+  ]));
+  console.log(`ratio to the bare Fastify baseline above: ${fmt(pgResult.rps / sends.baseline.rps, 2)}\n`);
+}
+
+const webhookBench = path.join(ROOT, 'bench/webhooks.mjs');
+if (fs.existsSync(webhookBench)) {
+  console.log('5. Webhook deliveries');
+  const out = spawnSync(process.execPath, [webhookBench], { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  process.stdout.write(out.stdout);
+  if (out.status !== 0) process.stdout.write(out.stderr);
+}
