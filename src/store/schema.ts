@@ -164,6 +164,14 @@ export interface WaIncomingSeenTable {
   at: number;
 }
 
+export interface WaRecipientsTable {
+  account_id: string;
+  phone: string;
+  /** The chat id WhatsApp answered, or null: not on WhatsApp. */
+  jid: string | null;
+  checked_at: number;
+}
+
 export interface WaSessionLeasesTable {
   account_id: string;
   owner: string;
@@ -175,6 +183,7 @@ export interface BaileysTables {
   wa_auth_keys: WaAuthKeysTable;
   wa_groups: WaGroupsTable;
   wa_incoming_seen: WaIncomingSeenTable;
+  wa_recipients: WaRecipientsTable;
   wa_session_leases: WaSessionLeasesTable;
 }
 

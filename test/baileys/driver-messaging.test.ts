@@ -74,6 +74,19 @@ for (const dialect of testDialects()) {
       expect(socket.relayed).toEqual([]);
     });
 
+    it('remembers the answer across restarts, so a number is checked once', async () => {
+      expect((await driver.send(outgoing())).status).toBe('sent');
+      await driver.stop();
+      const again = h.makeDriver();
+      await again.start();
+      await until(() => h.sockets.sockets.length === 2);
+      h.sockets.last.open();
+      await until(() => again.isConnected(id));
+      expect((await again.send(outgoing())).status).toBe('sent');
+      expect(socket.onWhatsAppCalls + h.sockets.last.onWhatsAppCalls).toBe(1);
+      expect(h.sockets.last.relayed).toHaveLength(1);
+    });
+
     it('answers retry while not connected, and when the socket drops mid-send', async () => {
       socket.close(428, 'Connection Terminated');
       const outcome = await driver.send(outgoing());

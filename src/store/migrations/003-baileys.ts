@@ -3,7 +3,8 @@ import type { Dialect } from '../dialect.js';
 
 /**
  * Tables for the Baileys driver: the linked device's auth state (creds and signal keys, each value
- * encrypted), the groups cache, the ids of incoming messages already raised, and per-session leases
+ * encrypted), the groups cache, the ids of incoming messages already raised, the answers of WhatsApp's
+ * "is this number on WhatsApp" check, and per-session leases
  * so that several processes on one PostgreSQL never hold the same session.
  */
 export function baileysMigration(_dialect: Dialect) {
@@ -44,6 +45,15 @@ export function baileysMigration(_dialect: Dialect) {
         .addPrimaryKeyConstraint('wa_incoming_seen_pk', ['account_id', 'wa_message_id'])
         .execute();
       await db.schema.createIndex('wa_incoming_seen_at').on('wa_incoming_seen').column('at').execute();
+
+      await db.schema
+        .createTable('wa_recipients')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('phone', 'text', (c) => c.notNull())
+        .addColumn('jid', 'text')
+        .addColumn('checked_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('wa_recipients_pk', ['account_id', 'phone'])
+        .execute();
 
       await db.schema
         .createTable('wa_session_leases')

@@ -98,7 +98,7 @@ export class BaileysDriver implements WhatsAppDriver {
     this.auth = new AuthStateStore(options.store, options.secret, this.clock);
     this.leases = new SessionLeases(options.store, `${process.pid}-${randomBytes(4).toString('hex')}`, this.settings.leaseMs, this.clock);
     this.groupsCache = new GroupsCache(options.store, this.clock);
-    this.recipients = new RecipientCache(this.clock);
+    this.recipients = new RecipientCache(options.store, this.clock);
     this.pacer = new SendPacer(this.settings.pacing, this.clock, this.random);
     this.factory =
       options.socketFactory ??
@@ -187,7 +187,7 @@ export class BaileysDriver implements WhatsAppDriver {
     if (runner) await runner.logout(5_000);
     else await this.auth.clear(accountId);
     await this.groupsCache.clear(accountId);
-    this.recipients.forget(accountId);
+    await this.recipients.forget(accountId);
     this.pacer.forget(accountId);
     await this.leases.release(accountId).catch(() => undefined);
     await this.publish(accountId, unlinkedView('Logged out. Link again to send.'));
@@ -309,7 +309,7 @@ export class BaileysDriver implements WhatsAppDriver {
     }
     await this.auth.clear(accountId);
     await this.groupsCache.clear(accountId);
-    this.recipients.forget(accountId);
+    await this.recipients.forget(accountId);
     return this.startRunner(accountId, { state: 'linking', phone: null, reason: null, qr: null, pairingCode: null, detail: 'Connecting to WhatsApp to get a QR code…' });
   }
 
