@@ -70,6 +70,7 @@ export async function registerStaticFiles(app: FastifyInstance, root: string = W
     wildcard: false,
     index: false,
     serve: true,
+    cacheControl: false,
     setHeaders: (res, filePath) => {
       securityHeaders(res);
       res.setHeader('cache-control', filePath.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');

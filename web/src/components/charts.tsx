@@ -27,44 +27,26 @@ export function UsageBar(props: { used: number; limit: number | null }) {
   );
 }
 
-/** Sent and failed per day as paired bars; the numbers are in a table for screen readers. */
+/** Sent and failed per day as paired bars (plain boxes, so the text stays readable at any width); a table for screen readers. */
 export function DailyChart(props: { days: DayCount[] }) {
   const max = Math.max(1, ...props.days.map((d) => Math.max(d.sent, d.failed)));
-  const width = 760;
-  const height = 200;
   const empty = props.days.every((d) => d.sent === 0 && d.failed === 0);
-  const pad = { top: 12, bottom: 28, left: 8, right: 8 };
-  const slot = (width - pad.left - pad.right) / props.days.length;
-  const barWidth = Math.min(22, slot / 3);
-  const scale = (n: number) => ((height - pad.top - pad.bottom) * n) / max;
-  const label = (date: string) => new Date(`${date}T12:00:00Z`).toLocaleDateString(undefined, { weekday: 'short' });
+  const label = (date: string) => new Date(`${date}T12:00:00Z`).toLocaleDateString(undefined, { weekday: 'short', timeZone: 'UTC' });
+  const percent = (n: number) => `${n === 0 ? 0 : Math.max(2, Math.round((n / max) * 100))}%`;
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label="Messages sent and failed per day, last 7 days">
-        {empty && (
-          <text x={width / 2} y={(height - pad.bottom) / 2} text-anchor="middle" class="chart-empty">
-            No messages in the last 7 days
-          </text>
-        )}
-        <line x1={pad.left} x2={width - pad.right} y1={height - pad.bottom} y2={height - pad.bottom} class="chart-axis" />
-        {props.days.map((d, i) => {
-          const x = pad.left + slot * i + slot / 2;
-          const base = height - pad.bottom;
-          return (
-            <g key={d.date}>
-              <rect class="chart-sent" x={x - barWidth - 1} y={base - scale(d.sent)} width={barWidth} height={scale(d.sent)} rx="3">
-                <title>{`${d.date}: ${d.sent} sent`}</title>
-              </rect>
-              <rect class="chart-failed" x={x + 1} y={base - scale(d.failed)} width={barWidth} height={scale(d.failed)} rx="3">
-                <title>{`${d.date}: ${d.failed} failed`}</title>
-              </rect>
-              <text x={x} y={height - 8} text-anchor="middle" class="chart-label">
-                {label(d.date)}
-              </text>
-            </g>
-          );
-        })}
-      </svg>
+      <div class="chart-plot" aria-hidden="true">
+        {empty && <p class="chart-empty">No messages in the last 7 days</p>}
+        {props.days.map((d) => (
+          <div class="chart-day" key={d.date} title={`${d.date}: ${d.sent} sent, ${d.failed} failed`}>
+            <div class="chart-bars">
+              <div class="chart-bar chart-sent" style={{ height: percent(d.sent) }} />
+              <div class="chart-bar chart-failed" style={{ height: percent(d.failed) }} />
+            </div>
+            <span class="chart-label">{label(d.date)}</span>
+          </div>
+        ))}
+      </div>
       <figcaption class="legend">
         <span>
           <i class="swatch swatch-sent" /> Sent
@@ -75,7 +57,7 @@ export function DailyChart(props: { days: DayCount[] }) {
         <span class="hint">Days in UTC</span>
       </figcaption>
       <table class="visually-hidden">
-        <caption>Messages per day</caption>
+        <caption>Messages sent and failed per day, last 7 days</caption>
         <thead>
           <tr>
             <th>Day</th>
