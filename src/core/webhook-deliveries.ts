@@ -138,38 +138,50 @@ export async function redeliver(store: Store, accountId: string, id: string, now
   });
 }
 
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: { at: number; url: string; status: number | null; error: string | null; response: string | null; durationMs: number };
+  next: { status: DeliveryStatus; nextAttemptAt: number | null };
+}
+
 /** The outcome of one attempt, with the delivery's new state, in the caller's transaction. */
-export async function recordAttempt(
-  tx: Tx,
-  deliveryId: string,
-  attempt: { at: number; url: string; status: number | null; error: string | null; response: string | null; durationMs: number },
-  next: { status: DeliveryStatus; nextAttemptAt: number | null },
-): Promise<void> {
-  await tx
-    .insertInto('webhook_attempts')
-    .values({
-      delivery_id: deliveryId,
-      at: attempt.at,
-      url: attempt.url,
-      status: attempt.status,
-      error: attempt.error,
-      response: attempt.response,
-      duration_ms: attempt.durationMs,
-    })
-    .execute();
-  await tx
-    .updateTable('webhook_deliveries')
-    .set((eb) => ({
-      status: next.status,
-      attempts: eb('attempts', '+', 1),
-      last_status: attempt.status,
-      last_error: attempt.error,
-      next_attempt_at: next.nextAttemptAt,
-      delivered_at: next.status === 'delivered' ? attempt.at : null,
-      finished_at: next.status === 'pending' ? null : attempt.at,
-    }))
-    .where('id', '=', deliveryId)
-    .execute();
+export async function recordAttempt(tx: Tx, deliveryId: string, attempt: AttemptRecord['attempt'], next: AttemptRecord['next']): Promise<void> {
+  await recordAttempts(tx, [{ deliveryId, attempt, next }]);
+}
+
+/** Several attempts' outcomes at once: one insert for the attempt log, then each delivery's state. */
+export async function recordAttempts(tx: Tx, records: AttemptRecord[]): Promise<void> {
+  for (let i = 0; i < records.length; i += 500) {
+    await tx
+      .insertInto('webhook_attempts')
+      .values(
+        records.slice(i, i + 500).map(({ deliveryId, attempt }) => ({
+          delivery_id: deliveryId,
+          at: attempt.at,
+          url: attempt.url,
+          status: attempt.status,
+          error: attempt.error,
+          response: attempt.response,
+          duration_ms: attempt.durationMs,
+        })),
+      )
+      .execute();
+  }
+  for (const { deliveryId, attempt, next } of records) {
+    await tx
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({
+        status: next.status,
+        attempts: eb('attempts', '+', 1),
+        last_status: attempt.status,
+        last_error: attempt.error,
+        next_attempt_at: next.nextAttemptAt,
+        delivered_at: next.status === 'delivered' ? attempt.at : null,
+        finished_at: next.status === 'pending' ? null : attempt.at,
+      }))
+      .where('id', '=', deliveryId)
+      .execute();
+  }
 }
 
 /** Gives a delivery up without an attempt (no URL any more, plan changed, URL retired by 410). */

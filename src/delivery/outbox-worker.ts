@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
-import { claimJobs, rescheduleJob, type OutboxJob, type OutboxKind } from '../core/outbox.js';
+import { rescheduleJob, type ClaimOptions, type OutboxJob, type OutboxKind } from '../core/outbox.js';
 import type { Store } from '../store/store.js';
 
 /**
  * Runs one job to its end: it must complete or reschedule the job itself, in the same transaction
  * that records the outcome. A handler that throws gets its job retried after `crashDelayMs`.
+ * `release` frees the job's place among the account's `perAccount` early, e.g. once the remote
+ * side has answered and only the outcome's commit is left; the job stays claimed until the end.
  */
-export type OutboxHandler = (job: OutboxJob) => Promise<void>;
+export type OutboxHandler = (job: OutboxJob, release: () => void) => Promise<void>;
 
 export interface OutboxWorkerOptions {
   store: Store;
@@ -28,6 +30,8 @@ export interface OutboxWorkerOptions {
   idlePollMs?: number;
   crashDelayMs?: number;
 }
+
+const EMPTY_CLAIM_PAUSE_MS = 3;
 
 interface Lane {
   queue: OutboxJob[];
@@ -54,6 +58,7 @@ export class OutboxWorker {
   private kicked = false;
   private hotUntil = 0;
   private lastRenewal = 0;
+  private lastEmptyClaim = 0;
 
   constructor(private readonly options: OutboxWorkerOptions) {
     this.clock = options.clock ?? Date.now;
@@ -113,9 +118,16 @@ export class OutboxWorker {
     while (this.active) {
       this.kicked = false;
       let claimed = 0;
+      // Every finished job kicks; after a claim that found nothing, wait a moment before the next
+      // so that a burst of kicks costs one claim rather than one each.
+      const sinceEmpty = Date.now() - this.lastEmptyClaim;
+      if (sinceEmpty < EMPTY_CLAIM_PAUSE_MS) await new Promise((r) => setTimeout(r, EMPTY_CLAIM_PAUSE_MS - sinceEmpty));
       try {
         await this.renewLocks();
-        if (this.lanes.size < maxAccounts) claimed = await this.claim(perAccount);
+        if (this.lanes.size < maxAccounts) {
+          claimed = await this.claim(perAccount);
+          if (claimed === 0) this.lastEmptyClaim = Date.now();
+        }
       } catch (error) {
         this.options.log.error({ err: coerceError(error), kind: this.options.kind }, 'could not claim outbox jobs');
       }
@@ -128,7 +140,7 @@ export class OutboxWorker {
   private async claim(perAccount: number): Promise<number> {
     // An account with jobs still waiting in its lane has enough for now.
     const exclude = [...this.lanes].filter(([, lane]) => lane.queue.length > 0 || lane.active >= perAccount).map(([id]) => id);
-    const jobs = await claimJobs(this.options.store, {
+    const jobs = await claimDue(this.options.store, {
       kind: this.options.kind,
       owner: this.owner,
       now: this.clock(),
@@ -161,22 +173,36 @@ export class OutboxWorker {
     while (lane.active < perAccount && lane.queue.length > 0) {
       const job = lane.queue.shift()!;
       lane.active++;
-      const run = this.runJob(job).finally(async () => {
-        if (this.reclaimed.delete(job.seq)) await this.settleReclaimed(job.seq);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
         lane.active--;
+        this.slotFreed(accountId, lane, perAccount);
+      };
+      const run = this.runJob(job, release).finally(async () => {
+        if (this.reclaimed.delete(job.seq)) await this.settleReclaimed(job.seq);
         this.held.delete(job.seq);
         this.running.delete(run);
-        if (lane.queue.length > 0) this.pump(accountId, lane, perAccount);
-        else if (lane.active === 0) this.lanes.delete(accountId);
-        this.kick();
+        release();
       });
       this.running.add(run);
     }
   }
 
-  private async runJob(job: OutboxJob): Promise<void> {
+  private slotFreed(accountId: string, lane: Lane, perAccount: number): void {
+    if (lane.queue.length > 0) {
+      this.pump(accountId, lane, perAccount);
+      return;
+    }
+    if (lane.active === 0 && this.lanes.get(accountId) === lane) this.lanes.delete(accountId);
+    // Only a lane with nothing queued can take more: claim for it now rather than at the next poll.
+    this.kick();
+  }
+
+  private async runJob(job: OutboxJob, release: () => void = () => undefined): Promise<void> {
     try {
-      await this.options.handle(job);
+      await this.options.handle(job, release);
     } catch (error) {
       const err = coerceError(error);
       this.options.log.error({ err, kind: this.options.kind, accountId: job.account_id, ref: job.ref }, 'outbox job failed');
@@ -229,4 +255,33 @@ export class OutboxWorker {
       this.wake = done;
     });
   }
+}
+
+/**
+ * Claims due jobs oldest-due first. Unlike the dispatcher's claim (in `seq` order, which keeps
+ * messages in order), this walks the `(kind, run_at, seq)` index and stops at the limit, so a
+ * large backlog does not make every claim sort the whole backlog. Row locks with SKIP LOCKED on
+ * PostgreSQL, so several processes can share the work.
+ */
+export async function claimDue(store: Store, options: ClaimOptions): Promise<OutboxJob[]> {
+  const exclude = [...(options.excludeAccounts ?? [])];
+  return store.write(async (tx) => {
+    let due = tx
+      .selectFrom('outbox')
+      .select('seq')
+      .where('kind', '=', options.kind)
+      .where('run_at', '<=', options.now)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', options.now)]))
+      .orderBy('run_at')
+      .orderBy('seq')
+      .limit(options.limit);
+    if (exclude.length > 0) due = due.where('account_id', 'not in', exclude);
+    if (store.locksRows) due = due.forUpdate().skipLocked();
+    return tx
+      .updateTable('outbox')
+      .set({ locked_until: options.now + options.lockMs, locked_by: options.owner })
+      .where('seq', 'in', due)
+      .returningAll()
+      .execute();
+  });
 }

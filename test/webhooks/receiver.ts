@@ -28,6 +28,9 @@ export class TestReceiver {
   answer: (request: Received, n: number) => Answer = () => ({ status: 200 });
   private server!: http.Server;
   private readonly hanging = new Set<http.ServerResponse>();
+  /** Requests being held open right now, and the most there ever were at once. */
+  open = 0;
+  maxOpen = 0;
 
   static async start(): Promise<TestReceiver> {
     const receiver = new TestReceiver();
@@ -76,6 +79,12 @@ export class TestReceiver {
       const answer = this.answer(record, this.received.length);
       if (answer.hang) {
         this.hanging.add(res);
+        this.open++;
+        this.maxOpen = Math.max(this.maxOpen, this.open);
+        res.on('close', () => {
+          this.hanging.delete(res);
+          this.open--;
+        });
         return;
       }
       const send = () => res.writeHead(answer.status, answer.headers).end(answer.status < 300 ? 'ok' : 'nope');

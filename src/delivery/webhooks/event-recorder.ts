@@ -21,6 +21,11 @@ export class OutboxEventRecorder implements EventRecorder {
   constructor(private readonly deps: OutboxRecorderDeps) {}
 
   async record(tx: Tx, accountId: string, event: GatewayEvent, now: number): Promise<void> {
+    await this.recordAll(tx, accountId, [event], now);
+  }
+
+  /** Several events of one account (a dispatcher batch): the account is read once. */
+  async recordAll(tx: Tx, accountId: string, events: GatewayEvent[], now: number): Promise<void> {
     const { config } = this.deps;
     const row = await tx
       .selectFrom('accounts')
@@ -29,14 +34,21 @@ export class OutboxEventRecorder implements EventRecorder {
       .where('accounts.id', '=', accountId)
       .executeTakeFirst();
     if (!row) return;
-    const webhooks = config.plans[row.plan as PlanName]?.webhooks === true;
-    if (webhooks && row.webhook_url && row.webhook_secret && row.retired_url !== row.webhook_url) {
-      await queueDelivery(tx, { accountId, eventId: newId('evt'), event: event.event, payload: webhookBody(event, now), test: event.event === 'message.received' && event.test === true, now });
-      this.deps.queued('webhook');
+    const webhooks = config.plans[row.plan as PlanName]?.webhooks === true && row.webhook_url !== null && row.webhook_secret !== null && row.retired_url !== row.webhook_url;
+    let queuedWebhook = false;
+    let queuedEmail = false;
+    for (const event of events) {
+      if (webhooks) {
+        const test = event.event === 'message.received' && event.test === true;
+        await queueDelivery(tx, { accountId, eventId: newId('evt'), event: event.event, payload: webhookBody(event, now), test, now });
+        queuedWebhook = true;
+      }
+      if (event.event === 'session.disconnected' && config.smtpUrl && row.disconnect_email === 1) {
+        await queueDisconnectEmail(tx, accountId, row.email, { phone: event.phone, reason: event.reason, at: now, publicUrl: config.publicUrl });
+        queuedEmail = true;
+      }
     }
-    if (event.event === 'session.disconnected' && config.smtpUrl && row.disconnect_email === 1) {
-      await queueDisconnectEmail(tx, accountId, row.email, { phone: event.phone, reason: event.reason, at: now, publicUrl: config.publicUrl });
-      this.deps.queued('email');
-    }
+    if (queuedWebhook) this.deps.queued('webhook');
+    if (queuedEmail) this.deps.queued('email');
   }
 }

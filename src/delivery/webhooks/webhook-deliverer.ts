@@ -3,7 +3,7 @@ import type { Config, PlanName } from '../../config.js';
 import { completeJob, rescheduleJob, type OutboxJob } from '../../core/outbox.js';
 import { WEBHOOK_RETRY_SCHEDULE, nextRetryDelay, type RetrySchedule } from '../../core/retry-schedule.js';
 import type { SecretBox } from '../../core/secret-box.js';
-import { abandonDelivery, recordAttempt, type DeliveryRow } from '../../core/webhook-deliveries.js';
+import { abandonDelivery, recordAttempts, type AttemptRecord, type DeliveryRow } from '../../core/webhook-deliveries.js';
 import type { Store, Tx } from '../../store/store.js';
 import type { LookupFn } from '../media/resolve-host.js';
 import type { ReceiverAgents } from './receiver-agents.js';
@@ -25,6 +25,15 @@ export interface WebhookDelivererDeps {
   lookup?: LookupFn;
 }
 
+interface Outcome {
+  seq: number;
+  /** null: the job is done (delivered or dead). */
+  retryAt: number | null;
+  record: AttemptRecord;
+  /** 410 Gone: stop delivering to this URL for the account. */
+  retire?: { accountId: string };
+}
+
 export interface WebhookTarget {
   plan: string;
   url: string | null;
@@ -33,6 +42,8 @@ export interface WebhookTarget {
 }
 
 const DAY = 24 * 60 * 60 * 1000;
+const FLUSH_AFTER_MS = 5;
+const FLUSH_AFTER_COUNT = 256;
 /** Receivers saying "too busy": the next try waits at least this long, or what Retry-After asks. */
 const THROTTLE_STATUSES = new Set([429, 502, 503, 504]);
 const THROTTLE_MIN_MS = 30_000;
@@ -69,14 +80,22 @@ export class WebhookDeliverer {
     this.wallClock = deps.wallClock ?? Date.now;
   }
 
-  readonly handle = async (job: OutboxJob): Promise<void> => {
+  readonly handle = async (job: OutboxJob, release: () => void = () => undefined): Promise<void> => {
     const { store, config } = this.deps;
-    const delivery = await store.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', job.ref).executeTakeFirst();
-    if (!delivery || delivery.status !== 'pending') {
+    const found = await store.db
+      .selectFrom('webhook_deliveries')
+      .innerJoin('accounts', 'accounts.id', 'webhook_deliveries.account_id')
+      .leftJoin('webhook_retired_urls', 'webhook_retired_urls.account_id', 'webhook_deliveries.account_id')
+      .selectAll('webhook_deliveries')
+      .select(['accounts.plan', 'accounts.webhook_url', 'accounts.webhook_secret', 'webhook_retired_urls.url as retired_url'])
+      .where('webhook_deliveries.id', '=', job.ref)
+      .executeTakeFirst();
+    if (!found || found.status !== 'pending') {
       await store.write((tx) => completeJob(tx, job.seq));
       return;
     }
-    const target = await loadTarget(store.db, delivery.account_id);
+    const { plan, webhook_url, webhook_secret, retired_url, ...delivery } = found;
+    const target: WebhookTarget = { plan, url: webhook_url, sealedSecret: webhook_secret, retiredUrl: retired_url };
     const reason = undeliverableReason(config, target);
     if (reason || !target?.url || !target.sealedSecret) {
       const now = this.deps.clock();
@@ -87,9 +106,62 @@ export class WebhookDeliverer {
       return;
     }
     const attemptAt = this.deps.clock();
-    const result = await this.attempt(target.url, this.deps.box.decrypt(target.sealedSecret), delivery);
-    await store.write((tx) => this.settle(tx, job, delivery, target.url!, attemptAt, result));
+    const result = await this.attempt(target.url, this.secretOf(target.sealedSecret), delivery);
+    // The receiver has answered: the account's next delivery may start while this outcome commits.
+    release();
+    await this.commit(this.outcome(job, delivery, target.url, attemptAt, result));
   };
+
+  private readonly secrets = new Map<string, string>();
+
+  /** Decrypted secrets by their sealed form: a rotation seals anew, so nothing goes stale. */
+  private secretOf(sealed: string): string {
+    let secret = this.secrets.get(sealed);
+    if (secret === undefined) {
+      secret = this.deps.box.decrypt(sealed);
+      if (this.secrets.size > 10_000) this.secrets.clear();
+      this.secrets.set(sealed, secret);
+    }
+    return secret;
+  }
+
+  private flushTimer: NodeJS.Timeout | undefined;
+  private pending: Array<{ outcome: Outcome; resolve: () => void; reject: (e: unknown) => void }> = [];
+
+  /** Outcomes that finish together commit together: one transaction (one flush) for a burst. */
+  private commit(outcome: Outcome): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ outcome, resolve, reject });
+      // A few milliseconds' wait lets one flush to disk cover many outcomes; the receivers have
+      // their answers already, so nothing waits on this but the bookkeeping.
+      if (this.pending.length === 1) this.flushTimer = setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
+      else if (this.pending.length >= FLUSH_AFTER_COUNT) {
+        clearTimeout(this.flushTimer);
+        void this.flush();
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const outcomes = batch.map((b) => b.outcome);
+    try {
+      await this.deps.store.write(async (tx) => {
+        await recordAttempts(tx, outcomes.map((o) => o.record));
+        const finished = outcomes.filter((o) => o.retryAt === null).map((o) => o.seq);
+        if (finished.length > 0) await tx.deleteFrom('outbox').where('seq', 'in', finished).execute();
+        for (const o of outcomes) {
+          if (o.retryAt !== null) await rescheduleJob(tx, o.seq, o.retryAt, o.record.attempt.error, true);
+          if (o.retire) await retireUrl(tx, o.retire.accountId, o.record.attempt.url, 410, o.record.attempt.at);
+        }
+      });
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
 
   attempt(url: string, secret: string, delivery: Pick<DeliveryRow, 'event_id' | 'payload'>): Promise<AttemptResult> {
     return sendWebhook(
@@ -98,28 +170,23 @@ export class WebhookDeliverer {
     );
   }
 
-  private async settle(tx: Tx, job: OutboxJob, delivery: DeliveryRow, url: string, at: number, result: AttemptResult): Promise<void> {
+  /** What one attempt means for its delivery and job. */
+  private outcome(job: OutboxJob, delivery: DeliveryRow, url: string, at: number, result: AttemptResult): Outcome {
     const attempt = { at, url, status: result.status, error: result.error, response: result.response, durationMs: result.durationMs };
-    if (result.ok) {
-      await recordAttempt(tx, delivery.id, attempt, { status: 'delivered', nextAttemptAt: null });
-      await completeJob(tx, job.seq);
-      return;
-    }
+    const done = (status: 'delivered' | 'dead', retire?: { accountId: string }): Outcome => ({
+      seq: job.seq,
+      retryAt: null,
+      record: { deliveryId: delivery.id, attempt, next: { status, nextAttemptAt: null } },
+      retire,
+    });
+    if (result.ok) return done('delivered');
     if (result.status === 410) {
-      await recordAttempt(tx, delivery.id, attempt, { status: 'dead', nextAttemptAt: null });
-      await retireUrl(tx, delivery.account_id, url, 410, at);
-      await completeJob(tx, job.seq);
       this.deps.log.warn({ accountId: delivery.account_id }, 'webhook receiver answered 410 Gone: deliveries to its URL are stopped');
-      return;
+      return done('dead', { accountId: delivery.account_id });
     }
     const next = this.nextAttemptAt(delivery.attempts + 1, delivery.created_at, at, result);
-    if (next === null) {
-      await recordAttempt(tx, delivery.id, attempt, { status: 'dead', nextAttemptAt: null });
-      await completeJob(tx, job.seq);
-      return;
-    }
-    await recordAttempt(tx, delivery.id, attempt, { status: 'pending', nextAttemptAt: next });
-    await rescheduleJob(tx, job.seq, next, result.error, true);
+    if (next === null) return done('dead');
+    return { seq: job.seq, retryAt: next, record: { deliveryId: delivery.id, attempt, next: { status: 'pending', nextAttemptAt: next } } };
   }
 
   /** When to try again after `made` failed attempts, or null to give up. */

@@ -1,0 +1,228 @@
+// Webhook delivery figures (issue 5), each beside a plain HTTP client posting to the same receiver
+// in the same run. Runs the built gateway in this process (`npm run build` first):
+//   node bench/webhooks.mjs            BENCH_WEBHOOK_EVENTS=20000 BENCH_WEBHOOK_RATE=500 BENCH_SECONDS=10
+// The receiver is a separate process on 127.0.0.1 that answers 200 at once and notes when each
+// request arrived, so the gateway and the receiver do not share an event loop.
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { Agent, request } from 'undici';
+import { loadConfig } from '../dist/config.js';
+import { createAccount, getAccount } from '../dist/core/accounts.js';
+import { updateSettings } from '../dist/core/settings.js';
+import { createRuntime } from '../dist/runtime.js';
+import { fmt, table } from './lib.mjs';
+
+const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 20_000);
+const RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 500);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+const now = () => performance.timeOrigin + performance.now();
+
+// ---- the receiver, in a child process ------------------------------------------------------------
+if (process.argv[2] === 'receiver') {
+  const http = await import('node:http');
+  let seen = new Map();
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET') {
+      res.end(JSON.stringify(Object.fromEntries(seen)));
+      return;
+    }
+    if (req.method === 'DELETE') {
+      seen = new Map();
+      res.end('{}');
+      return;
+    }
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const at = now();
+      // The bench puts its own key in the event; a plain-client request carries it in a header.
+      const key = req.headers['x-bench-key'] ?? JSON.parse(Buffer.concat(chunks).toString()).message.text;
+      if (!seen.has(key)) seen.set(key, at);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  server.keepAliveTimeout = 10_000;
+  server.listen(0, '127.0.0.1', () => process.send(server.address().port));
+  process.on('disconnect', () => process.exit(0));
+} else {
+  await main();
+  process.exit(0);
+}
+
+async function startReceiver() {
+  const child = fork(new URL(import.meta.url).pathname, ['receiver'], { stdio: 'inherit' });
+  const port = await new Promise((resolve) => child.once('message', resolve));
+  const url = `http://127.0.0.1:${port}/hook`;
+  return {
+    url,
+    async seen() {
+      const res = await request(url);
+      return new Map(Object.entries(await res.body.json()));
+    },
+    async reset() {
+      await (await request(url, { method: 'DELETE' })).body.dump();
+    },
+    stop: () => child.kill(),
+  };
+}
+
+function event(key) {
+  return {
+    event: 'message.received',
+    message: { id: key, from: '12125551234', pushName: 'Bench', type: 'text', text: key, isGroup: false, groupId: null, participant: null, timestamp: new Date().toISOString() },
+  };
+}
+
+async function waitFor(receiver, keys, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = await receiver.seen();
+    if (keys.every((k) => seen.has(k))) return seen;
+    if (Date.now() > deadline) throw new Error(`only ${keys.filter((k) => seen.has(k)).length} of ${keys.length} arrived`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function gateway(receiver, databaseUrl) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-bench-webhooks-'));
+  const config = loadConfig({
+    WHATSAPP_DRIVER: 'sandbox',
+    DATA_DIR: dir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    MESSAGEAPI_SECRET: 'bench-secret-bench-secret-bench',
+    ALLOW_PRIVATE_URLS: 'true',
+    LOG_LEVEL: 'warn',
+    ...(process.env.WEBHOOK_CONCURRENCY ? { WEBHOOK_CONCURRENCY: process.env.WEBHOOK_CONCURRENCY } : {}),
+  });
+  const runtime = await createRuntime(config, { log: pino({ level: 'warn' }) });
+  const { id } = await createAccount(runtime.store, { email: `bench-${Date.now()}@example.com`, plan: 'unlimited' }, Date.now());
+  const account = await getAccount(runtime.store.db, id);
+  await updateSettings({ store: runtime.store, config, box: runtime.eventDelivery.box }, account, { webhookUrl: receiver.url });
+  const record = (key) => runtime.store.write((tx) => runtime.events.record(tx, id, event(key), Date.now()));
+  return { runtime, record, dir, concurrency: config.webhooks.concurrencyPerAccount };
+}
+
+/** Deliveries per second: a backlog of EVENTS committed first, then the worker started. */
+async function throughput(receiver, databaseUrl) {
+  const g = await gateway(receiver, databaseUrl);
+  const keys = Array.from({ length: EVENTS }, (_, i) => `t${i}-${Math.random().toString(36).slice(2)}`);
+  for (let i = 0; i < keys.length; i += 1000) await Promise.all(keys.slice(i, i + 1000).map(g.record));
+  const started = now();
+  await g.runtime.start();
+  await waitFor(receiver, keys);
+  const elapsed = (now() - started) / 1000;
+  await g.runtime.close();
+  return { perSecond: EVENTS / elapsed, concurrency: g.concurrency };
+}
+
+/** Commit-to-receipt delay at RATE events/s for SECONDS. */
+async function latency(receiver, databaseUrl) {
+  const g = await gateway(receiver, databaseUrl);
+  await g.runtime.start();
+  const committed = new Map();
+  const total = RATE * SECONDS;
+  const pending = [];
+  const started = now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const key = `l${i}-${Math.random().toString(36).slice(2)}`;
+    pending.push(g.record(key).then(() => committed.set(key, now())));
+  }
+  await Promise.all(pending);
+  const seen = await waitFor(receiver, [...committed.keys()]);
+  await g.runtime.close();
+  const delays = [...committed].map(([key, at]) => seen.get(key) - at);
+  return { p50: percentile(delays, 50), p99: percentile(delays, 99) };
+}
+
+/** The same receiver, posted to by a plain undici client: EVENTS requests, `concurrency` at a time. */
+async function plainThroughput(receiver, concurrency) {
+  const agent = new Agent({ connections: concurrency });
+  const body = JSON.stringify(event('plain'));
+  let next = 0;
+  const started = now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < EVENTS) {
+        const i = next++;
+        const res = await request(receiver.url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', 'x-bench-key': `p${i}` }, body });
+        await res.body.dump();
+      }
+    }),
+  );
+  const elapsed = (now() - started) / 1000;
+  await agent.close();
+  return { perSecond: EVENTS / elapsed };
+}
+
+async function plainLatency(receiver) {
+  const agent = new Agent({ connections: 16 });
+  const body = JSON.stringify(event('plain'));
+  const sentAt = new Map();
+  const total = RATE * SECONDS;
+  const pending = [];
+  const started = now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const key = `q${i}`;
+    sentAt.set(key, now());
+    pending.push(request(receiver.url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', 'x-bench-key': key }, body }).then((r) => r.body.dump()));
+  }
+  await Promise.all(pending);
+  const seen = await waitFor(receiver, [...sentAt.keys()]);
+  await agent.close();
+  const delays = [...sentAt].map(([key, at]) => seen.get(key) - at);
+  return { p50: percentile(delays, 50), p99: percentile(delays, 99) };
+}
+
+async function main() {
+  const receiver = await startReceiver();
+  try {
+    const rows = [['what', 'deliveries/s', 'p50 ms', 'p99 ms', 'note']];
+    const runs = [['SQLite', undefined]];
+    if (PG_URL) runs.push(['PostgreSQL', await freshPgDatabase(PG_URL)]);
+    let concurrency = 8;
+    for (const [name, url] of runs) {
+      await receiver.reset();
+      const t = await throughput(receiver, url);
+      concurrency = t.concurrency;
+      await receiver.reset();
+      const l = await latency(receiver, url);
+      rows.push([`MessageAPI webhooks, ${name}`, fmt(t.perSecond), fmt(l.p50, 1), fmt(l.p99, 1), `${EVENTS} backlog, ${t.concurrency} per account; latency = commit → receipt at ${RATE}/s for ${SECONDS} s`]);
+    }
+    await receiver.reset();
+    const pt = await plainThroughput(receiver, concurrency);
+    await receiver.reset();
+    const pl = await plainLatency(receiver);
+    rows.push(['plain undici client', fmt(pt.perSecond), fmt(pl.p50, 1), fmt(pl.p99, 1), `${concurrency} connections; latency = send → receipt at ${RATE}/s`]);
+    console.log(table(rows));
+    console.log('Targets: ≥ 2,000 deliveries/s; p99 ≤ 200 ms.');
+  } finally {
+    receiver.stop();
+  }
+}
+
+async function freshPgDatabase(base) {
+  const pg = (await import('pg')).default;
+  const name = `messageapi_bench_webhooks_${Date.now()}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
