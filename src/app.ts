@@ -84,6 +84,14 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       throw new AppError('unsupported_media_type', 'Unsupported Content-Type: send JSON with Content-Type: application/json.');
     }
   });
+  // While shutting down, answers close their connection, so a keep-alive client cannot hold the exit open.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     runtime.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });

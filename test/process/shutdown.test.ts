@@ -1,0 +1,40 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { runCli, startServerProcess } from '../helpers/server-process.js';
+
+describe('graceful shutdown', () => {
+  let database: TestDatabase;
+  afterAll(() => database?.drop());
+
+  it('on SIGTERM finishes the request in flight, exits 0, and leaves the pending message for the next start', async () => {
+    database = await createTestDatabase('sqlite');
+    const env = { DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'info' };
+    const { apiKey } = JSON.parse(runCli(['accounts', 'create', '--email', 'term@example.com', '--plan', 'trial', '--json'], env).stdout);
+    const server = await startServerProcess(env);
+    // A …0001 number stays pending for 30 s, so this request waits its full 1.5 s.
+    const inFlight = fetch(`${server.url}/api/v1/send`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ recipient: '12125550001', text: 'slow', wait: 1500 }),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const exit = server.kill('SIGTERM');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ success: true, status: 'pending' });
+    expect(await exit, server.output()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    expect(server.output()).toMatch(/shutting down/);
+
+    const again = await startServerProcess(env);
+    try {
+      const stored = await (await fetch(`${again.url}/api/v1/messages/${body.messageId}`, { headers: { 'x-api-key': apiKey } })).json();
+      expect(stored.status).toBe('pending');
+    } finally {
+      await again.kill('SIGTERM');
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/core/errors.js';
+import { bucketOf, WINDOW_BUCKETS } from '../../src/core/quota.js';
+import { parseRecipient } from '../../src/core/recipients.js';
+import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay, WEBHOOK_RETRY_SCHEDULE } from '../../src/core/retry-schedule.js';
+import { SecretBox } from '../../src/core/secret-box.js';
+import { redactUrl } from '../../src/logger.js';
+
+describe('recipients', () => {
+  it.each([
+    ['12125551234', '12125551234', false],
+    ['+1 (212) 555-1234', '12125551234', false],
+    ['44 7700.900.123', '447700900123', false],
+    ['120363012345678901@g.us', '120363012345678901@g.us', true],
+    ['1234567890-1600000000@G.US', '1234567890-1600000000@g.us', true],
+  ])('%s → %s', (raw, value, isGroup) => {
+    expect(parseRecipient(raw)).toEqual({ value, isGroup });
+  });
+  it.each(['', '123456', '1234567890123456', '+-', 'abc1234567', '@g.us', '12345@s.whatsapp.net'])('refuses %j', (raw) => {
+    expect(() => parseRecipient(raw)).toThrow(AppError);
+  });
+});
+
+describe('retry schedules', () => {
+  it('follows the Standard Webhooks schedule with at most ±20% jitter and gives up after it', () => {
+    expect(WEBHOOK_RETRY_SCHEDULE.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(24 * 3600 * 1000);
+    WEBHOOK_RETRY_SCHEDULE.forEach((base, i) => {
+      expect(nextRetryDelay(WEBHOOK_RETRY_SCHEDULE, i + 1, () => 0)).toBe(Math.round(base * 0.8));
+      expect(nextRetryDelay(WEBHOOK_RETRY_SCHEDULE, i + 1, () => 1)).toBe(Math.round(base * 1.2));
+    });
+    expect(nextRetryDelay(WEBHOOK_RETRY_SCHEDULE, WEBHOOK_RETRY_SCHEDULE.length + 1)).toBeNull();
+    expect(nextRetryDelay(MESSAGE_RETRY_SCHEDULE, 1, () => 0.5)).toBe(MESSAGE_RETRY_SCHEDULE[0]);
+  });
+});
+
+describe('quota buckets', () => {
+  it('are minutes, 1,440 to a day', () => {
+    expect(bucketOf(59_999)).toBe(0);
+    expect(bucketOf(60_000)).toBe(1);
+    expect(WINDOW_BUCKETS).toBe(1440);
+  });
+});
+
+describe('secret box', () => {
+  it('round-trips, uses a fresh nonce each time, hides the plaintext, and fails loudly with another secret', () => {
+    const box = new SecretBox('operator-secret-operator-secret');
+    const a = box.encrypt('whsec_plaintext-value');
+    const b = box.encrypt('whsec_plaintext-value');
+    expect(a).not.toBe(b);
+    expect(a).not.toContain('plaintext');
+    expect(box.decrypt(a)).toBe('whsec_plaintext-value');
+    expect(() => new SecretBox('another-secret-another-secret').decrypt(a)).toThrow(/MESSAGEAPI_SECRET/);
+    expect(() => box.decrypt(a.slice(0, -4) + 'AAAA')).toThrow();
+  });
+});
+
+describe('log redaction', () => {
+  it('removes the apikey parameter wherever it stands in a URL', () => {
+    expect(redactUrl('/send.php?apikey=msg_abc&text=hi')).toBe('/send.php?apikey=[REDACTED]&text=hi');
+    expect(redactUrl('/api/v1/status?x=1&APIKEY=msg_abc')).toBe('/api/v1/status?x=1&APIKEY=[REDACTED]');
+  });
+});
