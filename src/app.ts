@@ -9,7 +9,7 @@ import { makeAuthenticate, type AlternativeAuth } from './http/auth.js';
 import { dashboardAuth, registerDashboard } from './http/dashboard/index.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
-import { registerReceiverRoutes } from './http/routes/receivers.js';
+import { receiversMarkdown, registerReceiverRoutes } from './http/routes/receivers.js';
 import { registerReadRoutes } from './http/routes/read.js';
 import { registerSandboxRoutes } from './http/routes/sandbox.js';
 import { registerSendRoutes } from './http/routes/send.js';
@@ -56,13 +56,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       info: {
         title: 'MessageAPI',
         version: '1',
-        description:
-          'Send WhatsApp messages from your own number with plain HTTP.\n\n' +
-          '**Webhook receivers** (Unlimited plan): download a starter script that verifies each signature and logs every event to a file — ' +
-          '[receiver.php](/receivers/receiver.php) (upload with [.htaccess](/receivers/htaccess) to a web folder), ' +
-          '[receiver.mjs](/receivers/receiver.mjs) (`node receiver.mjs`), [receiver.py](/receivers/receiver.py) (`python3 receiver.py`). ' +
-          'Paste your `whsec_…` secret into its marked line (or download it from `GET /api/v1/webhooks/receivers/{name}` with your key: the secret is filled in), ' +
-          'put its URL in Settings, then press Test incoming.',
+        description: `Send WhatsApp messages from your own number with plain HTTP.\n\n${receiversMarkdown()}`,
       },
       components: {
         securitySchemes: {

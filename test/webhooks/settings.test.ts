@@ -164,7 +164,14 @@ for (const dialect of testDialects()) {
       expect(mine.body).not.toContain('whsec_REPLACE_ME');
       expect((await t.inject({ method: 'GET', url: '/api/v1/webhooks/receivers/receiver.py' })).statusCode).toBe(401);
       const docs = await t.inject({ method: 'GET', url: '/openapi.json' });
-      expect(docs.body).toContain('/receivers/receiver.php');
+      for (const name of ['receiver.php', 'receiver.mjs', 'receiver.py']) expect(docs.json().info.description).toContain(`(/receivers/${name})`);
+      const list = await t.inject({ method: 'GET', url: '/api/v1/webhooks/receivers', headers: { 'x-api-key': apiKey } });
+      expect(list.json().receivers.map((r: { name: string }) => r.name)).toEqual(['receiver.php', 'receiver.mjs', 'receiver.py']);
+      for (const r of list.json().receivers) {
+        expect(r.steps).toHaveLength(3);
+        expect((await t.inject({ method: 'GET', url: r.url, headers: { 'x-api-key': apiKey } })).body).toContain(secret);
+        expect((await t.inject({ method: 'GET', url: r.publicUrl })).statusCode).toBe(200);
+      }
     });
   });
 }

@@ -18,6 +18,49 @@ export const RECEIVER_FILES: Readonly<Record<string, string>> = Object.freeze({
   htaccess: '.htaccess',
 });
 
+/** Three lines of instructions per script, shown by /docs and the dashboard. */
+export const RECEIVER_GUIDES: ReadonlyArray<{ name: string; title: string; steps: readonly string[] }> = Object.freeze([
+  {
+    name: 'receiver.php',
+    title: 'PHP (shared hosting)',
+    steps: [
+      'Paste your whsec_… secret into the line marked whsec_REPLACE_ME (or set WEBHOOK_SECRET).',
+      'Upload receiver.php and the .htaccess file (download "htaccess") to a folder of your web site.',
+      'Put its https URL in Settings as the webhook URL and press Test incoming: a line appears in the webhooks-….log file beside it.',
+    ],
+  },
+  {
+    name: 'receiver.mjs',
+    title: 'Node.js 18+',
+    steps: [
+      'Paste your whsec_… secret into the line marked whsec_REPLACE_ME (or set WEBHOOK_SECRET).',
+      'Run node receiver.mjs: it listens on 127.0.0.1:8080 (HOST, PORT) behind your HTTPS proxy.',
+      'Put the public https URL in Settings and press Test incoming: a line appears in webhooks.log.',
+    ],
+  },
+  {
+    name: 'receiver.py',
+    title: 'Python 3.8+',
+    steps: [
+      'Paste your whsec_… secret into the line marked whsec_REPLACE_ME (or set WEBHOOK_SECRET).',
+      'Run python3 receiver.py: it listens on 127.0.0.1:8080 (HOST, PORT) behind your HTTPS proxy.',
+      'Put the public https URL in Settings and press Test incoming: a line appears in webhooks.log.',
+    ],
+  },
+]);
+
+/** Markdown for the OpenAPI description (rendered at /docs). */
+export function receiversMarkdown(): string {
+  const items = RECEIVER_GUIDES.map(
+    (g) => `- **[${g.name}](/receivers/${g.name})** (${g.title})\n${g.steps.map((step, i) => `  ${i + 1}. ${step}`).join('\n')}`,
+  );
+  return [
+    '**Webhook receivers** (Unlimited plan): small scripts that verify each signature and log every event to a file, one line each. ' +
+      'Downloaded here they carry a placeholder secret; `GET /api/v1/webhooks/receivers/{name}` with your key fills in your own.',
+    ...items,
+  ].join('\n\n');
+}
+
 function load(name: string): string {
   const file = RECEIVER_FILES[name];
   if (!file) throw new AppError('not_found', `No receiver named ${name}: use one of ${Object.keys(RECEIVER_FILES).join(', ')}.`);
@@ -55,6 +98,30 @@ export function registerReceiverRoutes(app: FastifyInstance, runtime: Runtime, a
       const { name } = request.params as { name: string };
       return download(reply.header('cache-control', 'public, max-age=300'), name, load(name));
     },
+  );
+
+  app.get(
+    '/api/v1/webhooks/receivers',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'The starter webhook receivers, with download links and three lines of instructions each',
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            receivers: Type.Array(
+              Type.Object({ name: Type.String(), title: Type.String(), steps: Type.Array(Type.String()), publicUrl: Type.String(), url: Type.String() }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+      preHandler: authenticate({ allowQueryKey: false }),
+    },
+    async () => ({
+      success: true as const,
+      receivers: RECEIVER_GUIDES.map((g) => ({ ...g, steps: [...g.steps], publicUrl: `/receivers/${g.name}`, url: `/api/v1/webhooks/receivers/${g.name}` })),
+    }),
   );
 
   app.get(
