@@ -172,3 +172,23 @@ for (const dialect of testDialects()) {
     });
   });
 }
+
+for (const dialect of testDialects()) {
+  describe(`self-sign-up behind SIGNUP_ENABLED (${dialect})`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp(dialect, { env: { SIGNUP_ENABLED: 'true' } });
+    });
+    afterAll(() => t.close());
+
+    it('creates a Trial account, signs it in and shows its first key once', async () => {
+      expect((await t.inject({ method: 'GET', url: '/auth/state' })).json()).toMatchObject({ signupEnabled: true });
+      const res = await t.inject({ method: 'POST', url: '/auth/signup', payload: { email: 'New@Example.com', password: PASSWORD } });
+      expect(res.json()).toMatchObject({ success: true, account: { email: 'new@example.com', plan: 'trial', isAdmin: false }, apiKey: expect.stringMatching(/^msg_/) });
+      const status = await t.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie: cookieOf(res) } });
+      expect(status.json()).toMatchObject({ plan: 'trial', dailyLimit: 50 });
+      const twice = await t.inject({ method: 'POST', url: '/auth/signup', payload: { email: 'new@example.com', password: PASSWORD } });
+      expect(twice.statusCode).toBe(409);
+    });
+  });
+}

@@ -93,6 +93,7 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
   /** Both widths, the whole page; back to desktop afterwards. */
   async function shoot(name: string): Promise<void> {
     await page.waitForFunction(`document.querySelectorAll('[aria-busy="true"]').length === 0`);
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
     await page.setViewportSize(PHONE);
     await page.waitForTimeout(50);

@@ -19,7 +19,12 @@ const NAV = [
 export function Shell(props: { path: string; children: ComponentChildren }) {
   const { auth, refresh } = useAuth();
   const [menuOpen, setMenuOpen] = useState(false);
-  useEffect(() => setMenuOpen(false), [props.path]);
+  const [firstPath] = useState(props.path);
+  useEffect(() => {
+    setMenuOpen(false);
+    // After moving to another page, start keyboard and screen-reader users at its content.
+    if (props.path !== firstPath) document.getElementById('main')?.focus({ preventScroll: true });
+  }, [props.path]);
   const account = auth.account!;
   const links = [...NAV, { href: '/account', label: 'Your account' }, ...(account.isAdmin ? [{ href: '/admin', label: 'Admin: accounts' }] : [])];
   const current = (href: string) => (href === '/' ? props.path === '/' : props.path === href || props.path.startsWith(`${href}/`));
