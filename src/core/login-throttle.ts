@@ -3,7 +3,7 @@ import { AppError } from './errors.js';
 
 /**
  * Wrong passwords slow down per account and per client address: a few tries are free, then each
- * further failure locks that key for twice as long as the last (1 s, 2 s, 4 s … up to 15 min).
+ * further failure locks that key for twice as long as the last (2 s, 4 s, 8 s … up to 15 min).
  * Failures older than the reset window are forgotten; a correct password clears the account's count.
  */
 export const FREE_FAILURES = 5;
@@ -16,7 +16,7 @@ export function throttleKeys(email: string, address: string): string[] {
 
 export function delayAfter(failures: number): number {
   if (failures < FREE_FAILURES) return 0;
-  return Math.min(1000 * 2 ** (failures - FREE_FAILURES), MAX_DELAY_MS);
+  return Math.min(2000 * 2 ** (failures - FREE_FAILURES), MAX_DELAY_MS);
 }
 
 /** Throws 429 while any of the keys is locked. */

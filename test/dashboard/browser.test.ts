@@ -280,4 +280,23 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
     const cookies = await context.cookies(base);
     expect(cookies.find((c) => c.name === 'messageapi_session')).toBeUndefined();
   });
+
+  it('slows down repeated wrong passwords: after a few, even the right one has to wait', async () => {
+    await page.getByLabel('E-mail').fill(EMAIL);
+    // one wrong try was made earlier in this run; four more use up the free ones
+    for (let i = 0; i < 4; i++) {
+      await page.getByLabel('Password').fill(`wrong password ${i}`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/Wrong e-mail or password|Too many/);
+    }
+    // the right password, at once over HTTP and then in the page, is refused for now
+    const answer = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
+    expect(answer.status).toBe(429);
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/^Too many wrong passwords\. Wait \d+ seconds?/);
+    expect(page.url()).toBe(`${base}/login`);
+    await shoot('login-throttled');
+  });
 });

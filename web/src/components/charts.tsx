@@ -6,7 +6,7 @@ export function UsageBar(props: { used: number; limit: number | null }) {
     return (
       <div class="usage">
         <p class="usage-figure">
-          <strong>{props.used}</strong> messages in the last 24 hours
+          <strong>{props.used}</strong> {props.used === 1 ? 'message' : 'messages'} in the last 24 hours
         </p>
         <p class="hint">Your plan has no daily limit.</p>
       </div>
