@@ -31,7 +31,7 @@ export interface OutboxWorkerOptions {
   crashDelayMs?: number;
 }
 
-const EMPTY_CLAIM_PAUSE_MS = 3;
+const CLAIM_SPACING_MS = 3;
 
 interface Lane {
   queue: OutboxJob[];
@@ -58,7 +58,7 @@ export class OutboxWorker {
   private kicked = false;
   private hotUntil = 0;
   private lastRenewal = 0;
-  private lastEmptyClaim = 0;
+  private lastClaim = 0;
 
   constructor(private readonly options: OutboxWorkerOptions) {
     this.clock = options.clock ?? Date.now;
@@ -118,15 +118,15 @@ export class OutboxWorker {
     while (this.active) {
       this.kicked = false;
       let claimed = 0;
-      // Every finished job kicks; after a claim that found nothing, wait a moment before the next
-      // so that a burst of kicks costs one claim rather than one each.
-      const sinceEmpty = Date.now() - this.lastEmptyClaim;
-      if (sinceEmpty < EMPTY_CLAIM_PAUSE_MS) await new Promise((r) => setTimeout(r, EMPTY_CLAIM_PAUSE_MS - sinceEmpty));
+      // Every new event and every finished job kicks; claims keep a few milliseconds apart so that
+      // a burst of kicks costs one claim (one commit) rather than one each.
+      const sinceClaim = Date.now() - this.lastClaim;
+      if (sinceClaim < CLAIM_SPACING_MS) await new Promise((r) => setTimeout(r, CLAIM_SPACING_MS - sinceClaim));
       try {
         await this.renewLocks();
         if (this.lanes.size < maxAccounts) {
+          this.lastClaim = Date.now();
           claimed = await this.claim(perAccount);
-          if (claimed === 0) this.lastEmptyClaim = Date.now();
         }
       } catch (error) {
         this.options.log.error({ err: coerceError(error), kind: this.options.kind }, 'could not claim outbox jobs');

@@ -42,7 +42,7 @@ export interface WebhookTarget {
 }
 
 const DAY = 24 * 60 * 60 * 1000;
-const FLUSH_AFTER_MS = 5;
+const FLUSH_AFTER_MS = 20;
 const FLUSH_AFTER_COUNT = 256;
 /** Receivers saying "too busy": the next try waits at least this long, or what Retry-After asks. */
 const THROTTLE_STATUSES = new Set([429, 502, 503, 504]);
