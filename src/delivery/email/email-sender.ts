@@ -24,11 +24,8 @@ export class EmailSender {
   private readonly transport: Transporter;
 
   constructor(private readonly deps: EmailSenderDeps) {
-    this.transport = nodemailer.createTransport(deps.smtpUrl, {
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 30_000,
-    } as never);
+    // Settings in SMTP_URL's query (e.g. ?secure=true) still apply; these bound a hung server.
+    this.transport = nodemailer.createTransport({ url: deps.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as never);
   }
 
   readonly handle = async (job: OutboxJob): Promise<void> => {
