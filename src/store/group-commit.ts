@@ -21,7 +21,11 @@ export class GroupCommitWriter {
   private queue: Job[] = [];
   private draining = false;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  /** `flush` makes a committed batch durable (see WalFlusher); without it the commit itself must be. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly flush: () => Promise<void> = async () => undefined,
+  ) {}
 
   write<T>(fn: WriteFn<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -58,7 +62,7 @@ export class GroupCommitWriter {
         await this.db.transaction().execute(async (tx) => {
           for (const job of batch) values.push(await job.fn(tx));
         });
-        batch.forEach((job, i) => job.resolve(values[i]));
+        this.settleWhenDurable(batch, values.map((value) => ({ ok: true as const, value })));
         return;
       } catch {
         // fall through: isolate each write
@@ -89,10 +93,19 @@ export class GroupCommitWriter {
       for (const job of batch) job.reject(error);
       return;
     }
-    batch.forEach((job, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
-    });
+    this.settleWhenDurable(batch, outcomes);
+  }
+
+  /** The next batch may run while this one's flush is on its way; nobody hears of a commit before it is on disk. */
+  private settleWhenDurable(batch: Job[], outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>): void {
+    this.flush().then(
+      () =>
+        batch.forEach((job, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.ok) job.resolve(outcome.value);
+          else job.reject(outcome.error);
+        }),
+      (error) => batch.forEach((job) => job.reject(error)),
+    );
   }
 }

@@ -22,7 +22,7 @@ describe('graceful shutdown', () => {
     const exit = server.kill('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { messageId: string; status: string };
     expect(body).toMatchObject({ success: true, status: 'pending' });
     expect(await exit, server.output()).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -31,7 +31,7 @@ describe('graceful shutdown', () => {
 
     const again = await startServerProcess(env);
     try {
-      const stored = await (await fetch(`${again.url}/api/v1/messages/${body.messageId}`, { headers: { 'x-api-key': apiKey } })).json();
+      const stored = (await (await fetch(`${again.url}/api/v1/messages/${body.messageId}`, { headers: { "x-api-key": apiKey } })).json()) as { status: string };
       expect(stored.status).toBe('pending');
     } finally {
       await again.kill('SIGTERM');
