@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store } from '../store/store.js';
+import type { Store, Tx } from '../store/store.js';
 
 /** The first-run link is valid for a day, once; a restart while there are still no accounts makes a new one. */
 const SETUP_TTL_MS = 24 * 60 * 60 * 1000;
@@ -22,7 +22,7 @@ export async function issueSetupToken(store: Store, now: number): Promise<string
 }
 
 /** Uses the token up inside the caller's transaction; false when it is unknown, used or expired. */
-export async function consumeSetupToken(tx: Parameters<Parameters<Store['write']>[0]>[0], token: string, now: number): Promise<boolean> {
+export async function consumeSetupToken(tx: Tx, token: string, now: number): Promise<boolean> {
   const result = await tx.deleteFrom('setup_tokens').where('token_hash', '=', hash(token)).where('expires_at', '>', now).executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
 }

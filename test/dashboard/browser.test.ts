@@ -148,6 +148,13 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
     await page.getByTestId('overview-state').waitFor();
     expect(await page.getByTestId('overview-state').getAttribute('data-state')).toBe('connected');
     await shoot('overview');
+    // the phone layout's menu
+    await page.setViewportSize(PHONE);
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.locator('#nav a[href="/keys"]').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'menu-phone.png') });
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.setViewportSize(DESKTOP);
   });
 
   it('shows the session change pushed by the server: log out, then link, without reloading', async () => {

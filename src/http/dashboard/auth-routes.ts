@@ -89,7 +89,11 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     const body = request.body as Static<typeof SetupBody>;
     const hash = await hashPassword(body.password);
     const now = runtime.clock();
-    const valid = await store.write(async (tx) => (await tx.selectFrom('accounts').select('id').limit(1).executeTakeFirst()) === undefined && consumeSetupToken(tx, body.token, now));
+    // The token is used up in the same transaction that sees there is still no account, so two tabs cannot both succeed.
+    const valid = await store.write(async (tx) => {
+      const anyAccount = await tx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
+      return anyAccount === undefined && (await consumeSetupToken(tx, body.token, now));
+    });
     if (!valid) throw new AppError('forbidden', 'This setup link has been used or has expired. Restart the server to print a new one, or use `messageapi accounts create --admin`.');
     const created = await createAccount(store, { email: body.email, plan: 'unlimited', expiresAt: null, isAdmin: true }, now);
     await store.write((tx) => tx.updateTable('accounts').set({ password_hash: hash }).where('id', '=', created.id).execute());
