@@ -279,6 +279,49 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
     await shoot('admin-account');
   });
 
+  it('shows a Personal account its recipients (and removes one), and what its plan does not include', async () => {
+    // the admin makes the account over the admin API, with the browser's session and CSRF token
+    const cookie = (await context.cookies(base)).find((c) => c.name === 'messageapi_session')!;
+    const headers = { cookie: `${cookie.name}=${cookie.value}`, 'content-type': 'application/json' };
+    const { csrfToken } = (await (await fetch(`${base}/auth/state`, { headers })).json()) as { csrfToken: string };
+    const created = await fetch(`${base}/api/v1/admin/accounts`, {
+      method: 'POST',
+      headers: { ...headers, 'x-csrf-token': csrfToken },
+      body: JSON.stringify({ email: 'personal@example.com', plan: 'personal', password: PASSWORD }),
+    });
+    const { apiKey } = (await created.json()) as { apiKey: string };
+    for (const recipient of ['12125550101', '12125550102']) {
+      const sent = await fetch(`${base}/api/v1/send`, { method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ recipient, text: 'hi' }) });
+      expect(sent.status).toBe(200);
+    }
+
+    await page.getByTestId('sign-out').click();
+    await page.waitForURL(`${base}/login`);
+    await page.getByLabel('E-mail').fill('personal@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
+    await page.getByTestId('usage-used').waitFor();
+    expect(await page.getByTestId('usage-used').textContent()).toBe('2');
+    await shoot('overview-personal');
+    expect(await page.locator('nav a[href="/admin"]').count()).toBe(0);
+
+    await open('/recipients');
+    const rows = page.locator('.rows li');
+    await expect.poll(() => rows.count()).toBe(2);
+    await shoot('recipients-personal');
+    await page.getByRole('button', { name: 'Remove 12125550101' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('12125550102');
+
+    await open('/webhooks');
+    await page.getByText('Webhooks need the Unlimited plan').waitFor();
+    await shoot('webhooks-personal');
+    await open('/groups');
+    await page.getByText('Groups need the Unlimited plan').waitFor();
+    await shoot('groups-personal');
+  });
+
   it('signs out, and the pages then ask to sign in', async () => {
     await page.getByTestId('sign-out').click();
     await page.waitForURL(`${base}/login`);
