@@ -62,7 +62,7 @@ export function LoginPage(props: { signup: boolean }) {
           <span>MessageAPI</span>
         </div>
         <h1 id="login-title">{signup ? 'Create your account' : 'Sign in'}</h1>
-        <p class="lead">{signup ? 'Start on the Trial plan: 50 messages a day, any recipient.' : 'Send WhatsApp messages from your own number with one HTTP request.'}</p>
+        <p class="lead">{signup ? 'You start on the Trial plan; you can send as soon as you are in.' : 'Send WhatsApp messages from your own number with one HTTP request.'}</p>
         {error && (
           <Notice tone="error" testId="login-error">
             {error}

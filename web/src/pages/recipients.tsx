@@ -18,7 +18,7 @@ export function RecipientsPage() {
   const list = settings.data?.allowedRecipients;
   return (
     <>
-      <PageHeader title="Recipients" lead="On the Personal plan you can send to 5 numbers: the first 5 you send to. Remove one to free its place." />
+      <PageHeader title="Recipients" lead="The Personal plan sends to a few numbers: the first ones you send to become your recipients. Remove one to free its place for another." />
       <Card>
         {error && <Notice tone="error">{error}</Notice>}
         {settings.error && <Notice tone="error">{settings.error}</Notice>}
