@@ -30,7 +30,7 @@ function parsePort(value: string): number {
 const planOption = () => new Option('--plan <plan>', 'trial, personal or unlimited').choices(PLAN_NAMES).makeOptionMandatory();
 
 async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  const store = Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, backgroundCheckpoints: false });
   try {
     await store.migrate();
     return await fn(store);

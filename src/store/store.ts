@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import { dialectOf, type Dialect } from './dialect.js';
 import { GroupCommitWriter } from './group-commit.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalFlusher } from './wal-flusher.js';
 import { allMigrations } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -38,6 +39,8 @@ export interface StoreOptions {
   /** `FULL`: every commit is on disk before its write resolves (the default); `NORMAL` skips the flush (benchmarks that say so). */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   poolSize?: number;
+  /** SQLite: checkpoint the WAL from a worker thread (default true; short-lived CLI commands need not). */
+  backgroundCheckpoints?: boolean;
 }
 
 // PostgreSQL returns BIGINT as text; every BIGINT here (epoch ms, counters) fits a JS number.
@@ -56,6 +59,7 @@ export class Store {
     readonly db: Kysely<Database>,
     private readonly writeDb: Kysely<Database>,
     private readonly flusher?: WalFlusher,
+    private readonly checkpointer?: WalCheckpointer,
   ) {
     this.writer = dialect === 'sqlite' ? new GroupCommitWriter(writeDb, flusher ? () => flusher.flush() : undefined) : undefined;
   }
@@ -77,6 +81,8 @@ export class Store {
       const conn = new BetterSqlite3(file);
       conn.pragma('journal_mode = WAL');
       conn.pragma('synchronous = NORMAL');
+      // Checkpoints normally run in a worker (WalCheckpointer); this is only the backstop.
+      conn.pragma('wal_autocheckpoint = 20000');
       conn.pragma('busy_timeout = 5000');
       conn.pragma('foreign_keys = ON');
       return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
@@ -84,7 +90,14 @@ export class Store {
     const writeDb = open();
     // A second connection so reads never queue behind a batch being written.
     const readDb = file === ':memory:' ? writeDb : open();
-    return new Store('sqlite', readDb, writeDb, durable ? new WalFlusher(`${path.resolve(file)}-wal`) : undefined);
+    const onDisk = file !== ':memory:';
+    return new Store(
+      'sqlite',
+      readDb,
+      writeDb,
+      durable ? new WalFlusher(`${path.resolve(file)}-wal`) : undefined,
+      onDisk && options.backgroundCheckpoints !== false ? new WalCheckpointer(path.resolve(file)) : undefined,
+    );
   }
 
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -115,6 +128,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     await this.writeDb.destroy();
     await this.flusher?.close();
     if (this.db !== this.writeDb) await this.db.destroy();
