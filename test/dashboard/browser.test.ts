@@ -38,6 +38,7 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
   let receiver: http.Server;
   let receiverUrl: string;
   const received: Received[] = [];
+  const problems: string[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-browser-'));
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-chromium-'));
 
@@ -79,6 +80,10 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
       viewport: DESKTOP,
     });
     page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (/Content.Security.Policy|Refused to/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+    });
     page.setDefaultTimeout(10_000);
   }, 60_000);
 
@@ -348,5 +353,9 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
     await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/^Too many wrong passwords\. Wait \d+ seconds?/);
     expect(page.url()).toBe(`${base}/login`);
     await shoot('login-throttled');
+  });
+
+  it('ran every page without a script error or a Content-Security-Policy violation', () => {
+    expect(problems).toEqual([]);
   });
 });
