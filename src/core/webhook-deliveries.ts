@@ -5,6 +5,7 @@ import { AppError } from './errors.js';
 import type { GatewayEvent } from './events.js';
 import { newId } from './ids.js';
 import { enqueue } from './outbox.js';
+import { queryTemplate } from '../store/query-template.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
@@ -62,33 +63,63 @@ export function webhookBody(event: GatewayEvent, now: number): string {
   return JSON.stringify({ event: name, timestamp: new Date(now).toISOString(), ...rest });
 }
 
+const insertDelivery = queryTemplate(
+  (db, a: { id: string; eventId: string; accountId: string; event: string; payload: string; test: number; nextAttemptAt: number; now: number }) =>
+    db
+      .insertInto('webhook_deliveries')
+      .values({
+        id: a.id,
+        event_id: a.eventId,
+        account_id: a.accountId,
+        event: a.event,
+        payload: a.payload,
+        test: a.test,
+        status: 'pending',
+        attempts: 0,
+        last_status: null,
+        last_error: null,
+        next_attempt_at: a.nextAttemptAt,
+        created_at: a.now,
+        delivered_at: null,
+        finished_at: null,
+      })
+      .returning('seq'),
+);
+
 /** Writes a delivery and its outbox job with the caller's transaction (the outbox pattern). */
 export async function queueDelivery(
   tx: Tx,
   input: { accountId: string; eventId: string; event: string; payload: string; test: boolean; now: number; runAt?: number; withJob?: boolean },
 ): Promise<DeliveryRow> {
-  const row = await tx
-    .insertInto('webhook_deliveries')
-    .values({
-      id: newId('whd'),
-      event_id: input.eventId,
-      account_id: input.accountId,
-      event: input.event,
-      payload: input.payload,
-      test: input.test ? 1 : 0,
-      status: 'pending',
-      attempts: 0,
-      last_status: null,
-      last_error: null,
-      next_attempt_at: input.runAt ?? input.now,
-      created_at: input.now,
-      delivered_at: null,
-      finished_at: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  if (input.withJob !== false) await enqueue(tx, { kind: 'webhook', accountId: input.accountId, ref: row.id, runAt: input.runAt ?? input.now, now: input.now });
-  return row;
+  const runAt = input.runAt ?? input.now;
+  const row: Omit<DeliveryRow, 'seq'> = {
+    id: newId('whd'),
+    event_id: input.eventId,
+    account_id: input.accountId,
+    event: input.event,
+    payload: input.payload,
+    test: input.test ? 1 : 0,
+    status: 'pending',
+    attempts: 0,
+    last_status: null,
+    last_error: null,
+    next_attempt_at: runAt,
+    created_at: input.now,
+    delivered_at: null,
+    finished_at: null,
+  };
+  const inserted = await insertDelivery(tx, {
+    id: row.id,
+    eventId: row.event_id,
+    accountId: row.account_id,
+    event: row.event,
+    payload: row.payload,
+    test: row.test,
+    nextAttemptAt: runAt,
+    now: input.now,
+  });
+  if (input.withJob !== false) await enqueue(tx, { kind: 'webhook', accountId: input.accountId, ref: row.id, runAt, now: input.now });
+  return { ...row, seq: Number(inserted.rows[0]!.seq) };
 }
 
 export async function listDeliveries(store: Store, accountId: string, options: { limit: number; cursor?: string; status?: DeliveryStatus }) {
@@ -149,38 +180,51 @@ export async function recordAttempt(tx: Tx, deliveryId: string, attempt: Attempt
   await recordAttempts(tx, [{ deliveryId, attempt, next }]);
 }
 
-/** Several attempts' outcomes at once: one insert for the attempt log, then each delivery's state. */
-export async function recordAttempts(tx: Tx, records: AttemptRecord[]): Promise<void> {
-  for (let i = 0; i < records.length; i += 500) {
-    await tx
-      .insertInto('webhook_attempts')
-      .values(
-        records.slice(i, i + 500).map(({ deliveryId, attempt }) => ({
-          delivery_id: deliveryId,
-          at: attempt.at,
-          url: attempt.url,
-          status: attempt.status,
-          error: attempt.error,
-          response: attempt.response,
-          duration_ms: attempt.durationMs,
-        })),
-      )
-      .execute();
-  }
-  for (const { deliveryId, attempt, next } of records) {
-    await tx
+const insertAttempt = queryTemplate(
+  (db, a: { deliveryId: string; at: number; url: string; status: number | null; error: string | null; response: string | null; durationMs: number }) =>
+    db.insertInto('webhook_attempts').values({
+      delivery_id: a.deliveryId,
+      at: a.at,
+      url: a.url,
+      status: a.status,
+      error: a.error,
+      response: a.response,
+      duration_ms: a.durationMs,
+    }),
+);
+
+const updateDelivery = queryTemplate(
+  (
+    db,
+    a: { id: string; status: string; lastStatus: number | null; lastError: string | null; nextAttemptAt: number | null; deliveredAt: number | null; finishedAt: number | null },
+  ) =>
+    db
       .updateTable('webhook_deliveries')
       .set((eb) => ({
-        status: next.status,
+        status: a.status,
         attempts: eb('attempts', '+', 1),
-        last_status: attempt.status,
-        last_error: attempt.error,
-        next_attempt_at: next.nextAttemptAt,
-        delivered_at: next.status === 'delivered' ? attempt.at : null,
-        finished_at: next.status === 'pending' ? null : attempt.at,
+        last_status: a.lastStatus,
+        last_error: a.lastError,
+        next_attempt_at: a.nextAttemptAt,
+        delivered_at: a.deliveredAt,
+        finished_at: a.finishedAt,
       }))
-      .where('id', '=', deliveryId)
-      .execute();
+      .where('id', '=', a.id),
+);
+
+/** Several attempts' outcomes at once: the attempt log and each delivery's new state. */
+export async function recordAttempts(tx: Tx, records: AttemptRecord[]): Promise<void> {
+  for (const { deliveryId, attempt, next } of records) {
+    await insertAttempt(tx, { deliveryId, ...attempt });
+    await updateDelivery(tx, {
+      id: deliveryId,
+      status: next.status,
+      lastStatus: attempt.status,
+      lastError: attempt.error,
+      nextAttemptAt: next.nextAttemptAt,
+      deliveredAt: next.status === 'delivered' ? attempt.at : null,
+      finishedAt: next.status === 'pending' ? null : attempt.at,
+    });
   }
 }
 

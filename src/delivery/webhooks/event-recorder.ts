@@ -2,8 +2,18 @@ import type { Config, PlanName } from '../../config.js';
 import type { EventRecorder, GatewayEvent } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import { queueDelivery, webhookBody } from '../../core/webhook-deliveries.js';
+import { queryTemplate } from '../../store/query-template.js';
 import type { Tx } from '../../store/store.js';
 import { queueDisconnectEmail } from '../email/email-outbox.js';
+
+/** What decides where an account's events go; read inside the event's transaction. */
+const selectEventTargets = queryTemplate((db, a: { accountId: string }) =>
+  db
+    .selectFrom('accounts')
+    .leftJoin('webhook_retired_urls', 'webhook_retired_urls.account_id', 'accounts.id')
+    .select(['accounts.plan', 'accounts.email', 'accounts.webhook_url', 'accounts.webhook_secret', 'accounts.disconnect_email', 'webhook_retired_urls.url as retired_url'])
+    .where('accounts.id', '=', a.accountId),
+);
 
 export interface OutboxRecorderDeps {
   config: Config;
@@ -27,12 +37,7 @@ export class OutboxEventRecorder implements EventRecorder {
   /** Several events of one account (a dispatcher batch): the account is read once. */
   async recordAll(tx: Tx, accountId: string, events: GatewayEvent[], now: number): Promise<void> {
     const { config } = this.deps;
-    const row = await tx
-      .selectFrom('accounts')
-      .leftJoin('webhook_retired_urls', 'webhook_retired_urls.account_id', 'accounts.id')
-      .select(['accounts.plan', 'accounts.email', 'accounts.webhook_url', 'accounts.webhook_secret', 'accounts.disconnect_email', 'webhook_retired_urls.url as retired_url'])
-      .where('accounts.id', '=', accountId)
-      .executeTakeFirst();
+    const row = (await selectEventTargets(tx, { accountId })).rows[0];
     if (!row) return;
     const webhooks = config.plans[row.plan as PlanName]?.webhooks === true && row.webhook_url !== null && row.webhook_secret !== null && row.retired_url !== row.webhook_url;
     let queuedWebhook = false;

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config, PlanName } from '../../config.js';
-import { completeJob, rescheduleJob, type OutboxJob } from '../../core/outbox.js';
+import { completeJob, completeJobs, rescheduleJob, type OutboxJob } from '../../core/outbox.js';
 import { WEBHOOK_RETRY_SCHEDULE, nextRetryDelay, type RetrySchedule } from '../../core/retry-schedule.js';
 import type { SecretBox } from '../../core/secret-box.js';
 import { abandonDelivery, recordAttempts, type AttemptRecord, type DeliveryRow } from '../../core/webhook-deliveries.js';
+import { queryTemplate } from '../../store/query-template.js';
 import type { Store, Tx } from '../../store/store.js';
 import type { LookupFn } from '../media/resolve-host.js';
 import type { ReceiverAgents } from './receiver-agents.js';
@@ -49,6 +50,17 @@ const THROTTLE_STATUSES = new Set([429, 502, 503, 504]);
 const THROTTLE_MIN_MS = 30_000;
 const RETRY_AFTER_MAX_MS = 10 * 60 * 60 * 1000;
 
+/** A delivery with what its attempt needs from the account, in one read. */
+const selectDeliveryWithTarget = queryTemplate((db, a: { id: string }) =>
+  db
+    .selectFrom('webhook_deliveries')
+    .innerJoin('accounts', 'accounts.id', 'webhook_deliveries.account_id')
+    .leftJoin('webhook_retired_urls', 'webhook_retired_urls.account_id', 'webhook_deliveries.account_id')
+    .selectAll('webhook_deliveries')
+    .select(['accounts.plan', 'accounts.webhook_url', 'accounts.webhook_secret', 'webhook_retired_urls.url as retired_url'])
+    .where('webhook_deliveries.id', '=', a.id),
+);
+
 export async function loadTarget(db: Tx, accountId: string): Promise<WebhookTarget | undefined> {
   const row = await db
     .selectFrom('accounts')
@@ -82,14 +94,7 @@ export class WebhookDeliverer {
 
   readonly handle = async (job: OutboxJob, release: () => void = () => undefined): Promise<void> => {
     const { store, config } = this.deps;
-    const found = await store.db
-      .selectFrom('webhook_deliveries')
-      .innerJoin('accounts', 'accounts.id', 'webhook_deliveries.account_id')
-      .leftJoin('webhook_retired_urls', 'webhook_retired_urls.account_id', 'webhook_deliveries.account_id')
-      .selectAll('webhook_deliveries')
-      .select(['accounts.plan', 'accounts.webhook_url', 'accounts.webhook_secret', 'webhook_retired_urls.url as retired_url'])
-      .where('webhook_deliveries.id', '=', job.ref)
-      .executeTakeFirst();
+    const found = (await selectDeliveryWithTarget(store.db, { id: job.ref })).rows[0];
     if (!found || found.status !== 'pending') {
       await store.write((tx) => completeJob(tx, job.seq));
       return;
@@ -150,8 +155,7 @@ export class WebhookDeliverer {
     try {
       await this.deps.store.write(async (tx) => {
         await recordAttempts(tx, outcomes.map((o) => o.record));
-        const finished = outcomes.filter((o) => o.retryAt === null).map((o) => o.seq);
-        if (finished.length > 0) await tx.deleteFrom('outbox').where('seq', 'in', finished).execute();
+        await completeJobs(tx, outcomes.filter((o) => o.retryAt === null).map((o) => o.seq));
         for (const o of outcomes) {
           if (o.retryAt !== null) await rescheduleJob(tx, o.seq, o.retryAt, o.record.attempt.error, true);
           if (o.retire) await retireUrl(tx, o.retire.accountId, o.record.attempt.url, 410, o.record.attempt.at);
