@@ -19,7 +19,7 @@ for (const dialect of testDialects()) {
     let socket: FakeSocket;
 
     beforeEach(async () => {
-      h = await driverHarness(dialect, { groupRefreshDelayMs: 10 });
+      h = await driverHarness(dialect, { groupRefreshDelayMs: 10, ackTimeoutMs: 300 });
       id = await h.linkedAccount('15550000001');
       driver = h.makeDriver();
       await driver.start();
@@ -91,6 +91,25 @@ for (const dialect of testDialects()) {
       socket.close(428, 'Connection Terminated');
       const outcome = await driver.send(outgoing());
       expect(outcome).toMatchObject({ status: 'retry', countsAsAttempt: false, error: 'WhatsApp is not connected.' });
+    });
+
+    it('is sent only once the server acks it; a close before the ack, a silent server or a refusal are not sent', async () => {
+      socket.ackMode = 'none';
+      const silent = outgoing();
+      expect(await driver.send(silent)).toMatchObject({ status: 'retry', countsAsAttempt: true, error: 'WhatsApp did not confirm the message in time.' });
+
+      const pending = driver.send(outgoing());
+      await until(() => socket.relayed.length === 2);
+      socket.close(428, 'Connection Terminated');
+      expect(await pending).toMatchObject({ status: 'retry', countsAsAttempt: false });
+
+    });
+
+    it('fails a message WhatsApp refuses for good (463), retries other refusals', async () => {
+      socket.ackMode = { error: '463' };
+      expect(await driver.send(outgoing())).toMatchObject({ status: 'failed' });
+      socket.ackMode = { error: '479' };
+      expect(await driver.send(outgoing())).toMatchObject({ status: 'retry', countsAsAttempt: true, error: 'WhatsApp refused the message (error 479).' });
     });
 
     it('counts a send error on an open socket as an attempt', async () => {

@@ -23,6 +23,9 @@ export class FakeSocket implements SocketLike {
   onWhatsAppCalls = 0;
   relayError: Error | undefined;
   lids = new Map<string, string>();
+  /** The server's answer to each relayed message: an ack (the default), an ack with an error, or nothing. */
+  ackMode: 'ack' | 'none' | { error: string } = 'ack';
+  readonly ws = new EventEmitter();
 
   ev = {
     on: <E extends keyof BaileysEventMap>(event: E, listener: (arg: BaileysEventMap[E]) => void) => {
@@ -81,6 +84,12 @@ export class FakeSocket implements SocketLike {
     if (this.relayError) throw this.relayError;
     if (this.ended) throw new Boom('Connection Closed', { statusCode: DisconnectCodes.connectionClosed });
     this.relayed.push({ jid, messageId: options.messageId, message });
+    const mode = this.ackMode;
+    if (mode !== 'none') {
+      setImmediate(() =>
+        this.ws.emit('CB:ack,class:message', { tag: 'ack', attrs: { class: 'message', id: options.messageId, from: jid, ...(typeof mode === 'object' ? { error: mode.error } : {}) } }),
+      );
+    }
     return options.messageId;
   }
 

@@ -112,6 +112,7 @@ describe('Baileys session lifecycle under a fake clock', () => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(10 * MINUTE);
     expect(elapsed).toBeLessThan(12 * MINUTE);
+    await until(() => h.disconnectEvents(id).length > 0, 'the event recorded');
     expect(h.disconnectEvents(id)).toEqual([{ event: 'session.disconnected', phone: '15550000009', reason: 'connection_lost' }]);
     const sockets = h.sockets.sockets.length;
     await vi.advanceTimersByTimeAsync(60 * MINUTE);
@@ -135,6 +136,7 @@ describe('Baileys session lifecycle under a fake clock', () => {
     expect(await h.store.db.selectFrom('wa_auth_keys').select('key_id').where('account_id', '=', id).execute()).toEqual([]);
     await vi.advanceTimersByTimeAsync(60 * MINUTE);
     expect(h.sockets.sockets.length).toBe(1);
+    await until(() => h.disconnectEvents(id).length > 0, 'the event recorded');
     expect(h.disconnectEvents(id)).toEqual([{ event: 'session.disconnected', phone: '15550000004', reason: 'logged_out' }]);
   });
 
@@ -172,7 +174,7 @@ describe('Baileys session lifecycle under a fake clock', () => {
       h.sockets.last.close(code, message);
       await until(async () => pattern.test((await driver.session(id)).detail ?? ''), `detail for ${code}`);
       expect((await driver.session(id)).reason).toContain(String(code));
-      expect((await readSession(h.store.db, id))?.detail).toMatch(pattern);
+      await until(async () => pattern.test((await readSession(h.store.db, id))?.detail ?? ''), `recorded detail for ${code}`);
       await vi.advanceTimersByTimeAsync(61_000);
       await until(() => h.sockets.sockets.length === count + 1);
     }

@@ -5,6 +5,7 @@ import { AppError, coerceError } from '../../core/errors.js';
 import { readSession } from '../../core/sessions.js';
 import type { Store } from '../../store/store.js';
 import type { DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
+import { AckWaiter } from './ack-waiter.js';
 import { AuthStateStore } from './auth-state-store.js';
 import { buildMessage, messageFromLog, toJid } from './build-message.js';
 import { statusCodeOf } from './disconnect-reason.js';
@@ -30,6 +31,8 @@ export interface BaileysSettings {
   leaseMs: number;
   /** Level of Baileys' own log lines (ours say what happens in one line per event). */
   libraryLogLevel: string;
+  /** How long a sent message waits for WhatsApp's server ack before it is sent again. */
+  ackTimeoutMs: number;
   /** How long after a group change the groups list is fetched again (changes come in bursts). */
   groupRefreshDelayMs: number;
   /** Testing aid only: a local WhatsApp Web test server. */
@@ -47,6 +50,7 @@ export const DEFAULT_BAILEYS_SETTINGS: BaileysSettings = {
   leaseMs: 60_000,
   libraryLogLevel: 'silent',
   groupRefreshDelayMs: 5_000,
+  ackTimeoutMs: 20_000,
 };
 
 export interface BaileysDriverOptions {
@@ -88,6 +92,7 @@ export class BaileysDriver implements WhatsAppDriver {
   private readonly runners = new Map<string, SessionRunner>();
   private readonly incomingChains = new Map<string, Promise<void>>();
   private readonly groupRefreshTimers = new Map<string, NodeJS.Timeout>();
+  private readonly acks = new Map<string, AckWaiter>();
   private leaseTimer: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -212,9 +217,21 @@ export class BaileysDriver implements WhatsAppDriver {
         jid = found;
       }
       const built = await buildMessage(jid, message, { userJid, upload: socket.waUploadToServer });
-      await socket.relayMessage(jid, built.message!, { messageId: message.waMessageId });
+      const acks = this.ackWaiter(accountId);
+      const acked = acks.wait(message.waMessageId, this.settings.ackTimeoutMs);
+      try {
+        await socket.relayMessage(jid, built.message!, { messageId: message.waMessageId });
+      } catch (error) {
+        acks.cancel(message.waMessageId);
+        throw error;
+      }
       this.pacer.sent(accountId);
-      return { status: 'sent', at: this.clock() };
+      const ack = await acked;
+      if (ack.ok) return { status: 'sent', at: this.clock() };
+      if (ack.reason === 'closed') return { status: 'retry', at: this.clock() + 2_000, error: 'The connection to WhatsApp closed before the server confirmed the message.', countsAsAttempt: false };
+      if (ack.reason === 'timeout') return { status: 'retry', at: this.clock() + 2_000, error: 'WhatsApp did not confirm the message in time.', countsAsAttempt: true };
+      if (ack.code === '463') return { status: 'failed', error: 'WhatsApp refused the message (463): this number may not start new chats right now.' };
+      return { status: 'retry', at: this.clock() + 5_000, error: `WhatsApp refused the message (error ${ack.code}).`, countsAsAttempt: true };
     } catch (error) {
       const err = coerceError(error);
       const code = statusCodeOf(error);
@@ -283,6 +300,7 @@ export class BaileysDriver implements WhatsAppDriver {
         getMessage: (key) => this.getMessage(accountId, key),
         publish: (view) => this.publish(accountId, view),
         attach: (socket) => this.attach(accountId, socket),
+        detached: () => this.acks.get(accountId)?.closeAll(),
         opened: (socket) => this.scheduleGroupRefresh(accountId, socket, 0),
         ended: () => {
           if (this.runners.get(accountId) === runner) this.runners.delete(accountId);
@@ -333,6 +351,7 @@ export class BaileysDriver implements WhatsAppDriver {
 
   private attach(accountId: string, socket: SocketLike): void {
     const resolveLid = (lid: string) => socket.signalRepository.lidMapping.getPNForLID(lid);
+    socket.ws.on('CB:ack,class:message', this.ackWaiter(accountId).onAck);
     socket.ev.on('messages.upsert', ({ messages, type }) => {
       if (type !== 'notify') return; // `append` is history and our own echoes
       this.enqueueIncoming(accountId, async () => {
@@ -348,6 +367,15 @@ export class BaileysDriver implements WhatsAppDriver {
     socket.ev.on('groups.upsert', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
     socket.ev.on('groups.update', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
     socket.ev.on('group-participants.update', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
+  }
+
+  private ackWaiter(accountId: string): AckWaiter {
+    let waiter = this.acks.get(accountId);
+    if (!waiter) {
+      waiter = new AckWaiter();
+      this.acks.set(accountId, waiter);
+    }
+    return waiter;
   }
 
   /** Incoming work for one session runs in order, one at a time. */

@@ -22,6 +22,8 @@ export interface SessionRunnerDeps {
   attach(socket: SocketLike): void;
   /** The socket is open. */
   opened(socket: SocketLike): void;
+  /** The socket closed (or was closed): whatever waits on it must stop waiting. */
+  detached(): void;
   /** The runner stopped for good (logged out, replaced, gave up, linking failed). */
   ended(): void;
 }
@@ -150,6 +152,7 @@ export class SessionRunner {
     const socket = this.socketRef;
     this.socketRef = undefined;
     this.intentionalEnd = true;
+    this.deps.detached();
     if (socket) {
       try {
         await socket.end(undefined);
@@ -239,6 +242,7 @@ export class SessionRunner {
   private async closed(generation: number, error: unknown): Promise<void> {
     if (generation !== this.generation || this.phase === 'stopped') return;
     this.socketRef = undefined;
+    this.deps.detached();
     if (this.intentionalEnd) return;
     // Never `connected` while the socket is closed, even for the moment it takes to decide.
     this.phase = 'connecting';
@@ -279,6 +283,13 @@ export class SessionRunner {
       `WhatsApp connection failed: ${close.description}${repeated}; retrying in ${seconds}s`,
     );
     this.phase = 'waiting';
+    const generation = this.generation;
+    // The timer starts now: backoff timing never depends on how long recording the state takes.
+    this.timer = setTimeout(() => {
+      if (generation !== this.generation || this.phase !== 'waiting') return;
+      this.phase = 'connecting';
+      void this.connect();
+    }, next.delayMs);
     await this.setView({
       state: 'reconnecting',
       phone: phoneFromCreds(this.creds),
@@ -287,13 +298,6 @@ export class SessionRunner {
       pairingCode: null,
       detail: `Reconnecting to WhatsApp: ${close.description}${repeated}. ${failureAdvice(close.code)} Next attempt in ${seconds} s.`,
     });
-    if (this.phase !== 'waiting') return;
-    const generation = this.generation;
-    this.timer = setTimeout(() => {
-      if (generation !== this.generation || this.phase !== 'waiting') return;
-      this.phase = 'connecting';
-      void this.connect();
-    }, next.delayMs);
   }
 
   private async finish(close: ClassifiedClose, how: 'logged_out' | 'unlinked' | 'replaced' | 'gave_up' | 'link_failed'): Promise<void> {

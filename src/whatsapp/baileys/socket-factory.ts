@@ -4,6 +4,7 @@ import makeWASocket, {
   proto,
   type AuthenticationState,
   type BaileysEventMap,
+  type BinaryNode,
   type GroupMetadata,
   type WAMediaUploadFunction,
   type WAMessageKey,
@@ -26,6 +27,8 @@ export interface SocketLike {
   groupFetchAllParticipating(): Promise<{ [id: string]: GroupMetadata }>;
   waUploadToServer: WAMediaUploadFunction;
   signalRepository: { lidMapping: { getPNForLID(lid: string): Promise<string | null> } };
+  /** The raw stanza stream: the server's `ack` of each message we send arrives here. */
+  ws: { on(event: string, listener: (node: BinaryNode) => void): unknown; off(event: string, listener: (node: BinaryNode) => void): unknown };
 }
 
 export interface SocketOptions {
