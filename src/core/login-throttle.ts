@@ -49,3 +49,10 @@ export async function recordLoginFailure(store: Store, keys: string[], now: numb
 export async function clearLoginFailures(store: Store, key: string): Promise<void> {
   await store.write((tx) => tx.deleteFrom('login_attempts').where('key', '=', key).execute());
 }
+
+/** Forgets failures that no longer count (so a spray of made-up e-mails does not pile up rows). */
+export async function pruneLoginAttempts(store: Store, now: number): Promise<void> {
+  await store.write((tx) =>
+    tx.deleteFrom('login_attempts').where('last_failure_at', '<', now - RESET_AFTER_MS).where('blocked_until', '<', now).execute(),
+  );
+}

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSetupToken } from '../../src/core/setup-token.js';
 import { setPassword } from '../../src/core/admin.js';
+import { pruneBrowserSessions } from '../../src/core/browser-sessions.js';
+import { pruneLoginAttempts } from '../../src/core/login-throttle.js';
 import { testDialects } from '../helpers/databases.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -101,6 +103,20 @@ for (const dialect of testDialects()) {
       now += 4000;
       expect((await login('slow@example.com', PASSWORD, '10.0.0.3')).statusCode).toBe(200);
       expect((await login('nobody@example.com', PASSWORD, '10.0.0.4')).json()).toMatchObject({ code: 'unauthorized', error: 'Wrong e-mail or password.' });
+    });
+
+    it('forgets expired sign-ins and old failures', async () => {
+      const db = t.runtime.store.db;
+      await t.runtime.store.write((tx) =>
+        tx.insertInto('login_attempts').values({ key: 'email:old@example.com', failures: 9, last_failure_at: now - 2 * 3600_000, blocked_until: now - 3600_000 }).execute(),
+      );
+      await pruneLoginAttempts(t.runtime.store, now);
+      expect(await db.selectFrom('login_attempts').select('key').where('key', '=', 'email:old@example.com').executeTakeFirst()).toBeUndefined();
+      const before = Number((await db.selectFrom('browser_sessions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      await pruneBrowserSessions(t.runtime.store, now + 31 * 24 * 3600_000);
+      const after = Number((await db.selectFrom('browser_sessions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      expect(before).toBeGreaterThan(0);
+      expect(after).toBe(0);
     });
 
     it('signs out of this browser, and of every browser', async () => {

@@ -2,9 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAccount, type Account } from '../../core/accounts.js';
 import { findAccountByEmail, setPassword } from '../../core/admin.js';
-import { createBrowserSession, endAllBrowserSessions, endBrowserSession } from '../../core/browser-sessions.js';
+import { createBrowserSession, endAllBrowserSessions, endBrowserSession, pruneBrowserSessions } from '../../core/browser-sessions.js';
 import { AppError } from '../../core/errors.js';
-import { checkLoginAllowed, clearLoginFailures, recordLoginFailure, throttleKeys } from '../../core/login-throttle.js';
+import { checkLoginAllowed, clearLoginFailures, pruneLoginAttempts, recordLoginFailure, throttleKeys } from '../../core/login-throttle.js';
 import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from '../../core/passwords.js';
 import { consumeSetupToken, hasAnyAccount } from '../../core/setup-token.js';
 import type { Runtime } from '../../runtime.js';
@@ -41,7 +41,16 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     }
   });
 
+  // Expired sign-ins and forgotten failures are swept at most hourly, on the way through a sign-in.
+  let lastSweep = 0;
+  const sweep = (now: number) => {
+    if (now - lastSweep < 60 * 60 * 1000) return;
+    lastSweep = now;
+    Promise.all([pruneBrowserSessions(store, now), pruneLoginAttempts(store, now)]).catch((error) => runtime.log.warn({ err: error }, 'could not sweep old sign-ins'));
+  };
+
   const signIn = async (request: FastifyRequest, reply: FastifyReply, account: Pick<Account, 'id' | 'email' | 'plan' | 'isAdmin'>) => {
+    sweep(runtime.clock());
     const { token, csrfToken } = await createBrowserSession(store, account.id, request.headers['user-agent'], runtime.clock());
     setSessionCookie(request, reply, token);
     return { success: true as const, csrfToken, account: accountView(account) };
