@@ -214,6 +214,11 @@ for (const dialect of testDialects()) {
       const [d] = await deliveries(t, apiKey);
       expect(d.status).toBe('pending');
       expect(Date.parse(d.nextAttemptAt)).toBe(job.run_at);
+      // The account's next event waits for the same moment, without spending an attempt on a busy receiver.
+      await incoming(apiKey, { from: '12125559876', text: 'also busy' });
+      await expect.poll(async () => (await deliveries(t, apiKey))[0]?.nextAttemptAt ?? null).toBe(new Date(job.run_at).toISOString());
+      expect(r.received).toHaveLength(1);
+      expect((await deliveries(t, apiKey))[0]).toMatchObject({ status: 'pending', attempts: 0 });
       await t.inject({ method: 'PATCH', url: '/api/v1/settings', headers: { 'x-api-key': apiKey }, payload: { webhookUrl: null } });
     });
 

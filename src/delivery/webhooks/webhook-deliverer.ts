@@ -111,11 +111,27 @@ export class WebhookDeliverer {
       return;
     }
     const attemptAt = this.deps.clock();
+    // The receiver asked to slow down (429/502/503/504, Retry-After): the account's other
+    // deliveries wait too, without spending an attempt.
+    const pausedUntil = this.paused.get(delivery.account_id);
+    if (pausedUntil !== undefined && pausedUntil > attemptAt) {
+      await store.write(async (tx) => {
+        await rescheduleJob(tx, job.seq, pausedUntil, 'Waiting: the receiver asked to slow down.', false);
+        await tx.updateTable('webhook_deliveries').set({ next_attempt_at: pausedUntil }).where('id', '=', delivery.id).execute();
+      });
+      return;
+    }
     const result = await this.attempt(target.url, this.secretOf(target.sealedSecret), delivery);
+    const pause = throttleDelay(result);
+    if (pause !== null) this.paused.set(delivery.account_id, Math.max(this.paused.get(delivery.account_id) ?? 0, attemptAt + pause));
+    else if (result.ok) this.paused.delete(delivery.account_id);
     // The receiver has answered: the account's next delivery may start while this outcome commits.
     release();
     await this.commit(this.outcome(job, delivery, target.url, attemptAt, result));
   };
+
+  /** Accounts whose receiver asked to slow down, until when (this process's view; a hint, not a rule). */
+  private readonly paused = new Map<string, number>();
 
   private readonly secrets = new Map<string, string>();
 
@@ -201,10 +217,15 @@ export class WebhookDeliverer {
       if (now >= createdAt + DAY) return null;
       delay = createdAt + DAY - now;
     }
-    if (result.retryAfterMs !== null) delay = Math.max(delay, Math.min(result.retryAfterMs, RETRY_AFTER_MAX_MS));
-    else if (result.status !== null && THROTTLE_STATUSES.has(result.status)) delay = Math.max(delay, THROTTLE_MIN_MS);
-    return now + delay;
+    return now + Math.max(delay, throttleDelay(result) ?? 0);
   }
+}
+
+/** How long a receiver asked us to hold off: what Retry-After says, or 30 s for a "busy" status. */
+function throttleDelay(result: Pick<AttemptResult, 'status' | 'retryAfterMs'>): number | null {
+  if (result.retryAfterMs !== null) return Math.min(result.retryAfterMs, RETRY_AFTER_MAX_MS);
+  if (result.status !== null && THROTTLE_STATUSES.has(result.status)) return THROTTLE_MIN_MS;
+  return null;
 }
 
 export async function retireUrl(tx: Tx, accountId: string, url: string, status: number, at: number): Promise<void> {
