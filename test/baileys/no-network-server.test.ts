@@ -7,24 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
+import { ensureBuilt } from './ensure-built.js';
 import { linkedCreds } from './fake-socket.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = 'no-network-test-secret-0123456789';
 const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/**
- * The server under test is the built one (`node bin/messageapi.js serve`). `npm test` builds first;
- * a direct vitest run builds here too, so dist/ is never older than the source.
- */
-function ensureBuilt(): void {
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (error) {
-    // Type errors still emit JavaScript; only a missing entry point is fatal.
-    if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw error;
-  }
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,7 +46,7 @@ describe('the built server with the default baileys driver and no network', () =
   let fresh: { id: string; apiKey: string };
 
   beforeAll(async () => {
-    ensureBuilt();
+    ensureBuilt(ROOT);
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-nonet-'));
     const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, MESSAGEAPI_SECRET: SECRET, LOG_LEVEL: 'info', WHATSAPP_LINK_TIMEOUT_MS: '5000' };
     delete env.WHATSAPP_DRIVER;
