@@ -134,6 +134,21 @@ for (const dialect of testDialects()) {
       expect((await t.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie: cookieOf(b) } })).statusCode).toBe(401);
     });
 
+    it('changes your own password with the current one, and signs out the other browsers', async () => {
+      const account = await t.createAccount('trial', { email: 'changer@example.com' });
+      await setPassword(t.runtime.store, account.id, PASSWORD);
+      const a = await login('changer@example.com', PASSWORD, '10.0.1.1');
+      const b = await login('changer@example.com', PASSWORD, '10.0.1.1');
+      const headers = { cookie: cookieOf(a), 'x-csrf-token': a.json().csrfToken };
+      const wrong = await t.inject({ method: 'POST', url: '/auth/password', headers, payload: { currentPassword: 'not it at all', newPassword: 'a brand new password' } });
+      expect(wrong.statusCode).toBe(401);
+      const changed = await t.inject({ method: 'POST', url: '/auth/password', headers, payload: { currentPassword: PASSWORD, newPassword: 'a brand new password' } });
+      expect(changed.statusCode).toBe(200);
+      expect((await t.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie: cookieOf(b) } })).statusCode).toBe(401);
+      expect((await t.inject({ method: 'GET', url: '/api/v1/status', headers: { cookie: cookieOf(changed) } })).statusCode).toBe(200);
+      expect((await login('changer@example.com', 'a brand new password', '10.0.1.1')).statusCode).toBe(200);
+    });
+
     it('takes only JSON on /auth, so a form on another site cannot post there', async () => {
       const res = await t.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=a@b.co&password=x' });
       expect(res.statusCode).toBe(415);
