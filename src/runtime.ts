@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { KeyAuthenticator } from './core/accounts.js';
+import { pruneExpired } from './core/housekeeping.js';
 import type { EventRecorder } from './core/events.js';
 import { recordReceipt } from './core/messages.js';
 import { releaseAllLocks } from './core/outbox.js';
@@ -14,6 +15,8 @@ import { loadOrCreateSecret } from './secret-key.js';
 import { Store } from './store/store.js';
 import { createDriver } from './whatsapp/create-driver.js';
 import type { DriverEvents, WhatsAppDriver } from './whatsapp/driver.js';
+
+const HOUSEKEEPING_EVERY_MS = 10 * 60 * 1000;
 
 export interface Runtime {
   config: Config;
@@ -96,6 +99,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   });
 
   let started = false;
+  let housekeepingTimer: NodeJS.Timeout | undefined;
   return {
     config,
     store,
@@ -116,8 +120,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await driver.start();
       dispatcher.start();
       await eventDelivery.start();
+      const housekeeping = () => pruneExpired(store, clock()).catch((error) => log.warn({ err: error }, 'housekeeping failed'));
+      void housekeeping();
+      housekeepingTimer = setInterval(housekeeping, HOUSEKEEPING_EVERY_MS);
+      housekeepingTimer.unref();
     },
     async close() {
+      if (housekeepingTimer) clearInterval(housekeepingTimer);
       await dispatcher.stop();
       await eventDelivery.stop();
       await driver.stop();

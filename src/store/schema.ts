@@ -49,6 +49,13 @@ export interface UsageBucketsTable {
   count: number;
 }
 
+/** The same counts per hour (bucket / 60), so a window's whole hours are summed in ≤ 24 rows. */
+export interface UsageHoursTable {
+  account_id: string;
+  hour: number;
+  count: number;
+}
+
 export interface AllowedRecipientsTable {
   account_id: string;
   recipient: string;
@@ -99,6 +106,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   messages: MessagesTable;
   usage_buckets: UsageBucketsTable;
+  usage_hours: UsageHoursTable;
   allowed_recipients: AllowedRecipientsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;

@@ -4,6 +4,7 @@ import { coreMigration } from './001-core.js';
 import { webhooksMigration } from './002-webhooks.js';
 import { baileysMigration } from './003-baileys.js';
 import { dashboardMigration } from './004-dashboard.js';
+import { usageHoursMigration } from './005-usage-hours.js';
 
 /** Every migration in order. Add new ones at the end with the next number; never edit a released one. */
 export function allMigrations(dialect: Dialect): Record<string, Migration> {
@@ -12,5 +13,6 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     '002-webhooks': webhooksMigration(dialect),
     '003-baileys': baileysMigration(dialect),
     '004-dashboard': dashboardMigration(dialect),
+    '005-usage-hours': usageHoursMigration(),
   };
 }
