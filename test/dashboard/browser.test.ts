@@ -173,6 +173,24 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
     await page.getByTestId('link').waitFor();
     await shoot('connection-unlinked');
     await page.evaluate('window.marker = 42');
+
+    // A real driver shows a QR that WhatsApp rotates every ~20 s: stand in for it, rotate it, and the picture follows.
+    const driver = server.runtime.driver;
+    const realSession = driver.session.bind(driver);
+    let qr = 'https://wa.me/qr/FIRST-QR-CODE';
+    driver.session = async () => ({ state: 'linking', phone: null, reason: null, detail: 'Scan the QR code with WhatsApp.', qr, pairingCode: null });
+    try {
+      const image = page.getByTestId('qr');
+      await expect.poll(() => state.getAttribute('data-state')).toBe('linking');
+      const first = await image.getAttribute('src');
+      expect(first).toMatch(/^data:image\/png;base64,/);
+      await shoot('connection-qr');
+      qr = 'https://wa.me/qr/SECOND-QR-CODE';
+      await expect.poll(() => image.getAttribute('src')).not.toBe(first);
+    } finally {
+      driver.session = realSession;
+    }
+    await page.getByTestId('link').waitFor();
     await page.getByTestId('link').click();
     await expect.poll(() => state.getAttribute('data-state')).toBe('connected');
     expect(await page.getByTestId('session-phone').textContent()).toMatch(/^\+1555\d{7}$/);

@@ -74,6 +74,13 @@ export function ConnectionPage() {
               </p>
               {session.detail && <p class="hint">{session.detail}</p>}
             </div>
+            {session.state === 'linking' && (
+              <div class="status-actions">
+                <button class="btn" onClick={() => void logout()} disabled={busy === 'logout'}>
+                  Cancel linking
+                </button>
+              </div>
+            )}
             {linked && (
               <div class="status-actions">
                 {confirmLogout ? (
