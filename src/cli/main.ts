@@ -5,7 +5,6 @@ import { createAccount, listAccounts, setPlan } from '../core/accounts.js';
 import { findAccountByEmail, setPassword } from '../core/admin.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../core/api-keys.js';
 import { AppError } from '../core/errors.js';
-import { startServer } from '../server.js';
 import { Store } from '../store/store.js';
 import { readPassword } from './read-password.js';
 
@@ -58,6 +57,8 @@ export function buildCli(): Command {
       if (opts.sandbox) Object.assign(overrides, { driver: 'sandbox' });
       if (opts.port !== undefined) Object.assign(overrides, { port: opts.port });
       if (opts.host !== undefined) Object.assign(overrides, { host: opts.host });
+      // Loaded only here: the server pulls in the whole app, which the other commands do not need.
+      const { startServer } = await import('../server.js');
       await startServer(loadConfig(process.env, overrides));
     });
 

@@ -84,7 +84,7 @@ for (const dialect of testDialects()) {
       expect(unknownCommand.stderr).toMatch(/unknown command/);
     });
 
-    it('has --help on every command', () => {
+    it('has --help on every command', { timeout: 90_000 }, () => {
       for (const args of [[], ['serve'], ['migrate'], ['accounts'], ['accounts', 'create'], ['accounts', 'list'], ['accounts', 'set-plan'], ['keys'], ['keys', 'create'], ['keys', 'revoke'], ['keys', 'list']]) {
         const res = runCli([...args, '--help'], env);
         expect(res.code, args.join(' ')).toBe(0);
