@@ -170,7 +170,8 @@ export class OutboxWorker {
   }
 
   private pump(accountId: string, lane: Lane, perAccount: number): void {
-    while (lane.active < perAccount && lane.queue.length > 0) {
+    // Once stopping, queued jobs stay queued; stop() hands their claims back.
+    while (this.active && lane.active < perAccount && lane.queue.length > 0) {
       const job = lane.queue.shift()!;
       lane.active++;
       let released = false;
