@@ -87,6 +87,21 @@ for (const dialect of testDialects()) {
       });
     });
 
+    it('signs the exact bytes sent, non-ASCII text included, with a fresh timestamp per attempt', async () => {
+      const r = await receiver();
+      const { apiKey } = await t.createAccount('unlimited');
+      await connectReceiver(t, apiKey, r);
+      let calls = 0;
+      r.answer = () => (++calls === 1 ? { status: 500 } : { status: 200 });
+      const text = 'héllo 👋 "quotes" \\ </script> \u2028';
+      await incoming(apiKey, { from: '12125559876', text });
+      await expect.poll(() => r.events().length).toBe(2);
+      expect(r.received.every((x) => x.verified)).toBe(true);
+      expect(r.events()[0]!.body.message.text).toBe(text);
+      expect(r.received[1]!.body).toBe(r.received[0]!.body);
+      expect(Math.abs(Number(r.received[0]!.timestamp) - Date.now() / 1000)).toBeLessThan(60);
+    });
+
     it('records no events for plans without webhooks', async () => {
       const { id, apiKey } = await t.createAccount('trial');
       await send(apiKey, { recipient: '12125551234', text: 'hello' });
