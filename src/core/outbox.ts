@@ -49,6 +49,9 @@ export async function claimJobs(store: Store, options: ClaimOptions): Promise<Ou
       .where('kind', '=', options.kind)
       .where('run_at', '<=', options.now)
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', options.now)]))
+      // Along the (kind, run_at, seq) index, stopping at the limit: no sort of the whole backlog.
+      // A message is due when it was accepted, so within an account this is acceptance order.
+      .orderBy('run_at')
       .orderBy('seq')
       .limit(options.limit);
     if (exclude.length > 0) due = due.where('account_id', 'not in', exclude);
