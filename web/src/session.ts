@@ -16,4 +16,4 @@ export function useAuth(): AppContext {
 }
 
 /** Loads something from the API for a page: data, error, and a reload function. */
-export { useLoad } from './use-load';
+export { useLoad, useRefreshWhile } from './use-load';

@@ -33,3 +33,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded
   }, [reload]);
   return { data, error, code, loading, reload };
 }
+
+/** Reloads every `ms` while `active` (e.g. while something on the page is still pending). */
+export function useRefreshWhile(active: boolean, reload: () => Promise<void>, ms = 3000): void {
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => void reload(), ms);
+    return () => clearInterval(timer);
+  }, [active, reload, ms]);
+}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type MessageView } from '../api';
 import { Badge, Card, Empty, Notice, PageHeader, Skeleton, formatTime } from '../components/ui';
-import { useLoad } from '../session';
+import { useLoad, useRefreshWhile } from '../session';
 
 const PAGE = 25;
 
@@ -15,6 +15,8 @@ export function MessagesPage() {
     if (cursor) query.set('cursor', cursor);
     return api<{ messages: MessageView[]; nextCursor: string | null }>('GET', `/api/v1/messages?${query}`);
   }, [status, cursor]);
+  // Pending messages turn sent or failed on their own: follow them while any is on screen.
+  useRefreshWhile(page.data?.messages.some((m) => m.status === 'pending') ?? false, page.reload);
 
   return (
     <>

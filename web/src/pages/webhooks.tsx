@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Delivery, type Settings } from '../api';
 import { Badge, Card, Empty, Field, Notice, PageHeader, SecretReveal, Skeleton, errorText, formatTime } from '../components/ui';
-import { useLoad } from '../session';
+import { useLoad, useRefreshWhile } from '../session';
 
 type TestAnswer = { status: number | null; durationMs?: number; error?: string };
 
@@ -154,6 +154,7 @@ function Deliveries(props: { version: number }) {
     () => api<{ deliveries: Delivery[]; nextCursor: string | null }>('GET', `/api/v1/webhooks/deliveries?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
     [cursor, props.version],
   );
+  useRefreshWhile(page.data?.deliveries.some((d) => d.status === 'pending') ?? false, page.reload);
   const [note, setNote] = useState<{ tone: 'error' | 'success'; text: string } | undefined>();
   const redeliver = async (id: string) => {
     setNote(undefined);
