@@ -76,6 +76,18 @@ describe('Baileys session lifecycle under a fake clock', () => {
     expect(h.disconnectEvents(id)).toEqual([]);
   });
 
+  it('session/link on a linked session that is still starting returns its state and keeps the creds', async () => {
+    const id = await h.linkedAccount();
+    const driver = h.makeDriver();
+    await driver.start();
+    const view = await driver.link(id);
+    expect(view.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await h.auth.linkedAccounts()).toEqual([id]);
+    await until(() => h.sockets.sockets.length === 1);
+    expect(h.sockets.live()).toHaveLength(1);
+  });
+
   it('reconnects at once when WhatsApp asks for a restart (515)', async () => {
     const id = await h.linkedAccount();
     const driver = h.makeDriver();

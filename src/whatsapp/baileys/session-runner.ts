@@ -69,7 +69,12 @@ export class SessionRunner {
   private saving: Promise<void> = Promise.resolve();
   private current: SessionView;
 
-  constructor(private readonly deps: SessionRunnerDeps, initial: SessionView) {
+  /** `link`: a new device, fresh creds; `resume`: a device linked earlier. */
+  constructor(
+    private readonly deps: SessionRunnerDeps,
+    initial: SessionView,
+    private readonly mode: 'link' | 'resume' = initial.state === 'linking' ? 'link' : 'resume',
+  ) {
     this.current = initial;
   }
 
@@ -93,8 +98,9 @@ export class SessionRunner {
     return this.phase === 'stopped';
   }
 
+  /** Still linking a new device (a resumed one counts as linked even before its creds are read). */
   get linking(): boolean {
-    return !this.creds || !isLinked(this.creds);
+    return this.mode === 'link' && !(this.creds && isLinked(this.creds));
   }
 
   /** Starts connecting (no-op while a socket exists or a reconnect is scheduled: single flight). */
