@@ -102,8 +102,13 @@ export class OutboxWorker {
    * while after a kick an empty claim is retried quickly instead of sleeping a full poll.
    */
   kick(): void {
-    this.kicked = true;
     this.hotUntil = Date.now() + 200;
+    this.wakeUp();
+  }
+
+  /** Claim again soon (a lane has room), without the quick retries a kick for new work gets. */
+  private wakeUp(): void {
+    this.kicked = true;
     this.wake?.();
   }
 
@@ -198,7 +203,7 @@ export class OutboxWorker {
     }
     if (lane.active === 0 && this.lanes.get(accountId) === lane) this.lanes.delete(accountId);
     // Only a lane with nothing queued can take more: claim for it now rather than at the next poll.
-    this.kick();
+    this.wakeUp();
   }
 
   private async runJob(job: OutboxJob, release: () => void = () => undefined): Promise<void> {
