@@ -7,10 +7,10 @@ import type { Store } from '../../store/store.js';
 import type { DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
 import { AckWaiter } from './ack-waiter.js';
 import { AuthStateStore } from './auth-state-store.js';
-import { buildMessage, messageFromLog, toJid } from './build-message.js';
+import { buildMessage, messageFromLog } from './build-message.js';
 import { statusCodeOf } from './disconnect-reason.js';
-import { receiptsFromUpdates, receiptsFromUserReceipts, toIncoming, type Receipt } from './event-mapping.js';
 import { GroupsCache } from './groups-cache.js';
+import { IncomingEvents } from './incoming-events.js';
 import { RecipientCache } from './recipient-cache.js';
 import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicyOptions } from './reconnect-policy.js';
 import { SendPacer, type PacingOptions } from './send-pacer.js';
@@ -67,7 +67,6 @@ export interface BaileysDriverOptions {
 
 const UNLINKED_DETAIL = 'No WhatsApp number is linked. Link one with POST /api/v1/session/link (QR code) or /api/v1/session/pair (pairing code).';
 const SOCKET_GONE_CODES = new Set([408, 428, 440, 500, 503, 515]);
-const INCOMING_SEEN_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
 function unlinkedView(detail = UNLINKED_DETAIL): SessionView {
   return { state: 'unlinked', phone: null, reason: null, qr: null, pairingCode: null, detail };
@@ -90,7 +89,7 @@ export class BaileysDriver implements WhatsAppDriver {
   private readonly pacer: SendPacer;
   private readonly factory: SocketFactory;
   private readonly runners = new Map<string, SessionRunner>();
-  private readonly incomingChains = new Map<string, Promise<void>>();
+  private readonly incoming: IncomingEvents;
   private readonly groupRefreshTimers = new Map<string, NodeJS.Timeout>();
   private readonly acks = new Map<string, AckWaiter>();
   private leaseTimer: NodeJS.Timeout | undefined;
@@ -105,6 +104,7 @@ export class BaileysDriver implements WhatsAppDriver {
     this.groupsCache = new GroupsCache(options.store, this.clock);
     this.recipients = new RecipientCache(options.store, this.clock);
     this.pacer = new SendPacer(this.settings.pacing, this.clock, this.random);
+    this.incoming = new IncomingEvents(options.store, options.events, options.log.child({ component: 'whatsapp' }), this.clock);
     this.factory =
       options.socketFactory ??
       baileysSocketFactory({
@@ -144,7 +144,7 @@ export class BaileysDriver implements WhatsAppDriver {
         await this.leases.release(accountId).catch(() => undefined);
       }),
     );
-    await Promise.allSettled([...this.incomingChains.values()]);
+    await this.incoming.drain();
   }
 
   async session(accountId: string): Promise<SessionView> {
@@ -280,7 +280,7 @@ export class BaileysDriver implements WhatsAppDriver {
           detail: 'Connecting to WhatsApp…',
         });
       }
-      await this.options.store.write((tx) => tx.deleteFrom('wa_incoming_seen').where('at', '<', this.clock() - INCOMING_SEEN_KEEP_MS).execute());
+      await this.incoming.prune();
     } catch (error) {
       this.options.log.error({ err: coerceError(error) }, 'WhatsApp session upkeep failed');
     }
@@ -350,20 +350,8 @@ export class BaileysDriver implements WhatsAppDriver {
   }
 
   private attach(accountId: string, socket: SocketLike): void {
-    const resolveLid = (lid: string) => socket.signalRepository.lidMapping.getPNForLID(lid);
     socket.ws.on('CB:ack,class:message', this.ackWaiter(accountId).onAck);
-    socket.ev.on('messages.upsert', ({ messages, type }) => {
-      if (type !== 'notify') return; // `append` is history and our own echoes
-      this.enqueueIncoming(accountId, async () => {
-        for (const msg of messages) {
-          const incoming = await toIncoming(msg, resolveLid, this.clock());
-          if (!incoming) continue;
-          await this.raiseIncomingOnce(accountId, incoming);
-        }
-      });
-    });
-    socket.ev.on('messages.update', (updates) => this.enqueueIncoming(accountId, () => this.raiseReceipts(accountId, receiptsFromUpdates(updates, this.clock()))));
-    socket.ev.on('message-receipt.update', (updates) => this.enqueueIncoming(accountId, () => this.raiseReceipts(accountId, receiptsFromUserReceipts(updates, this.clock()))));
+    this.incoming.attach(accountId, socket);
     socket.ev.on('groups.upsert', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
     socket.ev.on('groups.update', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
     socket.ev.on('group-participants.update', () => this.scheduleGroupRefresh(accountId, socket, this.settings.groupRefreshDelayMs));
@@ -376,41 +364,6 @@ export class BaileysDriver implements WhatsAppDriver {
       this.acks.set(accountId, waiter);
     }
     return waiter;
-  }
-
-  /** Incoming work for one session runs in order, one at a time. */
-  private enqueueIncoming(accountId: string, work: () => Promise<void>): void {
-    const previous = this.incomingChains.get(accountId) ?? Promise.resolve();
-    const next = previous
-      .then(work)
-      .catch((error) => this.options.log.error({ err: coerceError(error), accountId }, 'could not record an incoming WhatsApp event'));
-    this.incomingChains.set(accountId, next);
-    void next.finally(() => {
-      if (this.incomingChains.get(accountId) === next) this.incomingChains.delete(accountId);
-    });
-  }
-
-  private async raiseIncomingOnce(accountId: string, incoming: Awaited<ReturnType<typeof toIncoming>> & object): Promise<void> {
-    const { store } = this.options;
-    const seen = await store.db
-      .selectFrom('wa_incoming_seen')
-      .select('wa_message_id')
-      .where('account_id', '=', accountId)
-      .where('wa_message_id', '=', incoming.waMessageId)
-      .executeTakeFirst();
-    if (seen) return;
-    await this.options.events.incoming(accountId, incoming);
-    await store.write((tx) =>
-      tx
-        .insertInto('wa_incoming_seen')
-        .values({ account_id: accountId, wa_message_id: incoming.waMessageId, at: this.clock() })
-        .onConflict((oc) => oc.columns(['account_id', 'wa_message_id']).doNothing())
-        .execute(),
-    );
-  }
-
-  private async raiseReceipts(accountId: string, receipts: Receipt[]): Promise<void> {
-    for (const r of receipts) await this.options.events.receipt(accountId, r.waMessageId, r.kind, r.at);
   }
 
   private scheduleGroupRefresh(accountId: string, socket: SocketLike, delayMs: number): void {
