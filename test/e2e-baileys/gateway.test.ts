@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startWhatsAppServer, type StartedWhatsAppServer } from '@openclaw/crabline';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { ensureBuilt } from '../baileys/ensure-built.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { linkedCreds } from '../baileys/fake-socket.js';
 
 /**
@@ -93,9 +93,10 @@ interface NodeEvent {
   body?: { tag?: string; attrs?: Record<string, string> };
 }
 
-describe('the Baileys driver end to end against a local WhatsApp Web test server', () => {
+for (const dialect of testDialects()) describe(`the Baileys driver end to end against a local WhatsApp Web test server (${dialect})`, () => {
   let dataDir: string;
   let dbUrl: string;
+  let database: TestDatabase;
   let env: NodeJS.ProcessEnv;
   let whatsapp: StartedWhatsAppServer | undefined;
   let whatsappPort: number;
@@ -162,8 +163,9 @@ describe('the Baileys driver end to end against a local WhatsApp Web test server
 
   beforeAll(async () => {
     ensureBuilt(ROOT);
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-e2e-baileys-'));
-    dbUrl = `sqlite:${path.join(dataDir, 'messageapi.db')}`;
+    database = await createTestDatabase(dialect);
+    dataDir = database.dataDir;
+    dbUrl = database.url;
     whatsappPort = await freePort();
     gatewayPort = await freePort();
     base = `http://127.0.0.1:${gatewayPort}`;
@@ -237,7 +239,7 @@ describe('the Baileys driver end to end against a local WhatsApp Web test server
       const { server } = mediaHost;
       await new Promise((resolve) => server.close(resolve));
     }
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await database?.drop();
   });
 
   it('a linked session seeded into the encrypted store comes up connected, and the status shows the number', async () => {
