@@ -31,7 +31,7 @@ export interface OutboxWorkerOptions {
   crashDelayMs?: number;
 }
 
-const CLAIM_SPACING_MS = 3;
+const CLAIM_SPACING_MS = 10;
 
 interface Lane {
   queue: OutboxJob[];
