@@ -214,8 +214,25 @@ const updateDelivery = queryTemplate(
 
 /** Several attempts' outcomes at once: the attempt log and each delivery's new state. */
 export async function recordAttempts(tx: Tx, records: AttemptRecord[]): Promise<void> {
+  if (records.length === 1) await insertAttempt(tx, { deliveryId: records[0]!.deliveryId, ...records[0]!.attempt });
+  // Many at once: one statement per 500 rows (a round trip each on PostgreSQL counts).
+  for (let i = 0; records.length > 1 && i < records.length; i += 500) {
+    await tx
+      .insertInto('webhook_attempts')
+      .values(
+        records.slice(i, i + 500).map(({ deliveryId, attempt }) => ({
+          delivery_id: deliveryId,
+          at: attempt.at,
+          url: attempt.url,
+          status: attempt.status,
+          error: attempt.error,
+          response: attempt.response,
+          duration_ms: attempt.durationMs,
+        })),
+      )
+      .execute();
+  }
   for (const { deliveryId, attempt, next } of records) {
-    await insertAttempt(tx, { deliveryId, ...attempt });
     await updateDelivery(tx, {
       id: deliveryId,
       status: next.status,
