@@ -1,7 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,47 +33,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-/**
- * @openclaw/crabline 0.1.27 closes the connection (1002 "Unsupported WhatsApp single-byte token:
- * 55") on the stanza Baileys sends for a media message, so image and PDF sends cannot reach it yet;
- * the media test runs once our own test server (issue 6, point 3) decodes them. Everything up to
- * the stanza (fetch, encryption, upload to the media host below) is in place.
- */
-const TEST_SERVER_DECODES_MEDIA = false;
-
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
-
-/**
- * The test server tells Baileys to upload media to https://127.0.0.1 (port 443): this stands in
- * for WhatsApp's media host there, with a certificate made for the run and trusted by the gateway
- * process alone (NODE_EXTRA_CA_CERTS). Needs port 443 (root); without it the media test is skipped.
- */
-async function startMediaHost(dir: string): Promise<{ server: https.Server; caFile: string; uploads: Array<{ path: string; bytes: number }> } | { error: string }> {
-  const key = path.join(dir, 'media-key.pem');
-  const cert = path.join(dir, 'media-cert.pem');
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
-  } catch (error) {
-    return { error: `openssl could not make a certificate: ${(error as Error).message}` };
-  }
-  const uploads: Array<{ path: string; bytes: number }> = [];
-  const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
-    let bytes = 0;
-    req.on('data', (c: Buffer) => (bytes += c.length));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-      uploads.push({ path: url.pathname, bytes });
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ url: `https://127.0.0.1${url.pathname}?e2e=1`, direct_path: `/v/t62.e2e${url.pathname}` }));
-    });
-  });
-  const listening = await new Promise<string | null>((resolve) => {
-    server.once('error', (error) => resolve(error.message));
-    server.listen(443, '127.0.0.1', () => resolve(null));
-  });
-  if (listening) return { error: `port 443 is not available: ${listening}` };
-  return { server, caFile: cert, uploads };
-}
+// Image and PDF sends are not in this suite: @openclaw/crabline 0.1.27 closes the connection
+// (1002 "Unsupported WhatsApp single-byte token: 55") on the stanza Baileys sends for a media
+// message. They need our own test server (issue 6, point 3); up to the socket they are covered by
+// test/baileys (message building through Baileys' own generator).
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -109,9 +70,6 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
   const webhooks: Array<Record<string, unknown>> = [];
   let receiver: http.Server;
   let reads: Store;
-  let mediaHost: Awaited<ReturnType<typeof startMediaHost>>;
-  let files: http.Server;
-  let filesBase: string;
   /** Every session state the gateway reported, with whether the test server was up at that moment. */
   const observed: Array<{ state: string; serverUp: boolean }> = [];
   let serverUp = false;
@@ -185,15 +143,6 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 
-    mediaHost = TEST_SERVER_DECODES_MEDIA ? await startMediaHost(dataDir) : { error: 'the test server cannot decode media messages yet' };
-    files = http.createServer((req, res) => {
-      if (req.url === '/chart.png') res.writeHead(200, { 'Content-Type': 'image/png' }).end(PNG);
-      else if (req.url === '/invoice.pdf') res.writeHead(200, { 'Content-Type': 'application/pdf' }).end(PDF);
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
-    filesBase = `http://127.0.0.1:${(files.address() as net.AddressInfo).port}`;
-
     env = {
       ...process.env,
       DATA_DIR: dataDir,
@@ -205,7 +154,6 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
       WHATSAPP_PACING_MAX_MS: '0',
       ALLOW_PRIVATE_URLS: 'true',
       LOG_LEVEL: 'info',
-      ...('caFile' in mediaHost ? { NODE_EXTRA_CA_CERTS: mediaHost.caFile } : {}),
     };
     delete env.NODE_ENV;
     account = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'accounts', 'create', '--email', 'e2e@example.com', '--plan', 'unlimited', '--json'], { cwd: ROOT, env, encoding: 'utf8' })) as { id: string; apiKey: string };
@@ -234,11 +182,6 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     await stopWhatsApp();
     await reads?.close();
     await new Promise((resolve) => receiver?.close(resolve));
-    await new Promise((resolve) => files?.close(resolve));
-    if (mediaHost && 'server' in mediaHost) {
-      const { server } = mediaHost;
-      await new Promise((resolve) => server.close(resolve));
-    }
     await database?.drop();
   });
 
@@ -257,26 +200,6 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     await eventually(async () => relayedIds().includes(id), 'the message at the test server');
     const node = nodes.find((n) => n.body?.tag === 'message' && n.body.attrs?.id === id)!;
     expect(node.body!.attrs!.to).toBe(`${PEER}@s.whatsapp.net`);
-  });
-
-  it.runIf(TEST_SERVER_DECODES_MEDIA)('an image (with caption) and a PDF (with file name) from a loopback server reach the test server under our ids', async (context) => {
-    if ('error' in mediaHost) {
-      context.skip(`media host unavailable: ${mediaHost.error}`);
-      return;
-    }
-    const image = await api('POST', '/api/v1/send/image', { recipient: PEER, file: `${filesBase}/chart.png`, caption: 'The chart' });
-    const imageBody = (await image.json()) as { messageId: string; status: string; error?: string };
-    expect(image.status, JSON.stringify(imageBody)).toBe(200);
-    expect(imageBody.status, output.split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-5).join('\n')).toBe('sent');
-    const doc = await api('POST', '/api/v1/send/document', { recipient: PEER, document: `${filesBase}/invoice.pdf`, filename: 'invoice-42.pdf' });
-    const docBody = (await doc.json()) as { messageId: string; status: string };
-    expect(doc.status, JSON.stringify(docBody)).toBe(200);
-    expect(docBody.status).toBe('sent');
-    const ids = [await waMessageId(imageBody.messageId), await waMessageId(docBody.messageId)];
-    await eventually(async () => ids.every((id) => relayedIds().includes(id)), 'both at the test server');
-    expect(nodes.find((n) => n.body?.tag === 'message' && n.body.attrs?.id === ids[0])!.body!.attrs!.type).toBe('media');
-    expect(mediaHost.uploads.map((u) => u.path.split('/').slice(0, 3).join('/'))).toEqual(['/mms/image', '/mms/document']);
-    expect(mediaHost.uploads.every((u) => u.bytes > 0)).toBe(true);
   });
 
   it('an inbound message becomes a message.received webhook with the right fields', async () => {
