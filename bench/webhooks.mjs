@@ -1,6 +1,6 @@
 // Webhook delivery figures (issue 5), each beside a plain HTTP client posting to the same receiver
 // in the same run. Runs the built gateway in this process (`npm run build` first):
-//   node bench/webhooks.mjs            BENCH_WEBHOOK_EVENTS=20000 BENCH_WEBHOOK_RATE=500 BENCH_SECONDS=10
+//   node bench/webhooks.mjs   (BENCH_WEBHOOK_EVENTS=20000 BENCH_WEBHOOK_RATE=500 BENCH_SECONDS=10, BENCH_DATABASE_URL)
 // The receiver is a separate process on 127.0.0.1 that answers 200 at once and notes when each
 // request arrived, so the gateway and the receiver do not share an event loop.
 import { fork } from 'node:child_process';
@@ -18,7 +18,7 @@ import { fmt, table } from './lib.mjs';
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const now = () => performance.timeOrigin + performance.now();
 
 // ---- the receiver, in a child process ------------------------------------------------------------
@@ -129,6 +129,7 @@ async function throughput(receiver, databaseUrl) {
   const elapsed = (now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   await g.runtime.close();
+  fs.rmSync(g.dir, { recursive: true, force: true });
   return { perSecond: EVENTS / elapsed, concurrency: g.concurrency, cpuUs: (used.user + used.system) / EVENTS };
 }
 
@@ -150,6 +151,7 @@ async function latency(receiver, databaseUrl) {
   await Promise.all(pending);
   const seen = await waitFor(receiver, [...committed.keys()]);
   await g.runtime.close();
+  fs.rmSync(g.dir, { recursive: true, force: true });
   const delays = [...committed].map(([key, at]) => seen.get(key) - at);
   return { p50: percentile(delays, 50), p99: percentile(delays, 99) };
 }
@@ -202,7 +204,11 @@ async function main() {
   try {
     const rows = [['what', 'deliveries/s', 'CPU µs each', 'p50 ms', 'p99 ms', 'note']];
     const runs = [['SQLite', undefined]];
-    if (PG_URL) runs.push(['PostgreSQL', await freshPgDatabase(PG_URL)]);
+    const pgDatabase = await freshPgDatabase(PG_URL).catch((error) => {
+      console.log(`PostgreSQL skipped (${PG_URL}): ${error.message}`);
+      return undefined;
+    });
+    if (pgDatabase) runs.push(['PostgreSQL', pgDatabase.url]);
     let concurrency = 8;
     for (const [name, url] of runs) {
       await receiver.reset();
@@ -219,6 +225,7 @@ async function main() {
     rows.push(['plain undici client', fmt(pt.perSecond), fmt(pt.cpuUs), fmt(pl.p50, 1), fmt(pl.p99, 1), `${concurrency} connections; latency = send → receipt at ${RATE}/s`]);
     console.log(table(rows));
     console.log(`Targets: ≥ 2,000 deliveries/s; p99 ≤ 200 ms. Load average while it ran: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs.`);
+    await pgDatabase?.drop();
   } finally {
     receiver.stop();
   }
@@ -233,5 +240,13 @@ async function freshPgDatabase(base) {
   await client.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
-  return url.toString();
+  return {
+    url: url.toString(),
+    async drop() {
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
 }
