@@ -10,6 +10,7 @@ import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { ensureBuilt } from '../baileys/ensure-built.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { linkedCreds } from '../baileys/fake-socket.js';
+import { freePort } from '../helpers/server-process.js';
 
 /**
  * The real driver end to end, offline: `messageapi serve` with WHATSAPP_DRIVER=baileys and the
@@ -22,16 +23,6 @@ const SECRET = 'e2e-baileys-test-secret-0123456789';
 const SELF = '15550000001';
 const PEER = '12125551234';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 // Image and PDF sends are not in this suite: @openclaw/crabline 0.1.27 closes the connection
 // (1002 "Unsupported WhatsApp single-byte token: 55") on the stanza Baileys sends for a media

@@ -1,8 +1,9 @@
 // Starts the sample webhook receivers of receivers/ under their real runtimes (php -S, node, python3).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './server-process.js';
+export { freePort };
 
 export const RECEIVERS = resolve(dirname(fileURLToPath(import.meta.url)), '../../receivers');
 
@@ -39,17 +40,6 @@ export interface Launched {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => ok(port));
-    });
-  });
-}
 
 export async function launch(rt: Runtime, dir: string, secret: string | undefined, fixedPort?: number): Promise<Launched> {
   const port = fixedPort ?? (await freePort());
