@@ -3,7 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './server-process.js';
-export { freePort };
 
 export const RECEIVERS = resolve(dirname(fileURLToPath(import.meta.url)), '../../receivers');
 
