@@ -40,8 +40,8 @@ export interface Launched {
 }
 
 
-export async function launch(rt: Runtime, dir: string, secret: string | undefined, fixedPort?: number): Promise<Launched> {
-  const port = fixedPort ?? (await freePort());
+export async function launch(rt: Runtime, dir: string, secret: string | undefined): Promise<Launched> {
+  const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, ...rt.env, PORT: String(port), HOST: '127.0.0.1' };
   delete env.WEBHOOK_SECRET;
   if (secret !== undefined) env.WEBHOOK_SECRET = secret;
@@ -76,8 +76,8 @@ export async function launch(rt: Runtime, dir: string, secret: string | undefine
 }
 
 /** Starts a receiver and waits until it answers HTTP; fails if the runtime is missing or exits. */
-export async function start(rt: Runtime, dir: string, secret: string | undefined, fixedPort?: number): Promise<Launched> {
-  const r = await launch(rt, dir, secret, fixedPort);
+export async function start(rt: Runtime, dir: string, secret: string | undefined): Promise<Launched> {
+  const r = await launch(rt, dir, secret);
   const deadline = Date.now() + 15_000;
   let early: unknown = null;
   r.exited.then(
