@@ -60,8 +60,11 @@ async function benchHistory() {
   db.prepare(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
     INSERT INTO messages (id, account_id, recipient, kind, text, status, wa_message_id, created_at, sent_at)
     SELECT 'history-' || i, ?, '12125551234', 'text', 'old news', 'sent', 'WA' || i, ? - i * ?, ? - i * ? FROM n`).run(HISTORY - 1, full.id, now, spacing, now, spacing);
-  db.prepare(`INSERT INTO usage_buckets (account_id, bucket, count)
-    SELECT account_id, created_at / 60000, count(*) FROM messages WHERE account_id = ? AND created_at > ? GROUP BY 1, 2`).run(full.id, now - 24 * 3600 * 1000);
+  // The counters as the server keeps them (see src/core/quota.ts): per minute and per hour, 8 shards.
+  db.prepare(`INSERT INTO usage_minutes (account_id, minute, shard, count)
+    SELECT account_id, created_at / 60000, abs(random()) % 8, count(*) FROM messages WHERE account_id = ? AND created_at > ? GROUP BY 1, 2`).run(full.id, now - 24 * 3600 * 1000);
+  db.prepare(`INSERT INTO usage_hours (account_id, hour, shard, count)
+    SELECT account_id, minute / 60, shard, sum(count) FROM usage_minutes WHERE account_id = ? GROUP BY 1, 2, 3`).run(full.id);
   db.close();
   const server = await startServer(env);
   const status = async (key) => summary(await load({ url: `${server.url}/api/v1/status`, headers: { 'x-api-key': key }, duration: Math.max(3, DURATION / 2), connections: 10 }));

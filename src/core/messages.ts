@@ -93,7 +93,7 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
       waMessageId: newWhatsAppMessageId(),
       now,
     });
-    await countUsage(tx, account.id, now, 1);
+    await countUsage(tx, { accountId: account.id, messageId, createdAt: now }, 1);
     await enqueue(tx, { kind: 'message', accountId: account.id, ref: messageId, runAt: now, now });
     if (input.idempotencyKey !== undefined) {
       await tx
@@ -243,7 +243,7 @@ export async function markSentMany(tx: Tx, ids: string[], at: number): Promise<S
 export async function markFailed(tx: Tx, row: MessageRow, error: string): Promise<boolean> {
   const result = await tx.updateTable('messages').set({ status: 'failed', error }).where('id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
-  await countUsage(tx, row.account_id, row.created_at, -1);
+  await countUsage(tx, { accountId: row.account_id, messageId: row.id, createdAt: row.created_at }, -1);
   return true;
 }
 

@@ -5,8 +5,16 @@ import type { Tx } from '../store/store.js';
  * Rolling 24-hour usage, counted per account in one-minute buckets and again per hour. The window
  * (the last 1,440 minutes) is its whole hours, read from ≤ 24 hourly rows, plus the tail of the
  * hour it starts in, read from ≤ 59 minute rows: a check costs the same with ten messages in the
- * history or ten million.
+ * history or ten million. Each count is split over SHARDS rows (chosen by message id), so that on
+ * PostgreSQL concurrent sends of an account without a limit (hence without the account lock) do
+ * not queue behind one counter row until each other's commits.
  */
+export const SHARDS = 8;
+
+export function shardOf(messageId: string): number {
+  return parseInt(messageId.slice(-2), 16) % SHARDS || 0;
+}
+
 export const BUCKET_MS = 60_000;
 export const WINDOW_BUCKETS = 24 * 60;
 
@@ -30,21 +38,22 @@ const sumHours = queryTemplate((db, a: { accountId: string; afterHour: number })
 
 const sumMinutes = queryTemplate((db, a: { accountId: string; after: number; before: number }) =>
   db
-    .selectFrom('usage_buckets')
+    .selectFrom('usage_minutes')
     .select((eb) => eb.fn.sum<number>('count').as('total'))
     .where('account_id', '=', a.accountId)
-    .where('bucket', '>', a.after)
-    .where('bucket', '<', a.before),
+    .where('minute', '>', a.after)
+    .where('minute', '<', a.before),
 );
 
 const oldestMinute = queryTemplate((db, a: { accountId: string; after: number; zero: number }) =>
   db
-    .selectFrom('usage_buckets')
-    .select('bucket')
+    .selectFrom('usage_minutes')
+    .select('minute')
     .where('account_id', '=', a.accountId)
-    .where('bucket', '>', a.after)
-    .where('count', '>', a.zero)
-    .orderBy('bucket')
+    .where('minute', '>', a.after)
+    .groupBy('minute')
+    .having((eb) => eb.fn.sum('count'), '>', a.zero)
+    .orderBy('minute')
     .limit(1),
 );
 
@@ -58,34 +67,35 @@ export async function readUsage(db: Tx, accountId: string, now: number): Promise
   const count = Number(hours.rows[0]?.total ?? 0) + Number(minutes.rows[0]?.total ?? 0);
   if (count === 0) return { count: 0, resetSeconds: 0 };
   const oldest = (await oldestMinute(db, { accountId, after: firstOutside, zero: 0 })).rows[0];
-  const resetSeconds = oldest ? Math.max(1, Math.ceil(((Number(oldest.bucket) + WINDOW_BUCKETS) * BUCKET_MS - now) / 1000)) : 1;
+  const resetSeconds = oldest ? Math.max(1, Math.ceil(((Number(oldest.minute) + WINDOW_BUCKETS) * BUCKET_MS - now) / 1000)) : 1;
   return { count, resetSeconds };
 }
 
-const addToMinute = queryTemplate((db, a: { accountId: string; bucket: number; delta: number }) =>
+const addToMinute = queryTemplate((db, a: { accountId: string; minute: number; shard: number; delta: number }) =>
   db
-    .insertInto('usage_buckets')
-    .values({ account_id: a.accountId, bucket: a.bucket, count: a.delta })
-    .onConflict((oc) => oc.columns(['account_id', 'bucket']).doUpdateSet((eb) => ({ count: eb('usage_buckets.count', '+', eb.ref('excluded.count')) }))),
+    .insertInto('usage_minutes')
+    .values({ account_id: a.accountId, minute: a.minute, shard: a.shard, count: a.delta })
+    .onConflict((oc) => oc.columns(['account_id', 'minute', 'shard']).doUpdateSet((eb) => ({ count: eb('usage_minutes.count', '+', eb.ref('excluded.count')) }))),
 );
 
-const addToHour = queryTemplate((db, a: { accountId: string; hour: number; delta: number }) =>
+const addToHour = queryTemplate((db, a: { accountId: string; hour: number; shard: number; delta: number }) =>
   db
     .insertInto('usage_hours')
-    .values({ account_id: a.accountId, hour: a.hour, count: a.delta })
-    .onConflict((oc) => oc.columns(['account_id', 'hour']).doUpdateSet((eb) => ({ count: eb('usage_hours.count', '+', eb.ref('excluded.count')) }))),
+    .values({ account_id: a.accountId, hour: a.hour, shard: a.shard, count: a.delta })
+    .onConflict((oc) => oc.columns(['account_id', 'hour', 'shard']).doUpdateSet((eb) => ({ count: eb('usage_hours.count', '+', eb.ref('excluded.count')) }))),
 );
 
 /** Counts an accepted message (+1), or stops counting one that failed (-1), in the minute and hour it was accepted. */
-export async function countUsage(tx: Tx, accountId: string, createdAt: number, delta: 1 | -1): Promise<void> {
-  const bucket = bucketOf(createdAt);
-  await addToMinute(tx, { accountId, bucket, delta });
-  await addToHour(tx, { accountId, hour: Math.floor(bucket / 60), delta });
+export async function countUsage(tx: Tx, message: { accountId: string; messageId: string; createdAt: number }, delta: 1 | -1): Promise<void> {
+  const minute = bucketOf(message.createdAt);
+  const shard = shardOf(message.messageId);
+  await addToMinute(tx, { accountId: message.accountId, minute, shard, delta });
+  await addToHour(tx, { accountId: message.accountId, hour: Math.floor(minute / 60), shard, delta });
 }
 
 /** Buckets that left the window no longer matter. */
 export async function pruneUsage(tx: Tx, now: number): Promise<void> {
   const firstOutside = bucketOf(now) - WINDOW_BUCKETS;
-  await tx.deleteFrom('usage_buckets').where('bucket', '<=', firstOutside - 1).execute();
+  await tx.deleteFrom('usage_minutes').where('minute', '<=', firstOutside - 1).execute();
   await tx.deleteFrom('usage_hours').where('hour', '<', Math.floor(firstOutside / 60) - 1).execute();
 }

@@ -43,16 +43,19 @@ export interface MessagesTable {
   read_at: number | null;
 }
 
-export interface UsageBucketsTable {
+/** Accepted messages per account and minute (`Date / 60 000`), split into shards (see quota.ts). */
+export interface UsageMinutesTable {
   account_id: string;
-  bucket: number;
+  minute: number;
+  shard: number;
   count: number;
 }
 
-/** The same counts per hour (bucket / 60), so a window's whole hours are summed in ≤ 24 rows. */
+/** The same counts per hour (minute / 60), so a window's whole hours are summed in ≤ 24 rows a shard. */
 export interface UsageHoursTable {
   account_id: string;
   hour: number;
+  shard: number;
   count: number;
 }
 
@@ -105,7 +108,7 @@ export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   messages: MessagesTable;
-  usage_buckets: UsageBucketsTable;
+  usage_minutes: UsageMinutesTable;
   usage_hours: UsageHoursTable;
   allowed_recipients: AllowedRecipientsTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countUsage, readUsage, WINDOW_BUCKETS, BUCKET_MS } from '../../src/core/quota.js';
 import { Store } from '../../src/store/store.js';
@@ -29,8 +30,9 @@ for (const dialect of testDialects()) {
       const failed = new Set([3, 50, 51, 199]);
       await store.write(async (tx) => {
         for (const [i, at] of times.entries()) {
-          await countUsage(tx, 'acc', at, 1);
-          if (failed.has(i)) await countUsage(tx, 'acc', at, -1);
+          const message = { accountId: 'acc', messageId: randomUUID(), createdAt: at };
+          await countUsage(tx, message, 1);
+          if (failed.has(i)) await countUsage(tx, message, -1);
         }
       });
       const live = times.filter((_, i) => !failed.has(i));

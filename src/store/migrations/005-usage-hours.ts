@@ -1,18 +1,30 @@
 import { sql, type Kysely } from 'kysely';
 
-/** Hourly usage beside the per-minute buckets, so a rolling-24-hour count reads at most ~84 rows. */
+/**
+ * Usage counters by minute and by hour, each split into shards: a rolling-24-hour count reads at
+ * most 24 hourly and 59 minute rows per shard in use, and concurrent sends of one Unlimited
+ * account (no limit, so no lock on the account) do not queue on one counter row on PostgreSQL.
+ */
 export function usageHoursMigration() {
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema
-        .createTable('usage_hours')
-        .addColumn('account_id', 'text', (c) => c.notNull())
-        .addColumn('hour', 'bigint', (c) => c.notNull())
-        .addColumn('count', 'integer', (c) => c.notNull())
-        .addPrimaryKeyConstraint('usage_hours_pk', ['account_id', 'hour'])
-        .execute();
-      await sql`insert into usage_hours (account_id, hour, count)
-        select account_id, bucket / 60, sum(count) from usage_buckets group by account_id, bucket / 60`.execute(db);
+      for (const [table, column] of [
+        ['usage_minutes', 'minute'],
+        ['usage_hours', 'hour'],
+      ] as const) {
+        await db.schema
+          .createTable(table)
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn(column, 'bigint', (c) => c.notNull())
+          .addColumn('shard', 'integer', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${table}_pk`, ['account_id', column, 'shard'])
+          .execute();
+      }
+      await sql`insert into usage_minutes (account_id, minute, shard, count) select account_id, bucket, 0, count from usage_buckets`.execute(db);
+      await sql`insert into usage_hours (account_id, hour, shard, count)
+        select account_id, bucket / 60, 0, sum(count) from usage_buckets group by account_id, bucket / 60`.execute(db);
+      await db.schema.dropTable('usage_buckets').execute();
     },
   };
 }
