@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
-import { rescheduleJob, type ClaimOptions, type OutboxJob, type OutboxKind } from '../core/outbox.js';
+import { claimJobs, rescheduleJob, type OutboxJob, type OutboxKind } from '../core/outbox.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -145,7 +145,7 @@ export class OutboxWorker {
   private async claim(perAccount: number): Promise<number> {
     // An account with jobs still waiting in its lane has enough for now.
     const exclude = [...this.lanes].filter(([, lane]) => lane.queue.length > 0 || lane.active >= perAccount).map(([id]) => id);
-    const jobs = await claimDue(this.options.store, {
+    const jobs = await claimJobs(this.options.store, {
       kind: this.options.kind,
       owner: this.owner,
       now: this.clock(),
@@ -261,33 +261,4 @@ export class OutboxWorker {
       this.wake = done;
     });
   }
-}
-
-/**
- * Claims due jobs oldest-due first. Unlike the dispatcher's claim (in `seq` order, which keeps
- * messages in order), this walks the `(kind, run_at, seq)` index and stops at the limit, so a
- * large backlog does not make every claim sort the whole backlog. Row locks with SKIP LOCKED on
- * PostgreSQL, so several processes can share the work.
- */
-export async function claimDue(store: Store, options: ClaimOptions): Promise<OutboxJob[]> {
-  const exclude = [...(options.excludeAccounts ?? [])];
-  return store.write(async (tx) => {
-    let due = tx
-      .selectFrom('outbox')
-      .select('seq')
-      .where('kind', '=', options.kind)
-      .where('run_at', '<=', options.now)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', options.now)]))
-      .orderBy('run_at')
-      .orderBy('seq')
-      .limit(options.limit);
-    if (exclude.length > 0) due = due.where('account_id', 'not in', exclude);
-    if (store.locksRows) due = due.forUpdate().skipLocked();
-    return tx
-      .updateTable('outbox')
-      .set({ locked_until: options.now + options.lockMs, locked_by: options.owner })
-      .where('seq', 'in', due)
-      .returningAll()
-      .execute();
-  });
 }
