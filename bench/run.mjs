@@ -12,6 +12,8 @@ const HISTORY = Number(process.env.BENCH_HISTORY ?? 1_000_000);
 const DISPATCH = Number(process.env.BENCH_DISPATCH ?? 50_000);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+// BENCH_ONLY=sends,history,dispatch,postgres,webhooks runs a subset.
+const only = new Set((process.env.BENCH_ONLY ?? 'sends,history,dispatch,postgres,webhooks').split(','));
 const tmp = (name) => fs.mkdtempSync(path.join(os.tmpdir(), `messageapi-bench-${name}-`));
 const baseEnv = { WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'warn', MESSAGEAPI_SECRET: 'bench-secret-bench-secret-bench' };
 const sendBody = (i = 0) => JSON.stringify({ recipient: '12125551234', text: `bench ${i}`, wait: 0 });
@@ -131,42 +133,50 @@ async function benchPostgres() {
 
 console.log(`MessageAPI benchmark — ${os.cpus().length} cores, Node ${process.version}, ${DURATION} s per load, 50 connections\n`);
 
-const sends = await benchSends();
-const ratio = sends.ours.rps / sends.baseline.rps;
-console.log('1. POST /api/v1/send (sandbox, SQLite WAL with synchronous=FULL: every answer after its fsync; wait=0)');
-console.log(table([
-  ['', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'other'],
-  ['bare Fastify route (baseline)', fmt(sends.baseline.rps), fmt(sends.baseline.p50, 1), fmt(sends.baseline.p99, 1), sends.baseline.ok, sends.baseline.other],
-  ['MessageAPI send', fmt(sends.ours.rps), fmt(sends.ours.p50, 1), fmt(sends.ours.p99, 1), sends.ours.ok, sends.ours.other],
-]));
-console.log(`ratio MessageAPI / baseline: ${fmt(ratio, 2)} (target >= 0.5); p99 ${fmt(sends.ours.p99, 1)} ms (target <= 25)`);
-console.log(`durability: ${sends.stored} messages on disk for ${sends.ours.ok} accepted in the measured run plus warm-up\n`);
-
-const history = await benchHistory();
-console.log(`2. Latency with ${HISTORY.toLocaleString('en')} messages in the account's history (${history.messagesToday} in the last 24 h) vs an empty account (10 connections)`);
-console.log(table([
-  ['', 'empty p50/p99 ms', 'history p50/p99 ms', 'ratio (mean)'],
-  ['GET /api/v1/status', `${fmt(history.statusEmpty.p50, 1)} / ${fmt(history.statusEmpty.p99, 1)}`, `${fmt(history.statusFull.p50, 1)} / ${fmt(history.statusFull.p99, 1)}`, fmt(history.statusEmpty.rps / history.statusFull.rps, 2)],
-  ['POST /api/v1/send', `${fmt(history.sendEmpty.p50, 1)} / ${fmt(history.sendEmpty.p99, 1)}`, `${fmt(history.sendFull.p50, 1)} / ${fmt(history.sendFull.p99, 1)}`, fmt(history.sendEmpty.rps / history.sendFull.rps, 2)],
-]));
-console.log('(ratio = throughput empty / throughput with history, i.e. mean latency with history / without; target <= 1.2)\n');
-
-const dispatch = await benchDispatch();
-console.log(`3. End-to-end dispatch through the sandbox driver (SQLite): ${dispatch.sent} pending messages sent in ${dispatch.elapsed} ms = ${fmt(dispatch.rate)} messages/s (target >= 5,000); network record ${dispatch.network}\n`);
-
-const pgResult = await benchPostgres();
-if (pgResult.skipped) console.log(`4. PostgreSQL: skipped — ${pgResult.skipped}\n`);
-else {
-  console.log('4. POST /api/v1/send on PostgreSQL (sandbox, wait=0)');
+const sends = only.has('sends') || only.has('postgres') ? await benchSends() : null;
+if (sends) {
+  const ratio = sends.ours.rps / sends.baseline.rps;
+  console.log('1. POST /api/v1/send (sandbox, SQLite WAL; every answer after the fsync of its commit; wait=0)');
   console.log(table([
     ['', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'other'],
-    ['MessageAPI send (PostgreSQL)', fmt(pgResult.rps), fmt(pgResult.p50, 1), fmt(pgResult.p99, 1), pgResult.ok, pgResult.other],
+    ['bare Fastify route (baseline)', fmt(sends.baseline.rps), fmt(sends.baseline.p50, 1), fmt(sends.baseline.p99, 1), sends.baseline.ok, sends.baseline.other],
+    ['MessageAPI send', fmt(sends.ours.rps), fmt(sends.ours.p50, 1), fmt(sends.ours.p99, 1), sends.ours.ok, sends.ours.other],
   ]));
-  console.log(`ratio to the bare Fastify baseline above: ${fmt(pgResult.rps / sends.baseline.rps, 2)}\n`);
+  console.log(`ratio MessageAPI / baseline: ${fmt(ratio, 2)} (target >= 0.5); p99 ${fmt(sends.ours.p99, 1)} ms (target <= 25)`);
+  console.log(`durability: ${sends.stored} messages on disk for ${sends.ours.ok} accepted in the measured run plus warm-up\n`);
+}
+
+if (only.has('history')) {
+  const history = await benchHistory();
+  console.log(`2. Latency with ${HISTORY.toLocaleString('en')} messages in the account's history (${history.messagesToday} in the last 24 h) vs an empty account (10 connections)`);
+  console.log(table([
+    ['', 'empty p50/p99 ms', 'history p50/p99 ms', 'ratio (mean)'],
+    ['GET /api/v1/status', `${fmt(history.statusEmpty.p50, 1)} / ${fmt(history.statusEmpty.p99, 1)}`, `${fmt(history.statusFull.p50, 1)} / ${fmt(history.statusFull.p99, 1)}`, fmt(history.statusEmpty.rps / history.statusFull.rps, 2)],
+    ['POST /api/v1/send', `${fmt(history.sendEmpty.p50, 1)} / ${fmt(history.sendEmpty.p99, 1)}`, `${fmt(history.sendFull.p50, 1)} / ${fmt(history.sendFull.p99, 1)}`, fmt(history.sendEmpty.rps / history.sendFull.rps, 2)],
+  ]));
+  console.log('(ratio = throughput empty / throughput with history, i.e. mean latency with history / without; target <= 1.2)\n');
+}
+
+if (only.has('dispatch')) {
+  const dispatch = await benchDispatch();
+  console.log(`3. End-to-end dispatch through the sandbox driver (SQLite): ${dispatch.sent} pending messages sent in ${dispatch.elapsed} ms = ${fmt(dispatch.rate)} messages/s (target >= 5,000); network record ${dispatch.network}\n`);
+}
+
+if (only.has('postgres')) {
+  const pgResult = await benchPostgres();
+  if (pgResult.skipped) console.log(`4. PostgreSQL: skipped — ${pgResult.skipped}\n`);
+  else {
+    console.log('4. POST /api/v1/send on PostgreSQL (sandbox, wait=0)');
+    console.log(table([
+      ['', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'other'],
+      ['MessageAPI send (PostgreSQL)', fmt(pgResult.rps), fmt(pgResult.p50, 1), fmt(pgResult.p99, 1), pgResult.ok, pgResult.other],
+    ]));
+    console.log(`ratio to the bare Fastify baseline above: ${fmt(pgResult.rps / sends.baseline.rps, 2)}\n`);
+  }
 }
 
 const webhookBench = path.join(ROOT, 'bench/webhooks.mjs');
-if (fs.existsSync(webhookBench)) {
+if (only.has('webhooks') && fs.existsSync(webhookBench)) {
   console.log('5. Webhook deliveries');
   const out = spawnSync(process.execPath, [webhookBench], { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   process.stdout.write(out.stdout);

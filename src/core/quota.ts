@@ -24,7 +24,7 @@ export function bucketOf(time: number): number {
 
 export interface Usage {
   count: number;
-  /** Seconds until the oldest counted message leaves the window (0 when nothing is counted). */
+  /** Seconds until the oldest counted message leaves the window (0 when nothing is counted, or not asked for). */
   resetSeconds: number;
 }
 
@@ -45,19 +45,44 @@ const sumMinutes = queryTemplate((db, a: { accountId: string; after: number; bef
     .where('minute', '<', a.before),
 );
 
-const oldestMinute = queryTemplate((db, a: { accountId: string; after: number; zero: number }) =>
+/** The first minute in (after, before) whose shards add up to more than nothing. */
+const firstMinute = queryTemplate((db, a: { accountId: string; after: number; before: number; zero: number }) =>
   db
     .selectFrom('usage_minutes')
     .select('minute')
     .where('account_id', '=', a.accountId)
     .where('minute', '>', a.after)
+    .where('minute', '<', a.before)
     .groupBy('minute')
     .having((eb) => eb.fn.sum('count'), '>', a.zero)
     .orderBy('minute')
     .limit(1),
 );
 
-export async function readUsage(db: Tx, accountId: string, now: number): Promise<Usage> {
+const firstHour = queryTemplate((db, a: { accountId: string; after: number; zero: number }) =>
+  db
+    .selectFrom('usage_hours')
+    .select('hour')
+    .where('account_id', '=', a.accountId)
+    .where('hour', '>', a.after)
+    .groupBy('hour')
+    .having((eb) => eb.fn.sum('count'), '>', a.zero)
+    .orderBy('hour')
+    .limit(1),
+);
+
+/** The oldest counted minute: in the window's partial first hour, else in the first whole hour with a count. */
+async function oldestCountedMinute(db: Tx, accountId: string, firstOutside: number, startHour: number): Promise<number | null> {
+  const inPartialHour = (await firstMinute(db, { accountId, after: firstOutside, before: (startHour + 1) * 60, zero: 0 })).rows[0];
+  if (inPartialHour) return Number(inPartialHour.minute);
+  const hour = (await firstHour(db, { accountId, after: startHour, zero: 0 })).rows[0];
+  if (!hour) return null;
+  const h = Number(hour.hour);
+  const inHour = (await firstMinute(db, { accountId, after: h * 60 - 1, before: (h + 1) * 60, zero: 0 })).rows[0];
+  return inHour ? Number(inHour.minute) : h * 60;
+}
+
+export async function readUsage(db: Tx, accountId: string, now: number, options: { withReset: boolean } = { withReset: true }): Promise<Usage> {
   const firstOutside = bucketOf(now) - WINDOW_BUCKETS; // the newest minute no longer counted
   const startHour = Math.floor((firstOutside + 1) / 60); // the hour the window starts in
   const [hours, minutes] = await Promise.all([
@@ -65,9 +90,9 @@ export async function readUsage(db: Tx, accountId: string, now: number): Promise
     sumMinutes(db, { accountId, after: firstOutside, before: (startHour + 1) * 60 }),
   ]);
   const count = Number(hours.rows[0]?.total ?? 0) + Number(minutes.rows[0]?.total ?? 0);
-  if (count === 0) return { count: 0, resetSeconds: 0 };
-  const oldest = (await oldestMinute(db, { accountId, after: firstOutside, zero: 0 })).rows[0];
-  const resetSeconds = oldest ? Math.max(1, Math.ceil(((Number(oldest.minute) + WINDOW_BUCKETS) * BUCKET_MS - now) / 1000)) : 1;
+  if (count === 0 || !options.withReset) return { count, resetSeconds: 0 };
+  const oldest = await oldestCountedMinute(db, accountId, firstOutside, startHour);
+  const resetSeconds = oldest === null ? 1 : Math.max(1, Math.ceil(((oldest + WINDOW_BUCKETS) * BUCKET_MS - now) / 1000));
   return { count, resetSeconds };
 }
 

@@ -42,7 +42,7 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
     async (request) => {
       const account = requireAccount(request);
       const now = runtime.clock();
-      const [session, usage] = await Promise.all([runtime.driver.session(account.id), readUsage(runtime.store.db, account.id, now)]);
+      const [session, usage] = await Promise.all([runtime.driver.session(account.id), readUsage(runtime.store.db, account.id, now, { withReset: false })]);
       const connected = session.state === 'connected';
       return {
         success: true as const,

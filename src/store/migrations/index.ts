@@ -13,6 +13,6 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     '002-webhooks': webhooksMigration(dialect),
     '003-baileys': baileysMigration(dialect),
     '004-dashboard': dashboardMigration(dialect),
-    '005-usage-hours': usageHoursMigration(),
+    '005-usage-hours': usageHoursMigration(dialect),
   };
 }
