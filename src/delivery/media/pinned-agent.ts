@@ -14,7 +14,13 @@ type LookupCallback = (
  * re-pointed (DNS rebinding) between the check and the connection. TLS still verifies the
  * certificate against the host name.
  */
-export function pinnedAgent(hostname: string, addresses: ResolvedAddress[], connectTimeoutMs: number): Agent {
+export function pinnedAgent(
+  hostname: string,
+  addresses: ResolvedAddress[],
+  connectTimeoutMs: number,
+  // One request per hop and nothing kept, unless a caller (webhooks) keeps connections to a receiver.
+  pooling: Pick<Agent.Options, 'pipelining' | 'keepAliveTimeout' | 'connections'> = { pipelining: 0 },
+): Agent {
   const expected = normalizeName(hostname);
   const lookup = (host: string, options: LookupOptions, callback: LookupCallback): void => {
     const first = addresses[0];
@@ -27,11 +33,7 @@ export function pinnedAgent(hostname: string, addresses: ResolvedAddress[], conn
     if (options.all) callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
     else callback(null, first.address, first.family);
   };
-  return new Agent({
-    connect: { lookup, timeout: connectTimeoutMs },
-    // One request per hop; nothing is kept for later.
-    pipelining: 0,
-  });
+  return new Agent({ connect: { lookup, timeout: connectTimeoutMs }, ...pooling });
 }
 
 function normalizeName(name: string): string {

@@ -1,8 +1,6 @@
-import type { LookupAddress, LookupOptions } from 'node:dns';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
+import { pinnedAgent } from '../media/pinned-agent.js';
 import type { ResolvedAddress } from '../media/resolve-host.js';
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 const IDLE_MS = 30_000;
 
@@ -26,7 +24,7 @@ export class ReceiverAgents {
       return found.agent;
     }
     this.sweep(now);
-    const agent = pinnedKeepAliveAgent(url.hostname, addresses, this.connectTimeoutMs);
+    const agent = pinnedAgent(url.hostname, addresses, this.connectTimeoutMs, { keepAliveTimeout: 4_000, connections: 64 });
     this.agents.set(key, { agent, usedAt: now });
     return agent;
   }
@@ -45,24 +43,4 @@ export class ReceiverAgents {
       }
     }
   }
-}
-
-function pinnedKeepAliveAgent(hostname: string, addresses: ResolvedAddress[], connectTimeoutMs: number): Agent {
-  const expected = normalizeName(hostname);
-  const lookup = (host: string, options: LookupOptions, callback: LookupCallback): void => {
-    const first = addresses[0];
-    if (normalizeName(host) !== expected || !first) {
-      const err: NodeJS.ErrnoException = new Error(`Refusing to resolve unchecked host ${host}`);
-      err.code = 'ENOTFOUND';
-      callback(err, '');
-      return;
-    }
-    if (options.all) callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
-    else callback(null, first.address, first.family);
-  };
-  return new Agent({ connect: { lookup, timeout: connectTimeoutMs }, keepAliveTimeout: 4_000, connections: 64 });
-}
-
-function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
 }
