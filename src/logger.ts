@@ -1,6 +1,7 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 const API_KEY_ANYWHERE = /msg_[0-9A-Za-z]{8,}/g;
+const SIGNING_SECRET_ANYWHERE = /whsec_[0-9A-Za-z+/=]{8,}/g;
 const APIKEY_QUERY = /([?&]apikey=)[^&#\s"]*/gi;
 
 export function redactUrl(url: string): string {
@@ -9,7 +10,8 @@ export function redactUrl(url: string): string {
 
 /**
  * Structured logs with API keys removed wherever they appear: known fields are censored, URLs lose
- * their `apikey` parameter, and as a last guard anything shaped like a key is masked in every line.
+ * their `apikey` parameter, and as a last guard anything shaped like a key or a webhook signing
+ * secret is masked in every line.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
@@ -25,7 +27,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         },
       },
       hooks: {
-        streamWrite: (line: string) => line.replace(API_KEY_ANYWHERE, 'msg_[REDACTED]').replace(APIKEY_QUERY, '$1[REDACTED]'),
+        streamWrite: (line: string) =>
+          line.replace(API_KEY_ANYWHERE, 'msg_[REDACTED]').replace(SIGNING_SECRET_ANYWHERE, 'whsec_[REDACTED]').replace(APIKEY_QUERY, '$1[REDACTED]'),
       },
     },
     destination,

@@ -4,7 +4,7 @@ import { bucketOf, WINDOW_BUCKETS } from '../../src/core/quota.js';
 import { parseRecipient } from '../../src/core/recipients.js';
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay, WEBHOOK_RETRY_SCHEDULE } from '../../src/core/retry-schedule.js';
 import { SecretBox } from '../../src/core/secret-box.js';
-import { redactUrl } from '../../src/logger.js';
+import { createLogger, redactUrl } from '../../src/logger.js';
 
 describe('recipients', () => {
   it.each([
@@ -55,6 +55,14 @@ describe('secret box', () => {
 });
 
 describe('log redaction', () => {
+  it('masks keys and signing secrets in every line the logger writes', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    log.info({ note: 'msg_abcdefghij0123456789ABCDEFGHIJ0123 and whsec_c2VjcmV0LXNpZ25pbmcta2V5' }, 'GET /send.php?apikey=whatever');
+    expect(lines.join('')).not.toMatch(/abcdefghij|c2VjcmV0|whatever/);
+    expect(lines.join('')).toContain('msg_[REDACTED]');
+  });
+
   it('removes the apikey parameter wherever it stands in a URL', () => {
     expect(redactUrl('/send.php?apikey=msg_abc&text=hi')).toBe('/send.php?apikey=[REDACTED]&text=hi');
     expect(redactUrl('/api/v1/status?x=1&APIKEY=msg_abc')).toBe('/api/v1/status?x=1&APIKEY=[REDACTED]');
