@@ -86,13 +86,14 @@ export class MessageDispatcher {
       let claimed: OutboxJob[] = [];
       if (this.busyAccounts.size < maxLanes) {
         try {
+          const elsewhere = (await this.deps.driver.accountsServedElsewhere?.()) ?? [];
           claimed = await claimJobs(this.deps.store, {
             kind: 'message',
             owner: this.owner,
             now: this.clock(),
             limit: this.deps.batchSize ?? 1000,
             lockMs: this.lockMs,
-            excludeAccounts: this.busyAccounts,
+            excludeAccounts: [...this.busyAccounts, ...elsewhere],
           });
         } catch (error) {
           this.deps.log.error({ err: coerceError(error) }, 'could not claim messages to send');

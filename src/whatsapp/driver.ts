@@ -87,4 +87,9 @@ export interface WhatsAppDriver {
    */
   recordSent?(tx: Tx, messages: OutgoingMessage[], at: number): Promise<void>;
   groups(accountId: string): Promise<Group[]>;
+  /**
+   * Accounts whose sessions another process holds (several processes sharing PostgreSQL): their
+   * messages are left to that process rather than claimed here only to wait. Absent: any account.
+   */
+  accountsServedElsewhere?(): Promise<string[]>;
 }

@@ -156,6 +156,10 @@ export class BaileysDriver implements WhatsAppDriver {
     return { state: stored.state, phone: stored.phone, reason: stored.reason, qr: null, pairingCode: null, detail: stored.detail };
   }
 
+  async accountsServedElsewhere(): Promise<string[]> {
+    return this.leases.allHeldElsewhere();
+  }
+
   async isConnected(accountId: string): Promise<boolean> {
     const runner = this.runners.get(accountId);
     if (runner) return runner.isOpen;

@@ -65,5 +65,15 @@ export class SessionLeases {
       .executeTakeFirst();
     return row !== undefined && row.owner !== this.owner && row.expires_at >= this.clock();
   }
-}
 
+  /** Every session another live process holds, so this one leaves their messages to it. */
+  async allHeldElsewhere(): Promise<string[]> {
+    const rows = await this.store.db
+      .selectFrom('wa_session_leases')
+      .select('account_id')
+      .where('owner', '!=', this.owner)
+      .where('expires_at', '>=', this.clock())
+      .execute();
+    return rows.map((r) => r.account_id);
+  }
+}

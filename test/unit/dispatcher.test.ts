@@ -1,0 +1,78 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createAccount, getAccount } from '../../src/core/accounts.js';
+import { acceptMessage } from '../../src/core/messages.js';
+import { OutcomeNotifier } from '../../src/core/outcome-notifier.js';
+import { parseRecipient } from '../../src/core/recipients.js';
+import { MessageDispatcher } from '../../src/delivery/message-dispatcher.js';
+import { Store } from '../../src/store/store.js';
+import type { WhatsAppDriver } from '../../src/whatsapp/driver.js';
+import { SandboxDriver } from '../../src/whatsapp/sandbox/sandbox-driver.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+
+for (const dialect of testDialects()) {
+  describe(`message dispatcher with several processes (${dialect})`, () => {
+    let database: TestDatabase;
+    let store: Store;
+    beforeAll(async () => {
+      database = await createTestDatabase(dialect);
+      store = Store.open(database.url);
+      await store.migrate();
+    });
+    afterAll(async () => {
+      await store.close();
+      await database.drop();
+    });
+
+    it("leaves the messages of a session another process holds to that process, and sends them once it may", async () => {
+      const config = loadConfig({ WHATSAPP_DRIVER: 'sandbox', DATA_DIR: database.dataDir });
+      const here = await createAccount(store, { email: 'here@example.com', plan: 'unlimited' }, Date.now());
+      const there = await createAccount(store, { email: 'there@example.com', plan: 'unlimited' }, Date.now());
+      const ids: Record<string, string[]> = { [here.id]: [], [there.id]: [] };
+      for (const id of [here.id, there.id]) {
+        const account = (await getAccount(store.db, id))!;
+        for (let i = 0; i < 3; i++) {
+          const accepted = await acceptMessage(store, config, account, { recipient: parseRecipient('12125551234'), kind: 'text', text: `m${i}`, mediaUrl: null, filename: null }, Date.now());
+          ids[id]!.push(accepted.messageId);
+        }
+      }
+      const noEvents = { sessionChanged: async () => undefined, incoming: async () => undefined, receipt: async () => undefined };
+      const sandbox = new SandboxDriver(store, noEvents);
+      let elsewhere = [there.id];
+      const driver: WhatsAppDriver = Object.assign(Object.create(sandbox) as SandboxDriver, { accountsServedElsewhere: async () => elsewhere });
+      const dispatcher = new MessageDispatcher({
+        store,
+        driver,
+        events: { record: async () => undefined },
+        notifier: new OutcomeNotifier(),
+        loadMedia: async () => {
+          throw new Error('no media here');
+        },
+        log: pino({ level: 'silent' }),
+        idlePollMs: 20,
+      });
+      const statuses = async (accountId: string) =>
+        (await store.db.selectFrom('messages').select('status').where('account_id', '=', accountId).execute()).map((r) => r.status);
+      dispatcher.start();
+      try {
+        await expect.poll(() => statuses(here.id)).toEqual(['sent', 'sent', 'sent']);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(await statuses(there.id)).toEqual(['pending', 'pending', 'pending']);
+        const jobs = await store.db.selectFrom('outbox').select(['locked_by', 'attempts']).where('account_id', '=', there.id).execute();
+        expect(jobs).toEqual([
+          { locked_by: null, attempts: 0 },
+          { locked_by: null, attempts: 0 },
+          { locked_by: null, attempts: 0 },
+        ]);
+        elsewhere = []; // the other process let the session go
+        dispatcher.kick();
+        await expect.poll(() => statuses(there.id)).toEqual(['sent', 'sent', 'sent']);
+      } finally {
+        await dispatcher.stop();
+      }
+      const sends = await store.db.selectFrom('sandbox_sends').select('message_id').execute();
+      expect(sends.map((s) => s.message_id).sort()).toEqual([...ids[here.id]!, ...ids[there.id]!].sort());
+    });
+  });
+}
