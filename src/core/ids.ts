@@ -21,7 +21,20 @@ export function newMessageId(): string {
   return randomUUID();
 }
 
+// Random bytes for ids on the send path, drawn 4 KB at a time rather than one system call per id.
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+function pooledRandomBytes(length: number): Buffer {
+  if (offset + length > pool.length) {
+    pool = randomBytes(4096);
+    offset = 0;
+  }
+  offset += length;
+  return pool.subarray(offset - length, offset);
+}
+
 /** WhatsApp-style message id (as Baileys makes them), fixed before the first send attempt. */
 export function newWhatsAppMessageId(): string {
-  return `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
+  return `3EB0${pooledRandomBytes(9).toString('hex').toUpperCase()}`;
 }

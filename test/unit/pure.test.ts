@@ -68,3 +68,12 @@ describe('log redaction', () => {
     expect(redactUrl('/api/v1/status?x=1&APIKEY=msg_abc')).toBe('/api/v1/status?x=1&APIKEY=[REDACTED]');
   });
 });
+
+describe('WhatsApp message ids', () => {
+  it('look like Baileys ids and do not repeat across many draws of the random pool', async () => {
+    const { newWhatsAppMessageId } = await import('../../src/core/ids.js');
+    const ids = new Set(Array.from({ length: 20_000 }, () => newWhatsAppMessageId()));
+    expect(ids.size).toBe(20_000);
+    for (const id of [...ids].slice(0, 100)) expect(id).toMatch(/^3EB0[0-9A-F]{18}$/);
+  });
+});
