@@ -71,6 +71,11 @@ export async function renewLocks(store: Store, seqs: number[], owner: string, un
   await store.write((tx) => tx.updateTable('outbox').set({ locked_until: until }).where('seq', 'in', seqs).where('locked_by', '=', owner).execute());
 }
 
+/** Gives unfinished jobs back at once, for any worker to claim (instead of waiting for the lease to run out). */
+export async function releaseClaims(store: Store, seqs: number[], owner: string): Promise<void> {
+  await store.write((tx) => tx.updateTable('outbox').set({ locked_until: null, locked_by: null }).where('seq', 'in', seqs).where('locked_by', '=', owner).execute());
+}
+
 export async function completeJob(tx: Tx, seq: number): Promise<void> {
   await tx.deleteFrom('outbox').where('seq', '=', seq).execute();
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
 import { recordEvents, type EventRecorder } from '../core/events.js';
 import { markFailed, markSentMany, type MessageRow } from '../core/messages.js';
-import { claimJobs, completeJob, completeJobs, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
+import { claimJobs, completeJob, completeJobs, releaseClaims, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
 import type { OutcomeNotifier, MessageOutcome } from '../core/outcome-notifier.js';
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay } from '../core/retry-schedule.js';
 import type { Store, Tx } from '../store/store.js';
@@ -66,7 +66,7 @@ export class MessageDispatcher {
     this.loopPromise = this.loop();
   }
 
-  /** Stops claiming; lanes finish the message in hand and commit. Unclaimed work stays for the next start. */
+  /** Stops claiming; lanes finish the message in hand, commit, and hand back the rest of their claim. */
   async stop(): Promise<void> {
     this.running = false;
     this.kick();
@@ -160,6 +160,7 @@ export class MessageDispatcher {
     // Checked once per lane: a connection lost while the lane runs shows up as the driver's own retry outcome.
     const connected = await this.deps.driver.isConnected(jobs[0]!.account_id).catch(() => false);
     for (const job of jobs) {
+      if (!this.running) break; // shutting down: what is not in hand goes back to the outbox below
       const row = byId.get(job.ref);
       if (!row || row.status !== 'pending') {
         await store.write((tx) => completeJob(tx, job.seq));
@@ -167,7 +168,7 @@ export class MessageDispatcher {
         continue;
       }
       const message = toOutgoing(row);
-      const result = connected ? await this.attempt(message) : this.notConnected(message);
+      const result = connected ? await this.attempt(message, row.media_url) : this.notConnected(message);
       if (pending.length === 0) firstPendingAt = this.clock();
       pending.push({ job, row, message, result });
       if (pending.length >= FLUSH_AFTER_COUNT || this.clock() - firstPendingAt >= FLUSH_AFTER_MS) {
@@ -177,6 +178,8 @@ export class MessageDispatcher {
       }
     }
     if (pending.length > 0) await this.commit(pending);
+    for (const done of pending) remaining.delete(done.job.seq);
+    if (remaining.size > 0) await releaseClaims(store, [...remaining], this.owner);
     remaining.clear();
   }
 
@@ -189,14 +192,13 @@ export class MessageDispatcher {
     return { status: 'retry', at: now + 5_000, error: 'WhatsApp is not connected.', countsAsAttempt: false };
   }
 
-  private async attempt(message: OutgoingMessage): Promise<SendOutcome> {
+  private async attempt(message: OutgoingMessage, mediaUrl: string | null): Promise<SendOutcome> {
     const { driver, loadMedia } = this.deps;
     const now = this.clock();
     try {
       if (message.kind !== 'text' && !message.media) {
-        const row = await this.deps.store.db.selectFrom('messages').select('media_url').where('id', '=', message.id).executeTakeFirst();
         try {
-          message.media = await loadMedia(row?.media_url ?? '', message.kind);
+          message.media = await loadMedia(mediaUrl ?? '', message.kind);
         } catch (error) {
           return { status: 'failed', error: coerceError(error).message };
         }

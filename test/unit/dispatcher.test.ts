@@ -74,5 +74,45 @@ for (const dialect of testDialects()) {
       const sends = await store.db.selectFrom('sandbox_sends').select('message_id').execute();
       expect(sends.map((s) => s.message_id).sort()).toEqual([...ids[here.id]!, ...ids[there.id]!].sort());
     });
+
+    it('on stop finishes the message in hand and hands the rest of its claim back at once', async () => {
+      const config = loadConfig({ WHATSAPP_DRIVER: 'sandbox', DATA_DIR: database.dataDir });
+      const { id } = await createAccount(store, { email: 'slow@example.com', plan: 'unlimited' }, Date.now());
+      const account = (await getAccount(store.db, id))!;
+      for (let i = 0; i < 20; i++) {
+        await acceptMessage(store, config, account, { recipient: parseRecipient('12125551234'), kind: 'text', text: `s${i}`, mediaUrl: null, filename: null }, Date.now());
+      }
+      const noEvents = { sessionChanged: async () => undefined, incoming: async () => undefined, receipt: async () => undefined };
+      const sandbox = new SandboxDriver(store, noEvents);
+      // A paced driver, as a real session is: 100 ms a message.
+      const driver: WhatsAppDriver = Object.assign(Object.create(sandbox) as SandboxDriver, {
+        send: async (message: Parameters<SandboxDriver['send']>[0]) => {
+          await new Promise((r) => setTimeout(r, 100));
+          return sandbox.send(message);
+        },
+      });
+      const dispatcher = new MessageDispatcher({
+        store,
+        driver,
+        events: { record: async () => undefined },
+        notifier: new OutcomeNotifier(),
+        loadMedia: async () => {
+          throw new Error('no media here');
+        },
+        log: pino({ level: 'silent' }),
+        idlePollMs: 20,
+      });
+      const statuses = async () => (await store.db.selectFrom('messages').select('status').where('account_id', '=', id).execute()).map((r) => r.status);
+      dispatcher.start();
+      await expect.poll(async () => (await statuses()).filter((s) => s === 'sent').length, { interval: 20 }).toBeGreaterThan(0);
+      const stopping = Date.now();
+      await dispatcher.stop();
+      expect(Date.now() - stopping).toBeLessThan(1000);
+      const left = (await statuses()).filter((s) => s === 'pending').length;
+      expect(left).toBeGreaterThan(10);
+      const jobs = await store.db.selectFrom('outbox').select(['locked_by']).where('account_id', '=', id).execute();
+      expect(jobs).toHaveLength(left);
+      expect(jobs.every((j) => j.locked_by === null)).toBe(true);
+    });
   });
 }
