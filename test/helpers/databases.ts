@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Dialect } from '../../src/store/dialect.js';
+import { Store } from '../../src/store/store.js';
 
 export { testDialects } from './dialects.js';
 
@@ -43,6 +44,21 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A migrated store on a database of its own, for tests below the HTTP surface; call `close` after. */
+export async function openTestStore(dialect: Dialect): Promise<{ store: Store; database: TestDatabase; close(): Promise<void> }> {
+  const database = await createTestDatabase(dialect);
+  const store = Store.open(database.url);
+  await store.migrate();
+  return {
+    store,
+    database,
+    close: async () => {
+      await store.close();
+      await database.drop();
     },
   };
 }

@@ -6,42 +6,24 @@ import { acceptMessage } from '../../src/core/messages.js';
 import { OutcomeNotifier } from '../../src/core/outcome-notifier.js';
 import { parseRecipient } from '../../src/core/recipients.js';
 import { MessageDispatcher } from '../../src/delivery/message-dispatcher.js';
-import { Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import type { WhatsAppDriver } from '../../src/whatsapp/driver.js';
 import { SandboxDriver } from '../../src/whatsapp/sandbox/sandbox-driver.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { openTestStore, testDialects } from '../helpers/databases.js';
 
 for (const dialect of testDialects()) {
   describe(`message dispatcher with several processes (${dialect})`, () => {
-    let database: TestDatabase;
+    let opened: Awaited<ReturnType<typeof openTestStore>>;
     let store: Store;
     beforeAll(async () => {
-      database = await createTestDatabase(dialect);
-      store = Store.open(database.url);
-      await store.migrate();
+      opened = await openTestStore(dialect);
+      store = opened.store;
     });
-    afterAll(async () => {
-      await store.close();
-      await database.drop();
-    });
+    afterAll(() => opened.close());
 
-    it("leaves the messages of a session another process holds to that process, and sends them once it may", async () => {
-      const config = loadConfig({ WHATSAPP_DRIVER: 'sandbox', DATA_DIR: database.dataDir });
-      const here = await createAccount(store, { email: 'here@example.com', plan: 'unlimited' }, Date.now());
-      const there = await createAccount(store, { email: 'there@example.com', plan: 'unlimited' }, Date.now());
-      const ids: Record<string, string[]> = { [here.id]: [], [there.id]: [] };
-      for (const id of [here.id, there.id]) {
-        const account = (await getAccount(store.db, id))!;
-        for (let i = 0; i < 3; i++) {
-          const accepted = await acceptMessage(store, config, account, { recipient: parseRecipient('12125551234'), kind: 'text', text: `m${i}`, mediaUrl: null, filename: null }, Date.now());
-          ids[id]!.push(accepted.messageId);
-        }
-      }
-      const noEvents = { sessionChanged: async () => undefined, incoming: async () => undefined, receipt: async () => undefined };
-      const sandbox = new SandboxDriver(store, noEvents);
-      let elsewhere = [there.id];
-      const driver: WhatsAppDriver = Object.assign(Object.create(sandbox) as SandboxDriver, { accountsServedElsewhere: async () => elsewhere });
-      const dispatcher = new MessageDispatcher({
+    const noEvents = { sessionChanged: async () => undefined, incoming: async () => undefined, receipt: async () => undefined };
+    const dispatcherFor = (driver: WhatsAppDriver) =>
+      new MessageDispatcher({
         store,
         driver,
         events: { record: async () => undefined },
@@ -52,6 +34,23 @@ for (const dialect of testDialects()) {
         log: pino({ level: 'silent' }),
         idlePollMs: 20,
       });
+    const acceptSome = async (accountId: string, count: number) => {
+      const config = loadConfig({ WHATSAPP_DRIVER: 'sandbox', DATA_DIR: opened.database.dataDir });
+      const account = (await getAccount(store.db, accountId))!;
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        ids.push((await acceptMessage(store, config, account, { recipient: parseRecipient('12125551234'), kind: 'text', text: `m${i}`, mediaUrl: null, filename: null }, Date.now())).messageId);
+      }
+      return ids;
+    };
+
+    it("leaves the messages of a session another process holds to that process, and sends them once it may", async () => {
+      const here = await createAccount(store, { email: 'here@example.com', plan: 'unlimited' }, Date.now());
+      const there = await createAccount(store, { email: 'there@example.com', plan: 'unlimited' }, Date.now());
+      const ids = { [here.id]: await acceptSome(here.id, 3), [there.id]: await acceptSome(there.id, 3) };
+      const sandbox = new SandboxDriver(store, noEvents);
+      let elsewhere = [there.id];
+      const dispatcher = dispatcherFor(Object.assign(Object.create(sandbox) as SandboxDriver, { accountsServedElsewhere: async () => elsewhere }));
       const statuses = async (accountId: string) =>
         (await store.db.selectFrom('messages').select('status').where('account_id', '=', accountId).execute()).map((r) => r.status);
       dispatcher.start();
@@ -76,32 +75,18 @@ for (const dialect of testDialects()) {
     });
 
     it('on stop finishes the message in hand and hands the rest of its claim back at once', async () => {
-      const config = loadConfig({ WHATSAPP_DRIVER: 'sandbox', DATA_DIR: database.dataDir });
       const { id } = await createAccount(store, { email: 'slow@example.com', plan: 'unlimited' }, Date.now());
-      const account = (await getAccount(store.db, id))!;
-      for (let i = 0; i < 20; i++) {
-        await acceptMessage(store, config, account, { recipient: parseRecipient('12125551234'), kind: 'text', text: `s${i}`, mediaUrl: null, filename: null }, Date.now());
-      }
-      const noEvents = { sessionChanged: async () => undefined, incoming: async () => undefined, receipt: async () => undefined };
+      await acceptSome(id, 20);
       const sandbox = new SandboxDriver(store, noEvents);
       // A paced driver, as a real session is: 100 ms a message.
-      const driver: WhatsAppDriver = Object.assign(Object.create(sandbox) as SandboxDriver, {
-        send: async (message: Parameters<SandboxDriver['send']>[0]) => {
-          await new Promise((r) => setTimeout(r, 100));
-          return sandbox.send(message);
-        },
-      });
-      const dispatcher = new MessageDispatcher({
-        store,
-        driver,
-        events: { record: async () => undefined },
-        notifier: new OutcomeNotifier(),
-        loadMedia: async () => {
-          throw new Error('no media here');
-        },
-        log: pino({ level: 'silent' }),
-        idlePollMs: 20,
-      });
+      const dispatcher = dispatcherFor(
+        Object.assign(Object.create(sandbox) as SandboxDriver, {
+          send: async (message: Parameters<SandboxDriver['send']>[0]) => {
+            await new Promise((r) => setTimeout(r, 100));
+            return sandbox.send(message);
+          },
+        }),
+      );
       const statuses = async () => (await store.db.selectFrom('messages').select('status').where('account_id', '=', id).execute()).map((r) => r.status);
       dispatcher.start();
       await expect.poll(async () => (await statuses()).filter((s) => s === 'sent').length, { interval: 20 }).toBeGreaterThan(0);
