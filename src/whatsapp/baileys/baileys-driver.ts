@@ -15,6 +15,7 @@ import { RecipientCache } from './recipient-cache.js';
 import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicyOptions } from './reconnect-policy.js';
 import { SendPacer, type PacingOptions } from './send-pacer.js';
 import { SessionLeases } from './session-lease.js';
+import { routeSignalConsole } from './signal-console.js';
 import { LinkFailedError, SessionRunner } from './session-runner.js';
 import { baileysSocketFactory, type SocketFactory, type SocketLike } from './socket-factory.js';
 
@@ -96,6 +97,7 @@ export class BaileysDriver implements WhatsAppDriver {
   private running = false;
 
   constructor(private readonly options: BaileysDriverOptions) {
+    routeSignalConsole(options.log);
     this.settings = { ...DEFAULT_BAILEYS_SETTINGS, ...options.settings };
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
