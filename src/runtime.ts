@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { KeyAuthenticator } from './core/accounts.js';
 import { pruneExpired } from './core/housekeeping.js';
+import { recordIncoming } from './core/incoming.js';
 import type { EventRecorder } from './core/events.js';
 import { recordReceipt } from './core/messages.js';
 import { releaseAllLocks } from './core/outbox.js';
@@ -61,28 +62,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
 
   const driverEvents: DriverEvents = {
     sessionChanged: (accountId, view) => recordSessionChange(store, events, accountId, view, clock()),
-    incoming: (accountId, message) =>
-      store.write((tx) =>
-        events.record(
-          tx,
-          accountId,
-          {
-            event: 'message.received',
-            message: {
-              id: message.waMessageId,
-              from: message.from,
-              pushName: message.pushName,
-              type: message.type,
-              text: message.text,
-              isGroup: message.groupId !== null,
-              groupId: message.groupId,
-              participant: message.participant,
-              timestamp: new Date(message.at).toISOString(),
-            },
-          },
-          clock(),
-        ),
-      ),
+    incoming: (accountId, message) => recordIncoming(store, events, accountId, message, clock()),
     receipt: (accountId, waMessageId, kind, at) => recordReceipt(store, accountId, waMessageId, kind, at),
   };
   const driver = await createDriver(config, { store, events: driverEvents, log, clock, secret });
