@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type AdminAccount } from '../api';
+import { Pager, useCursorPages } from '../components/pager';
 import { Badge, Card, Empty, Field, Notice, PageHeader, SecretReveal, Skeleton, errorText, formatDate, planLabel } from '../components/ui';
 import { useAuth, useLoad } from '../session';
 
@@ -7,14 +8,14 @@ export function AdminPage() {
   const { auth } = useAuth();
   const [query, setQuery] = useState('');
   const [search, setSearch] = useState('');
-  const [cursors, setCursors] = useState<string[]>([]);
+  const pages = useCursorPages();
   const [creating, setCreating] = useState(false);
-  const cursor = cursors[cursors.length - 1];
+  const cursor = pages.cursor;
 
   useEffect(() => {
     const timer = setTimeout(() => {
       setSearch(query);
-      setCursors([]);
+      pages.reset();
     }, 250);
     return () => clearTimeout(timer);
   }, [query]);
@@ -85,16 +86,7 @@ export function AdminPage() {
             </table>
           </div>
         )}
-        {(cursors.length > 0 || page.data?.nextCursor) && (
-          <div class="pager">
-            <button class="btn" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Previous
-            </button>
-            <button class="btn" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}>
-              Next →
-            </button>
-          </div>
-        )}
+        <Pager pages={pages} nextCursor={page.data?.nextCursor} previous="← Previous" next="Next →" />
       </Card>
     </>
   );

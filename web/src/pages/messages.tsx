@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type MessageView } from '../api';
+import { Pager, useCursorPages } from '../components/pager';
 import { Badge, Card, Empty, Notice, PageHeader, Skeleton, formatTime } from '../components/ui';
 import { useLoad, useRefreshWhile } from '../session';
 
@@ -7,8 +8,8 @@ const PAGE = 25;
 
 export function MessagesPage() {
   const [status, setStatus] = useState('');
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const page = useLoad(() => {
     const query = new URLSearchParams({ limit: String(PAGE) });
     if (status) query.set('status', status);
@@ -37,7 +38,7 @@ export function MessagesPage() {
             value={status}
             onChange={(e) => {
               setStatus(e.currentTarget.value);
-              setCursors([]);
+              pages.reset();
             }}
           >
             <option value="">All</option>
@@ -86,15 +87,7 @@ export function MessagesPage() {
             </table>
           </div>
         )}
-        <div class="pager">
-          <button class="btn" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-            ← Newer
-          </button>
-          <span class="hint">Page {cursors.length + 1}</span>
-          <button class="btn" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}>
-            Older →
-          </button>
-        </div>
+        <Pager pages={pages} nextCursor={page.data?.nextCursor} previous="← Newer" next="Older →" showNumber always />
       </Card>
     </>
   );

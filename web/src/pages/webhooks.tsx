@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type Delivery, type Settings } from '../api';
+import { Pager, useCursorPages } from '../components/pager';
 import { Badge, Card, Empty, Field, Notice, PageHeader, SecretReveal, Skeleton, errorText, formatTime } from '../components/ui';
 import { useLoad, useRefreshWhile } from '../session';
 
@@ -148,8 +149,8 @@ export function WebhooksPage() {
 }
 
 function Deliveries(props: { version: number }) {
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const page = useLoad(
     () => api<{ deliveries: Delivery[]; nextCursor: string | null }>('GET', `/api/v1/webhooks/deliveries?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
     [cursor, props.version],
@@ -226,16 +227,7 @@ function Deliveries(props: { version: number }) {
           </table>
         </div>
       )}
-      {(cursors.length > 0 || page.data?.nextCursor) && (
-        <div class="pager">
-          <button class="btn" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-            ← Newer
-          </button>
-          <button class="btn" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}>
-            Older →
-          </button>
-        </div>
-      )}
+      <Pager pages={pages} nextCursor={page.data?.nextCursor} previous="← Newer" next="Older →" />
     </Card>
   );
 }
