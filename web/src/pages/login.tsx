@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, setCsrfToken } from '../api';
-import { Field, Notice, SecretReveal, errorText } from '../components/ui';
+import { Field, Notice, errorText } from '../components/ui';
+import { FirstKeyPage } from '../components/first-key';
 import { navigate, onLinkClick } from '../router';
 import { useAuth } from '../session';
 
@@ -33,26 +34,7 @@ export function LoginPage(props: { signup: boolean }) {
     }
   };
 
-  if (newKey) {
-    return (
-      <main class="center-page">
-        <div class="card narrow">
-          <h1>Welcome to MessageAPI</h1>
-          <p>Your Trial account is ready. This is your API key; it is shown only now.</p>
-          <SecretReveal title="Your API key" value={newKey} />
-          <button
-            class="btn btn-primary btn-block"
-            onClick={async () => {
-              await refresh();
-              navigate('/', true);
-            }}
-          >
-            Continue to the dashboard
-          </button>
-        </div>
-      </main>
-    );
-  }
+  if (newKey) return <FirstKeyPage title="Welcome to MessageAPI" lead="Your Trial account is ready. This is your API key; it is shown only now." apiKey={newKey} />;
 
   return (
     <main class="center-page" onClick={onLinkClick}>

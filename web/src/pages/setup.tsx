@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api, setCsrfToken } from '../api';
-import { Field, Notice, SecretReveal, errorText } from '../components/ui';
-import { navigate } from '../router';
+import { Field, Notice, errorText } from '../components/ui';
+import { FirstKeyPage } from '../components/first-key';
 import { useAuth } from '../session';
 
 /** First run: the link printed in the terminal carries a one-time token in its fragment. */
 export function SetupPage() {
-  const { auth, refresh } = useAuth();
+  const { auth } = useAuth();
   const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -35,26 +35,7 @@ export function SetupPage() {
     }
   };
 
-  if (apiKey) {
-    return (
-      <main class="center-page">
-        <div class="card narrow">
-          <h1>You're all set</h1>
-          <p>Your admin account is ready. Here is its first API key; it is shown only now, so copy it somewhere safe. You can create more keys later.</p>
-          <SecretReveal title="Your API key" value={apiKey} testId="setup-key" />
-          <button
-            class="btn btn-primary btn-block"
-            onClick={async () => {
-              await refresh();
-              navigate('/', true);
-            }}
-          >
-            Continue to the dashboard
-          </button>
-        </div>
-      </main>
-    );
-  }
+  if (apiKey) return <FirstKeyPage title="You're all set" lead="Your admin account is ready. Here is its first API key; it is shown only now, so copy it somewhere safe. You can create more keys later." apiKey={apiKey} testId="setup-key" />;
 
   return (
     <main class="center-page">
