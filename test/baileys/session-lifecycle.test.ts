@@ -24,6 +24,17 @@ describe('Baileys session lifecycle under a fake clock', () => {
 
   const state = async (driver: { session(id: string): Promise<{ state: string }> }, id: string) => (await driver.session(id)).state;
 
+  /** A linked account whose driver has started and whose first socket is open. */
+  async function connectedSession() {
+    const id = await h.linkedAccount();
+    const driver = h.makeDriver();
+    await driver.start();
+    await until(() => h.sockets.sockets.length === 1);
+    h.sockets.last.open();
+    await until(async () => (await state(driver, id)) === 'connected');
+    return { id, driver };
+  }
+
   it('brings a linked session back on start without a scan, and is connected only while the socket is open', async () => {
     const id = await h.linkedAccount('15550000001');
     const driver = h.makeDriver();
@@ -89,12 +100,7 @@ describe('Baileys session lifecycle under a fake clock', () => {
   });
 
   it('reconnects at once when WhatsApp asks for a restart (515)', async () => {
-    const id = await h.linkedAccount();
-    const driver = h.makeDriver();
-    await driver.start();
-    await until(() => h.sockets.sockets.length === 1);
-    h.sockets.last.open();
-    await until(async () => (await state(driver, id)) === 'connected');
+    const { id, driver } = await connectedSession();
     h.sockets.last.close(DisconnectCodes.restartRequired, 'Stream Errored (restart required)');
     await until(() => h.sockets.sockets.length === 2, 'an immediate new socket');
     h.sockets.last.open();
@@ -153,12 +159,7 @@ describe('Baileys session lifecycle under a fake clock', () => {
   });
 
   it('connectionReplaced (440) stops this socket without fighting back and says so', async () => {
-    const id = await h.linkedAccount();
-    const driver = h.makeDriver();
-    await driver.start();
-    await until(() => h.sockets.sockets.length === 1);
-    h.sockets.last.open();
-    await until(async () => (await state(driver, id)) === 'connected');
+    const { id, driver } = await connectedSession();
     h.sockets.last.close(DisconnectCodes.connectionReplaced, 'Stream Errored (conflict)');
     await until(async () => (await state(driver, id)) === 'disconnected');
     const view = await driver.session(id);
@@ -273,12 +274,7 @@ describe('Baileys session lifecycle under a fake clock', () => {
   });
 
   it('logs out: unlinks on WhatsApp, clears the creds, ends unlinked without session.disconnected', async () => {
-    const id = await h.linkedAccount();
-    const driver = h.makeDriver();
-    await driver.start();
-    await until(() => h.sockets.sockets.length === 1);
-    h.sockets.last.open();
-    await until(async () => (await state(driver, id)) === 'connected');
+    const { id, driver } = await connectedSession();
     await driver.logout(id);
     expect(h.sockets.last.loggedOut).toBe(true);
     expect(await driver.session(id)).toMatchObject({ state: 'unlinked', phone: null });
@@ -289,12 +285,7 @@ describe('Baileys session lifecycle under a fake clock', () => {
   });
 
   it('a blip that reconnects raises no session.disconnected; each real disconnect raises one', async () => {
-    const id = await h.linkedAccount();
-    const driver = h.makeDriver();
-    await driver.start();
-    await until(() => h.sockets.sockets.length === 1);
-    h.sockets.last.open();
-    await until(async () => (await state(driver, id)) === 'connected');
+    const { id, driver } = await connectedSession();
     h.sockets.last.close(DisconnectCodes.connectionLost);
     await vi.advanceTimersByTimeAsync(2_000);
     await until(() => h.sockets.sockets.length === 2);
