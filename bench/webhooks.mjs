@@ -133,22 +133,27 @@ async function throughput(receiver, databaseUrl) {
   return { perSecond: EVENTS / elapsed, concurrency: g.concurrency, cpuUs: (used.user + used.system) / EVENTS };
 }
 
+/** Starts `start(i)` RATE times a second for SECONDS, on schedule, and waits for all of them. */
+async function paced(start) {
+  const pending = [];
+  const started = now();
+  for (let i = 0; i < RATE * SECONDS; i++) {
+    const wait = started + (i * 1000) / RATE - now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(start(i));
+  }
+  await Promise.all(pending);
+}
+
 /** Commit-to-receipt delay at RATE events/s for SECONDS. */
 async function latency(receiver, databaseUrl) {
   const g = await gateway(receiver, databaseUrl);
   await g.runtime.start();
   const committed = new Map();
-  const total = RATE * SECONDS;
-  const pending = [];
-  const started = now();
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / RATE;
-    const wait = due - now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  await paced((i) => {
     const key = `l${i}-${Math.random().toString(36).slice(2)}`;
-    pending.push(g.record(key).then(() => committed.set(key, now())));
-  }
-  await Promise.all(pending);
+    return g.record(key).then(() => committed.set(key, now()));
+  });
   const seen = await waitFor(receiver, [...committed.keys()]);
   await g.runtime.close();
   fs.rmSync(g.dir, { recursive: true, force: true });
@@ -181,18 +186,11 @@ async function plainLatency(receiver) {
   const agent = new Agent({ connections: 16 });
   const body = JSON.stringify(event('plain'));
   const sentAt = new Map();
-  const total = RATE * SECONDS;
-  const pending = [];
-  const started = now();
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / RATE;
-    const wait = due - now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  await paced((i) => {
     const key = `q${i}`;
     sentAt.set(key, now());
-    pending.push(request(receiver.url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', 'x-bench-key': key }, body }).then((r) => r.body.dump()));
-  }
-  await Promise.all(pending);
+    return request(receiver.url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', 'x-bench-key': key }, body }).then((r) => r.body.dump());
+  });
   const seen = await waitFor(receiver, [...sentAt.keys()]);
   await agent.close();
   const delays = [...sentAt].map(([key, at]) => seen.get(key) - at);
