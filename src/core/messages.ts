@@ -7,7 +7,7 @@ import { AppError } from './errors.js';
 import { newMessageId, newWhatsAppMessageId } from './ids.js';
 import { queryTemplate } from '../store/query-template.js';
 import { enqueue } from './outbox.js';
-import { decodeCursor, encodeCursor } from './pagination.js';
+import { decodeCursor, pageOf } from './pagination.js';
 import { countUsage, readUsage } from './quota.js';
 import type { Recipient } from './recipients.js';
 
@@ -216,12 +216,8 @@ export async function listMessages(
   let q = store.db.selectFrom('messages').selectAll().where('account_id', '=', accountId);
   if (query.status) q = q.where('status', '=', query.status);
   if (query.cursor) q = q.where('seq', '<', decodeCursor(query.cursor));
-  const rows = await q.orderBy('seq', 'desc').limit(query.limit + 1).execute();
-  const page = rows.slice(0, query.limit);
-  return {
-    messages: page.map(toMessageView),
-    nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
-  };
+  const { page, nextCursor } = pageOf(await q.orderBy('seq', 'desc').limit(query.limit + 1).execute(), query.limit);
+  return { messages: page.map(toMessageView), nextCursor };
 }
 
 /**

@@ -14,3 +14,9 @@ export function decodeCursor(cursor: string): number {
   if (!match) throw new AppError('invalid_parameter', 'Invalid parameter: cursor is not one this server gave out.');
   return Number(match[1]);
 }
+
+/** Splits `limit + 1` fetched rows into the page and the cursor after it (null on the last page). */
+export function pageOf<T extends { seq: number }>(rows: T[], limit: number): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  return { page, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null };
+}

@@ -6,7 +6,7 @@ import type { GatewayEvent } from './events.js';
 import { newId } from './ids.js';
 import { enqueue } from './outbox.js';
 import { queryTemplate } from '../store/query-template.js';
-import { decodeCursor, encodeCursor } from './pagination.js';
+import { decodeCursor, pageOf } from './pagination.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -126,12 +126,8 @@ export async function listDeliveries(store: Store, accountId: string, options: {
   let query = store.db.selectFrom('webhook_deliveries').selectAll().where('account_id', '=', accountId);
   if (options.status) query = query.where('status', '=', options.status);
   if (options.cursor) query = query.where('seq', '<', decodeCursor(options.cursor));
-  const rows = await query.orderBy('seq', 'desc').limit(options.limit + 1).execute();
-  const page = rows.slice(0, options.limit);
-  return {
-    deliveries: page.map(toDeliveryView),
-    nextCursor: rows.length > options.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
-  };
+  const { page, nextCursor } = pageOf(await query.orderBy('seq', 'desc').limit(options.limit + 1).execute(), options.limit);
+  return { deliveries: page.map(toDeliveryView), nextCursor };
 }
 
 export async function findDelivery(db: Tx, accountId: string, id: string): Promise<DeliveryRow> {

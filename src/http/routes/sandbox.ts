@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '../../core/pagination.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE } from '../../core/pagination.js';
 import { parseRecipient } from '../../core/recipients.js';
 import type { Runtime } from '../../runtime.js';
 import { listSandboxSends, SandboxDriver } from '../../whatsapp/sandbox/sandbox-driver.js';
@@ -79,8 +79,8 @@ export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, au
       const page = await listSandboxSends(runtime.store, account.id, limit, query.cursor ? decodeCursor(query.cursor) : null);
       return {
         success: true as const,
-        sends: page.rows.map((r) => ({ messageId: r.message_id, waMessageId: r.wa_message_id, recipient: r.recipient, type: r.kind, at: new Date(r.at).toISOString() })),
-        nextCursor: page.more ? encodeCursor(page.rows[page.rows.length - 1]!.seq) : null,
+        sends: page.page.map((r) => ({ messageId: r.message_id, waMessageId: r.wa_message_id, recipient: r.recipient, type: r.kind, at: new Date(r.at).toISOString() })),
+        nextCursor: page.nextCursor,
       };
     },
   );

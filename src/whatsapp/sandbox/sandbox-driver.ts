@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readSession } from '../../core/sessions.js';
 import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
+import { pageOf } from '../../core/pagination.js';
 import type { Store, Tx } from '../../store/store.js';
 import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
 
@@ -128,6 +129,5 @@ export class SandboxDriver implements WhatsAppDriver {
 export async function listSandboxSends(store: Store, accountId: string, limit: number, afterSeq: number | null) {
   let q = store.db.selectFrom('sandbox_sends').selectAll().where('account_id', '=', accountId);
   if (afterSeq !== null) q = q.where('seq', '>', afterSeq);
-  const rows = await q.orderBy('seq', 'asc').limit(limit + 1).execute();
-  return { rows: rows.slice(0, limit), more: rows.length > limit };
+  return pageOf(await q.orderBy('seq', 'asc').limit(limit + 1).execute(), limit);
 }
