@@ -1,0 +1,176 @@
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { Boom } from '@hapi/boom';
+import makeWASocket, { Browsers, initAuthCreds, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type WASocket } from 'baileys';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyPdf, tinyPng } from '../media/fixtures.js';
+import { MEDIA_HOST_CA } from './media-host.js';
+import { WhatsAppTestServer } from './server.js';
+
+/**
+ * The test server against the unmodified Baileys socket, without the gateway: the protocol
+ * steps the gateway's end-to-end suite relies on, each checked where it happens.
+ */
+
+const logger = pino({ level: process.env.WA_TEST_LOG ?? 'silent' });
+
+function memoryAuth(creds: AuthenticationCreds = initAuthCreds()) {
+  const data = new Map<string, unknown>();
+  return {
+    creds,
+    keys: {
+      async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
+        const out: { [id: string]: SignalDataTypeMap[T] } = {};
+        for (const id of ids) if (data.has(`${type}:${id}`)) out[id] = data.get(`${type}:${id}`) as SignalDataTypeMap[T];
+        return out;
+      },
+      async set(set: SignalDataSet) {
+        for (const [type, values] of Object.entries(set)) for (const [id, value] of Object.entries(values ?? {})) value ? data.set(`${type}:${id}`, value) : data.delete(`${type}:${id}`);
+      },
+    },
+  };
+}
+
+type Auth = ReturnType<typeof memoryAuth>;
+
+interface Opened {
+  socket: WASocket;
+  closed: Promise<number | undefined>;
+}
+
+/** A socket that reports its QR, its opening and its close code. */
+function connect(server: WhatsAppTestServer, auth: Auth, onQr?: (qr: string, socket: WASocket) => void): Promise<Opened> {
+  const socket = makeWASocket({
+    auth,
+    logger,
+    browser: Browsers.ubuntu('Test'),
+    waWebSocketUrl: server.webSocketUrl,
+    markOnlineOnConnect: false,
+    emitOwnEvents: false,
+    // uploads go to the test media host, whose certificate this agent trusts
+    fetchAgent: new https.Agent({ ca: readFileSync(MEDIA_HOST_CA) }),
+  });
+  socket.ev.on('creds.update', (update) => Object.assign(auth.creds, update));
+  let resolveClosed!: (code: number | undefined) => void;
+  const closed = new Promise<number | undefined>((resolve) => (resolveClosed = resolve));
+  return new Promise((resolve, reject) => {
+    socket.ev.on('connection.update', (update) => {
+      if (update.qr) onQr?.(update.qr, socket);
+      if (update.connection === 'open') resolve({ socket, closed });
+      if (update.connection === 'close') {
+        const code = (update.lastDisconnect?.error as Boom | undefined)?.output?.statusCode;
+        resolveClosed(code);
+        reject(Object.assign(new Error(`closed before open: ${code}`), { code }));
+      }
+    });
+  });
+}
+
+describe('the WhatsApp Web test server, with the Baileys socket as it ships', () => {
+  const server = new WhatsAppTestServer({ log: (line) => logger.warn(line) });
+
+  beforeAll(() => server.start());
+  afterAll(() => server.stop());
+
+  it('links a new device by QR: pair-success is verified by Baileys, 515, then it logs in', async () => {
+    const auth = memoryAuth();
+    const first = connect(server, auth, (qr) => void server.scanQr(qr, '15550001111'));
+    const code = await first.then(() => 0, (error: { code?: number }) => error.code);
+    expect(code).toBe(515);
+    expect(auth.creds.me?.id).toMatch(/^15550001111:\d+@s\.whatsapp\.net$/);
+    expect(auth.creds.account?.accountSignatureKey).toBeTruthy();
+    const { socket } = await connect(server, auth);
+    expect(server.loggedInDevices).toContain(auth.creds.me!.id);
+    socket.end(undefined);
+  });
+
+  it('sends a text that the recipient decrypts, acked under its id, and receipts come back', async () => {
+    const auth = memoryAuth();
+    await connect(server, auth, (qr) => void server.scanQr(qr, '15550002222')).catch(() => undefined);
+    // as after the first history sync: no 20-second wait for one before events flow
+    auth.creds.accountSyncCounter = 1;
+    const { socket } = await connect(server, auth);
+    const updates: Array<{ id: string; status: number }> = [];
+    socket.ev.on('messages.update', (list) => list.forEach((u) => updates.push({ id: u.key.id!, status: u.update.status! })));
+    const acked = new Promise<string>((resolve) => socket.ws.on('CB:ack,class:message', (node: { attrs: { id: string } }) => resolve(node.attrs.id)));
+    await socket.sendMessage('12125550100@s.whatsapp.net', { text: 'hello from the test' }, { messageId: '3EB0TESTMESSAGE0001' });
+    expect(await acked).toBe('3EB0TESTMESSAGE0001');
+    const got = server.received.find((m) => m.id === '3EB0TESTMESSAGE0001');
+    expect(got?.error).toBeUndefined();
+    expect(got?.message?.conversation ?? got?.message?.extendedTextMessage?.text).toBe('hello from the test');
+    await server.receipt('3EB0TESTMESSAGE0001', 'delivery');
+    await expect.poll(() => updates).toEqual([{ id: '3EB0TESTMESSAGE0001', status: 3 }]);
+    await server.receipt('3EB0TESTMESSAGE0001', 'read');
+    await expect.poll(() => updates.map((u) => u.status)).toEqual([3, 4]);
+    socket.end(undefined);
+  });
+
+  /** A device linked by QR to `phone`, connected, past its first history sync. */
+  async function linkedSocket(phone: string): Promise<Opened & { auth: Auth }> {
+    const auth = memoryAuth();
+    await connect(server, auth, (qr) => void server.scanQr(qr, phone)).catch(() => undefined);
+    auth.creds.accountSyncCounter = 1;
+    return { ...(await connect(server, auth)), auth };
+  }
+
+  it('links by pairing code: the phone types the code, the key bundle opens, 515, then it logs in', async () => {
+    const auth = memoryAuth();
+    let code: Promise<string> | undefined;
+    const first = connect(server, auth, (_qr, socket) => (code ??= socket.requestPairingCode('15550003333')));
+    await expect.poll(() => code).toBeDefined();
+    const typed = await code!;
+    expect(typed).toMatch(/^[A-Z0-9]{8}$/);
+    const jid = await server.enterPairingCode('15550003333', typed);
+    expect(await first.then(() => 0, (error: { code?: number }) => error.code)).toBe(515);
+    expect(auth.creds.me?.id).toBe(jid);
+    const { socket } = await connect(server, auth);
+    expect(server.loggedInDevices).toContain(jid);
+    socket.end(undefined);
+  });
+
+  it('refuses a wrong pairing code: the key bundle does not open and nothing is linked', async () => {
+    const auth = memoryAuth();
+    let code: Promise<string> | undefined;
+    let companion: WASocket | undefined;
+    const first = connect(server, auth, (_qr, socket) => {
+      companion = socket;
+      code ??= socket.requestPairingCode('15550004444');
+    });
+    first.catch(() => undefined);
+    await expect.poll(() => code).toBeDefined();
+    const right = await code!;
+    const wrong = right.startsWith('A') ? `B${right.slice(1)}` : `A${right.slice(1)}`;
+    await expect(server.enterPairingCode('15550004444', wrong)).rejects.toThrow(/unable to authenticate|bundle/i);
+    expect(auth.creds.account).toBeUndefined();
+    expect(server.loggedInDevices.some((jid) => jid.startsWith('15550004444'))).toBe(false);
+    companion!.end(undefined);
+  });
+
+  it('pushes conflict (440) and logged out (401); a logged-out device is refused at its next login', async () => {
+    const a = await linkedSocket('15550005555');
+    await server.replace(a.auth.creds.me!.id);
+    expect(await a.closed).toBe(440);
+    const b = await connect(server, a.auth);
+    await server.logOut(a.auth.creds.me!.id);
+    expect(await b.closed).toBe(401);
+    expect(await connect(server, a.auth).then(() => 0, (error: { code?: number }) => error.code)).toBe(401);
+  });
+
+  it('sends an image and a PDF: uploaded encrypted, and the recipient opens the same bytes', async () => {
+    const { socket } = await linkedSocket('15550006666');
+    const image = tinyPng();
+    const pdf = tinyPdf();
+    await socket.sendMessage('12125550101@s.whatsapp.net', { image, mimetype: 'image/png', caption: 'a picture' }, { messageId: '3EB0TESTIMAGE000001' });
+    await socket.sendMessage('12125550101@s.whatsapp.net', { document: pdf, mimetype: 'application/pdf', fileName: 'invoice.pdf' }, { messageId: '3EB0TESTPDF00000001' });
+    await expect.poll(() => server.received.filter((m) => m.id.startsWith('3EB0TEST') && m.to.startsWith('12125550101')).length).toBe(2);
+    const gotImage = server.received.find((m) => m.id === '3EB0TESTIMAGE000001')!;
+    expect(gotImage.error).toBeUndefined();
+    expect(gotImage.message?.imageMessage?.caption).toBe('a picture');
+    expect(gotImage.media?.equals(image)).toBe(true);
+    const gotPdf = server.received.find((m) => m.id === '3EB0TESTPDF00000001')!;
+    expect(gotPdf.message?.documentMessage?.fileName).toBe('invoice.pdf');
+    expect(gotPdf.media?.equals(pdf)).toBe(true);
+    socket.end(undefined);
+  });
+});

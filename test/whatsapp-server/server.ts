@@ -1,0 +1,301 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Curve, jidDecode, proto, type BinaryNode, type KeyPair } from 'baileys';
+import { WebSocketServer } from 'ws';
+import { Connection } from './connection.js';
+import { childBytes, childNode, parseQr } from './linking.js';
+import { MediaHost } from './media-host.js';
+import { SignalDevice } from './signal-device.js';
+
+const SERVER = 's.whatsapp.net';
+const now = () => String(Math.floor(Date.now() / 1000));
+
+/** A message a gateway sent, as the recipient's phone got it. */
+export interface ReceivedMessage {
+  id: string;
+  /** The chat it was addressed to, e.g. `12125551234@s.whatsapp.net`. */
+  to: string;
+  /** The sending companion device. */
+  from: string;
+  /** The stanza's `type`: `text` or `media`. */
+  type: string;
+  /** Decrypted by the recipient's Signal device; undefined if that failed (see `error`). */
+  message?: proto.IMessage;
+  /** For an image or document: the uploaded file, downloaded and decrypted. */
+  media?: Buffer;
+  error?: string;
+}
+
+export interface WhatsAppTestServerOptions {
+  /** Numbers that usync reports as not on WhatsApp. */
+  notOnWhatsApp?: string[];
+  log?: (line: string) => void;
+}
+
+/**
+ * A WhatsApp Web server for tests, on loopback: enough of the real protocol for the unmodified
+ * Baileys socket to link (QR or pairing code), log in, send text and media end-to-end encrypted,
+ * get delivery and read receipts, and be thrown out (conflict, logged out) as WhatsApp does it.
+ * Each number has a primary phone (its account key signs linked devices); every other number is
+ * a contact with a real Signal device that decrypts what it receives.
+ *
+ * Driven from tests by method, or over HTTP (`adminUrl`): POST /scan {qr, phone},
+ * /pairing-code {phone, code}, /receipt {id, type}, /stream-error {phone, kind}; GET /messages.
+ */
+export class WhatsAppTestServer {
+  readonly media = new MediaHost();
+  readonly received: ReceivedMessage[] = [];
+  private readonly http = http.createServer((req, res) => void this.admin(req, res));
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly serverStatic: KeyPair = Curve.generateKeyPair();
+  private readonly connections = new Set<Connection>();
+  private readonly devices = new Map<string, SignalDevice>();
+  private readonly linkedDevices = new Map<string, Buffer>();
+  private readonly removed = new Map<string, Buffer | null>();
+  private readonly notOnWhatsApp: Set<string>;
+  private deviceCounter = 10;
+  private port = 0;
+
+  constructor(private readonly options: WhatsAppTestServerOptions = {}) {
+    this.notOnWhatsApp = new Set(options.notOnWhatsApp ?? []);
+    this.http.on('upgrade', (req, socket, head) => {
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.connections.add(new Connection(this, ws, this.serverStatic));
+      });
+    });
+  }
+
+  /** Listens on `port` (0: any free one; a fixed one lets a restarted server take the same URL). */
+  async start(port = 0): Promise<void> {
+    await this.media.start();
+    await new Promise<void>((resolve) => this.http.listen(port, '127.0.0.1', resolve));
+    this.port = (this.http.address() as AddressInfo).port;
+  }
+
+  /** Closes every connection (clients see the socket drop) and stops listening. */
+  async stop(): Promise<void> {
+    for (const c of this.connections) c.close();
+    for (const ws of this.wss.clients) ws.terminate();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.media.stop();
+  }
+
+  get webSocketUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws/chat`;
+  }
+
+  get adminUrl(): string {
+    return `http://127.0.0.1:${this.port}/admin`;
+  }
+
+  log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** The Signal device of a number's phone (device 0), made on first use. */
+  device(phone: string): SignalDevice {
+    let device = this.devices.get(phone);
+    if (!device) {
+      device = new SignalDevice(`${phone}@${SERVER}`);
+      this.devices.set(phone, device);
+    }
+    return device;
+  }
+
+  /** Every number's LID (WhatsApp's private id for it): its digits behind a 9. */
+  lidOf(phone: string): string {
+    return `9${phone}`;
+  }
+
+  /** The number behind a phone-number jid or a LID jid. */
+  phoneOf(jid: string | undefined): string {
+    const decoded = jid ? jidDecode(jid) : undefined;
+    if (!decoded) return '';
+    return decoded.server === 'lid' ? decoded.user.slice(1) : decoded.user;
+  }
+
+  nextDeviceId(): number {
+    return ++this.deviceCounter;
+  }
+
+  /** Companion devices logged in right now, by jid. */
+  get loggedInDevices(): string[] {
+    return [...this.connections].flatMap((c) => (c.deviceJid && !c.closed ? [c.deviceJid] : []));
+  }
+
+  // ── what the phone does ────────────────────────────────────────────────────────────────
+
+  /** `phone` scans a companion's QR: links it and answers the new device's jid. */
+  async scanQr(qr: string, phone: string): Promise<string> {
+    const scanned = parseQr(qr);
+    const connection = [...this.connections].find((c) => c.registration?.refs.includes(scanned.ref) && c.registration.noiseKey.equals(scanned.noiseKey));
+    if (!connection) throw new Error('no companion is showing that QR');
+    return connection.pairSuccess(phone, this.device(phone).identity, scanned.advSecret);
+  }
+
+  /** `phone`'s user typed `code` under "Link with phone number instead". */
+  async enterPairingCode(phone: string, code: string): Promise<string> {
+    const asked = () => [...this.connections].find((c) => c.registration?.codeHello?.phone === phone);
+    // the companion's request may still be on its way when the code is typed
+    for (let waited = 0; !asked() && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const connection = asked();
+    if (!connection) throw new Error(`no companion asked for a pairing code for ${phone}`);
+    return connection.linkWithCode(code.replace(/[^0-9A-Za-z]/g, '').toUpperCase(), this.device(phone).identity);
+  }
+
+  /** The phone unlinked a device (or WhatsApp logged it out): `stream:error` 401 now, `failure` 401 at its next login. */
+  async logOut(deviceJid: string): Promise<void> {
+    this.removeDevice(deviceJid);
+    await Promise.all(this.connectionsOf(deviceJid).map((c) => c.streamError({ tag: 'stream:error', attrs: { code: '401' }, content: [{ tag: 'conflict', attrs: { type: 'device_removed' } }] })));
+  }
+
+  /** The same device connected elsewhere: `stream:error` conflict (440) to its connections. */
+  async replace(deviceJid: string): Promise<void> {
+    await Promise.all(this.connectionsOf(deviceJid).map((c) => c.streamError({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] })));
+  }
+
+  /** The recipient's phone got (`delivery`) or opened (`read`) message `id`: a receipt to the sender. */
+  async receipt(id: string, type: 'delivery' | 'read'): Promise<void> {
+    const message = this.received.find((m) => m.id === id);
+    if (!message) throw new Error(`no message ${id} was received`);
+    const sender = this.connectionsOf(message.from)[0];
+    if (!sender) throw new Error(`the sender of ${id} is not connected`);
+    await sender.send({ tag: 'receipt', attrs: { from: message.to, id, t: now(), ...(type === 'read' ? { type: 'read' } : {}) } });
+  }
+
+  // ── what connections report ────────────────────────────────────────────────────────────
+
+  forget(connection: Connection): void {
+    this.connections.delete(connection);
+  }
+
+  linked(deviceJid: string, noiseKey: Buffer): void {
+    this.removed.delete(deviceJid);
+    this.linkedDevices.set(deviceJid, noiseKey);
+  }
+
+  loggedIn(connection: Connection, noiseKey: Buffer): void {
+    if (!this.linkedDevices.has(connection.deviceJid!)) this.linkedDevices.set(connection.deviceJid!, noiseKey);
+  }
+
+  removeDevice(deviceJid: string): void {
+    this.removed.set(deviceJid, this.linkedDevices.get(deviceJid) ?? null);
+    this.linkedDevices.delete(deviceJid);
+  }
+
+  isRemoved(deviceJid: string, noiseKey: Buffer): boolean {
+    if (!this.removed.has(deviceJid)) return false;
+    const key = this.removed.get(deviceJid);
+    return !key || key.equals(noiseKey);
+  }
+
+  private connectionsOf(deviceJid: string): Connection[] {
+    return [...this.connections].filter((c) => c.deviceJid === deviceJid && !c.closed);
+  }
+
+  /** An encrypted message from a companion: each recipient device decrypts its copy; then the server acks. */
+  async messageFrom(connection: Connection, node: BinaryNode): Promise<void> {
+    const id = node.attrs.id!;
+    const to = node.attrs.to!;
+    const from = connection.deviceJid!;
+    const recipient = this.phoneOf(to);
+    const copies = this.encryptedCopies(node).filter((copy) => this.phoneOf(copy.jid) === recipient);
+    const record: ReceivedMessage = { id, to, from, type: node.attrs.type ?? '' };
+    try {
+      const copy = copies[0];
+      if (!copy) throw new Error('no copy for the recipient');
+      record.message = await this.device(recipient).decrypt(from, copy.type, copy.ciphertext);
+      record.media = await this.mediaOf(record.message);
+    } catch (error) {
+      record.error = error instanceof Error ? error.message : String(error);
+      this.log(`message ${id} could not be opened: ${record.error}`);
+    }
+    if (!this.received.some((m) => m.id === id)) this.received.push(record);
+    await connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now() } });
+  }
+
+  private encryptedCopies(node: BinaryNode): Array<{ jid: string; type: 'pkmsg' | 'msg'; ciphertext: Buffer }> {
+    const out: Array<{ jid: string; type: 'pkmsg' | 'msg'; ciphertext: Buffer }> = [];
+    const participants = childNode(node, 'participants');
+    const targets = participants && Array.isArray(participants.content) ? participants.content.filter((c) => c.tag === 'to') : [];
+    for (const target of targets) {
+      const enc = childNode(target, 'enc');
+      if (enc?.content instanceof Uint8Array) out.push({ jid: target.attrs.jid!, type: enc.attrs.type as 'pkmsg' | 'msg', ciphertext: Buffer.from(enc.content) });
+    }
+    const direct = childNode(node, 'enc');
+    if (direct?.content instanceof Uint8Array) out.push({ jid: node.attrs.to!, type: direct.attrs.type as 'pkmsg' | 'msg', ciphertext: Buffer.from(direct.content) });
+    return out;
+  }
+
+  private async mediaOf(message: proto.IMessage): Promise<Buffer | undefined> {
+    const image = message.imageMessage;
+    const document = message.documentMessage ?? message.documentWithCaptionMessage?.message?.documentMessage;
+    if (image?.directPath && image.mediaKey) return this.media.open(image.directPath, image.mediaKey, 'image');
+    if (document?.directPath && document.mediaKey) return this.media.open(document.directPath, document.mediaKey, 'document');
+    return undefined;
+  }
+
+  /** Pre-key bundles for `<key><user jid/>…</key>`: each user's phone (device 0). */
+  async bundlesFor(key: BinaryNode): Promise<BinaryNode[]> {
+    const users = Array.isArray(key.content) ? key.content.filter((c) => c.tag === 'user') : [];
+    const out: BinaryNode[] = [];
+    for (const user of users) {
+      const bundle = await this.device(this.phoneOf(user.attrs.jid)).bundleNode();
+      out.push({ ...bundle, attrs: { jid: user.attrs.jid! } });
+    }
+    return out;
+  }
+
+  /** usync: every number is on WhatsApp (unless listed otherwise) with one device, its phone. */
+  usyncAnswer(iq: BinaryNode): BinaryNode {
+    const usync = childNode(iq, 'usync')!;
+    const query = childNode(usync, 'query');
+    const protocols = query && Array.isArray(query.content) ? query.content.map((c) => c.tag) : [];
+    const list = childNode(usync, 'list');
+    const users = list && Array.isArray(list.content) ? list.content : [];
+    const answers: BinaryNode[] = users.map((user) => {
+      const contact = childBytes(user, 'contact')?.toString();
+      const phone = user.attrs.jid ? this.phoneOf(user.attrs.jid) : (contact ?? '').replace(/\D/g, '');
+      const exists = !this.notOnWhatsApp.has(phone);
+      const content: BinaryNode[] = [];
+      for (const protocol of protocols) {
+        if (protocol === 'contact') content.push({ tag: 'contact', attrs: { type: exists ? 'in' : 'out' }, ...(contact ? { content: contact } : {}) });
+        if (protocol === 'lid' && exists) content.push({ tag: 'lid', attrs: { val: `${this.lidOf(phone)}@lid` } });
+        if (protocol === 'devices' && exists) content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: [{ tag: 'device', attrs: { id: '0' } }] }] });
+      }
+      return { tag: 'user', attrs: { jid: user.attrs.jid ?? `${phone}@${SERVER}` }, content };
+    });
+    return { tag: 'usync', attrs: { sid: usync.attrs.sid ?? '', mode: usync.attrs.mode ?? 'query', last: 'true', index: '0' }, content: [{ tag: 'list', attrs: {}, content: answers }] };
+  }
+
+  // ── admin over HTTP ────────────────────────────────────────────────────────────────────
+
+  private async admin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const answer = (status: number, body: unknown): void => void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    try {
+      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>) : {};
+      switch (`${req.method} ${url.pathname}`) {
+        case 'POST /admin/scan':
+          return answer(200, { jid: await this.scanQr(body.qr!, body.phone!) });
+        case 'POST /admin/pairing-code':
+          return answer(200, { jid: await this.enterPairingCode(body.phone!, body.code!) });
+        case 'POST /admin/receipt':
+          await this.receipt(body.id!, body.type === 'read' ? 'read' : 'delivery');
+          return answer(200, { ok: true });
+        case 'POST /admin/stream-error':
+          await (body.kind === 'logged_out' ? this.logOut(body.jid!) : this.replace(body.jid!));
+          return answer(200, { ok: true });
+        case 'GET /admin/messages':
+          return answer(200, this.received.map(({ media, message, ...rest }) => ({ ...rest, message: message ? proto.Message.toObject(proto.Message.fromObject(message)) : undefined, mediaBytes: media?.length })));
+        default:
+          return answer(404, { error: 'unknown admin call' });
+      }
+    } catch (error) {
+      return answer(409, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}

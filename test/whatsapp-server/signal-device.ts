@@ -1,0 +1,88 @@
+import {
+  Curve,
+  DEFAULT_CONNECTION_CONFIG,
+  encodeBigEndian,
+  initAuthCreds,
+  KEY_BUNDLE_TYPE,
+  proto,
+  unpadRandomMax16,
+  xmppPreKey,
+  xmppSignedPreKey,
+  type AuthenticationCreds,
+  type BinaryNode,
+  type KeyPair,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type SignalKeyStoreWithTransaction,
+} from 'baileys';
+import pino from 'pino';
+
+/** The simplest key store Baileys' Signal repository accepts: a map in memory. */
+function memoryKeyStore(): SignalKeyStoreWithTransaction {
+  const data = new Map<string, unknown>();
+  return {
+    async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
+      const out: { [id: string]: SignalDataTypeMap[T] } = {};
+      for (const id of ids) {
+        const value = data.get(`${type}:${id}`);
+        if (value !== undefined) out[id] = value as SignalDataTypeMap[T];
+      }
+      return out;
+    },
+    async set(set: SignalDataSet) {
+      for (const [type, values] of Object.entries(set)) {
+        for (const [id, value] of Object.entries(values ?? {})) {
+          if (value === null || value === undefined) data.delete(`${type}:${id}`);
+          else data.set(`${type}:${id}`, value);
+        }
+      }
+    },
+    isInTransaction: () => false,
+    transaction: (work) => work(),
+  };
+}
+
+const quiet = pino({ level: 'silent' });
+
+/**
+ * One WhatsApp device other than the gateway's: a contact's phone, or the primary phone of the
+ * gateway's own number. It has a real Signal identity, hands out pre-key bundles when the
+ * gateway asks for them, and decrypts what the gateway encrypts to it, with Baileys' own Signal
+ * repository (libsignal) on this side too.
+ */
+export class SignalDevice {
+  readonly creds: AuthenticationCreds = initAuthCreds();
+  private readonly keys = memoryKeyStore();
+  private readonly repository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds: this.creds, keys: this.keys }, quiet, async () => []);
+  private nextPreKeyId = 1;
+
+  constructor(readonly jid: string) {}
+
+  get identity(): KeyPair {
+    return this.creds.signedIdentityKey;
+  }
+
+  /** The `<user>` node of an `encrypt`/`key` answer: a fresh one-time pre-key each time. */
+  async bundleNode(): Promise<BinaryNode> {
+    const id = this.nextPreKeyId++;
+    const preKey = Curve.generateKeyPair();
+    await this.keys.set({ 'pre-key': { [String(id)]: preKey } });
+    return {
+      tag: 'user',
+      attrs: { jid: this.jid },
+      content: [
+        { tag: 'registration', attrs: {}, content: encodeBigEndian(this.creds.registrationId) },
+        { tag: 'type', attrs: {}, content: KEY_BUNDLE_TYPE },
+        { tag: 'identity', attrs: {}, content: this.identity.public },
+        xmppSignedPreKey(this.creds.signedPreKey),
+        xmppPreKey(preKey, id),
+      ],
+    };
+  }
+
+  /** An `<enc>` addressed to this device, from the gateway device `senderJid` → the message in it. */
+  async decrypt(senderJid: string, type: 'pkmsg' | 'msg', ciphertext: Uint8Array): Promise<proto.IMessage> {
+    const plaintext = await this.repository.decryptMessage({ jid: senderJid, type, ciphertext });
+    return proto.Message.decode(unpadRandomMax16(plaintext));
+  }
+}
