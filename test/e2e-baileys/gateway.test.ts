@@ -24,10 +24,9 @@ const SELF = '15550000001';
 const PEER = '12125551234';
 
 
-// Image and PDF sends are not in this suite: @openclaw/crabline 0.1.27 closes the connection
-// (1002 "Unsupported WhatsApp single-byte token: 55") on the stanza Baileys sends for a media
-// message. They need our own test server (issue 6, point 3); up to the socket they are covered by
-// test/baileys (message building through Baileys' own generator).
+// Image and PDF sends are in own-server.test.ts, against our own test server: @openclaw/crabline
+// 0.1.27 closes the connection (1002 "Unsupported WhatsApp single-byte token: 55") on the stanza
+// Baileys sends for a media message.
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,0 +1,222 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../src/store/store.js';
+import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
+import { ensureBuilt } from '../baileys/ensure-built.js';
+import { linkedCreds } from '../baileys/fake-socket.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServer, tinyPdf, tinyPng, type TestServer } from '../media/fixtures.js';
+import { MEDIA_HOST_CA } from '../whatsapp-server/media-host.js';
+import { WhatsAppTestServer } from '../whatsapp-server/server.js';
+
+/**
+ * The real driver end to end against our own WhatsApp Web test server (test/whatsapp-server):
+ * `messageapi serve` with WHATSAPP_DRIVER=baileys and the unmodified Baileys socket. A number is
+ * linked the way a user does it — the QR from our API scanned by the test phone, or the pairing
+ * code from our API typed into it — then sends text, an image and a PDF that the recipient's
+ * device decrypts, gets delivery and read receipts, and is thrown out by the server (conflict,
+ * logged out) as WhatsApp does it. Only loopback traffic.
+ */
+
+const SECRET = 'e2e-own-server-test-secret-0123456789';
+const PEER = '12125550123';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface SessionAnswer {
+  state: string;
+  phone: string | null;
+  reason: string | null;
+  qr: string | null;
+  qrDataUrl: string | null;
+  pairingCode: string | null;
+  detail: string | null;
+}
+
+interface Account {
+  id: string;
+  apiKey: string;
+}
+
+for (const dialect of testDialects()) describe(`linking, receipts, media and server-pushed disconnects through the real driver (${dialect})`, () => {
+  const whatsapp = new WhatsAppTestServer();
+  let database: TestDatabase;
+  let gateway: ServerProcess;
+  let media: TestServer;
+  let receiver: http.Server;
+  let reads: Store;
+  const webhooks: Array<Record<string, unknown>> = [];
+  let env: Record<string, string>;
+
+  const createAccount = (email: string): Account =>
+    JSON.parse(runCli(['accounts', 'create', '--email', email, '--plan', 'unlimited', '--json'], env).stdout) as Account;
+
+  const api = async <T>(account: Account, method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${gateway.url}${url}`, {
+      method,
+      headers: { 'X-API-Key': account.apiKey, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const session = async (account: Account) => (await api<SessionAnswer>(account, 'GET', '/api/v1/session')).body;
+  const admin = async (call: string, body: unknown) => {
+    const res = await fetch(`${whatsapp.adminUrl}/${call}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const answer = (await res.json()) as Record<string, unknown>;
+    if (res.status !== 200) throw new Error(`admin ${call}: ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  const waMessageId = async (messageId: string) => (await reads.db.selectFrom('messages').select('wa_message_id').where('id', '=', messageId).executeTakeFirstOrThrow()).wa_message_id!;
+  const connected = (account: Account, timeout = 20_000) => expect.poll(async () => (await session(account)).state, { timeout, interval: 50 }).toBe('connected');
+  const send = async (account: Account, body: Record<string, unknown>, endpoint = '/api/v1/send') => {
+    const res = await api<{ success: boolean; messageId: string; status: string }>(account, 'POST', endpoint, { recipient: PEER, ...body });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.status).toBe('sent');
+    return res.body.messageId;
+  };
+
+  beforeAll(async () => {
+    ensureBuilt(ROOT);
+    database = await createTestDatabase(dialect);
+    await whatsapp.start();
+    media = await startServer((req, res) => {
+      if (req.url === '/photo.png') res.writeHead(200, { 'Content-Type': 'image/png' }).end(tinyPng());
+      else if (req.url === '/invoice.pdf') res.writeHead(200, { 'Content-Type': 'application/pdf' }).end(tinyPdf());
+      else res.writeHead(404).end();
+    });
+    receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        webhooks.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    env = {
+      DATA_DIR: database.dataDir,
+      DATABASE_URL: database.url,
+      MESSAGEAPI_SECRET: SECRET,
+      WHATSAPP_DRIVER: 'baileys',
+      WHATSAPP_WS_URL: whatsapp.webSocketUrl,
+      // Baileys uploads media over HTTPS only; the test media host's certificate is trusted here.
+      NODE_EXTRA_CA_CERTS: MEDIA_HOST_CA,
+      WHATSAPP_PACING_MIN_MS: '0',
+      WHATSAPP_PACING_MAX_MS: '0',
+      ALLOW_PRIVATE_URLS: 'true',
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'test',
+    };
+    reads = Store.open(database.url);
+    gateway = await startServerProcess(env);
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.kill('SIGTERM');
+    await whatsapp.stop();
+    await media?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
+    await reads?.close();
+    await database?.drop();
+  });
+
+  it('links by QR: our API shows the QR, the phone scans it, and the session is connected with its number', async () => {
+    const account = createAccount('qr@example.com');
+    expect((await session(account)).state).toBe('unlinked');
+    const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
+    expect(linking.status).toBe(200);
+    expect(linking.body.state).toBe('linking');
+    expect(linking.body.qr).toMatch(/^https:\/\/wa\.me\/settings\/linked_devices#/);
+    expect(linking.body.qrDataUrl).toMatch(/^data:image\/png;base64,/);
+    const { jid } = await admin('scan', { qr: linking.body.qr, phone: '15550101010' });
+    await connected(account);
+    const linked = await session(account);
+    expect(linked.phone).toBe('15550101010');
+    expect(linked.qr).toBeNull();
+    expect(whatsapp.loggedInDevices).toContain(jid);
+
+    const messageId = await send(account, { text: 'first message from a freshly linked number' });
+    const id = await waMessageId(messageId);
+    const received = whatsapp.received.find((m) => m.id === id);
+    expect(received?.message?.conversation ?? received?.message?.extendedTextMessage?.text).toBe('first message from a freshly linked number');
+  });
+
+  it('links by pairing code: our API gives the code, the phone types it, and the session is connected', async () => {
+    const account = createAccount('code@example.com');
+    const pairing = await api<SessionAnswer>(account, 'POST', '/api/v1/session/pair', { phone: '+1 555 020 2020' });
+    expect(pairing.status).toBe(200);
+    expect(pairing.body.state).toBe('linking');
+    expect(pairing.body.pairingCode).toMatch(/^[A-Z0-9]{8}$/);
+    await admin('pairing-code', { phone: '15550202020', code: pairing.body.pairingCode });
+    await connected(account);
+    expect((await session(account)).phone).toBe('15550202020');
+  });
+
+  it('a seeded linked device sends text, an image and a PDF that the recipient opens intact, and receipts fill deliveredAt and readAt', async () => {
+    const account = createAccount('media@example.com');
+    // Linked earlier (creds in our encrypted store), past its first history sync.
+    const seed = Store.open(database.url);
+    const creds = linkedCreds('15550303030');
+    creds.accountSyncCounter = 1;
+    await new AuthStateStore(seed, SECRET).saveCreds(account.id, creds);
+    await seed.close();
+    await gateway.kill('SIGTERM');
+    gateway = await startServerProcess(env);
+    await connected(account);
+
+    const text = await waMessageId(await send(account, { text: 'an invoice follows' }));
+    const image = await waMessageId(await send(account, { image: `${media.origin}/photo.png`, caption: 'the photo' }, '/api/v1/send/image'));
+    const pdf = await waMessageId(await send(account, { document: `${media.origin}/invoice.pdf`, filename: 'invoice-42.pdf' }, '/api/v1/send/document'));
+    const byId = (id: string) => whatsapp.received.find((m) => m.id === id)!;
+    expect(byId(text).to).toBe(`${PEER}@s.whatsapp.net`);
+    expect(byId(text).message?.conversation ?? byId(text).message?.extendedTextMessage?.text).toBe('an invoice follows');
+    expect(byId(image).message?.imageMessage).toMatchObject({ caption: 'the photo', mimetype: 'image/png' });
+    expect(byId(image).media?.equals(tinyPng())).toBe(true);
+    const document = byId(pdf).message?.documentMessage ?? byId(pdf).message?.documentWithCaptionMessage?.message?.documentMessage;
+    expect(document).toMatchObject({ fileName: 'invoice-42.pdf', mimetype: 'application/pdf' });
+    expect(byId(pdf).media?.equals(tinyPdf())).toBe(true);
+
+    const textMessageId = (await reads.db.selectFrom('messages').select('id').where('wa_message_id', '=', text).executeTakeFirstOrThrow()).id;
+    const message = async () => (await api<{ deliveredAt: string | null; readAt: string | null }>(account, 'GET', `/api/v1/messages/${textMessageId}`)).body;
+    expect(await message()).toMatchObject({ deliveredAt: null, readAt: null });
+    await admin('receipt', { id: text, type: 'delivery' });
+    await expect.poll(async () => (await message()).deliveredAt, { timeout: 10_000 }).not.toBeNull();
+    expect((await message()).readAt).toBeNull();
+    await admin('receipt', { id: text, type: 'read' });
+    await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
+  });
+
+  it('conflict (440) pushed by the server: disconnected as connection_replaced, no reconnect fight, sends refused', async () => {
+    const account = createAccount('conflict@example.com');
+    const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
+    const { jid } = await admin('scan', { qr: linking.body.qr, phone: '15550404040' });
+    await connected(account);
+    await admin('stream-error', { jid, kind: 'conflict' });
+    await expect.poll(async () => (await session(account)).state, { timeout: 10_000 }).toBe('disconnected');
+    expect((await session(account)).reason).toBe('connection_replaced');
+    await sleep(1_500);
+    expect(whatsapp.loggedInDevices).not.toContain(jid);
+    const refused = await api<{ code: string }>(account, 'POST', '/api/v1/send', { recipient: PEER, text: 'not now' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('not_connected');
+  });
+
+  it('logged out (401) pushed by the server: disconnected as logged_out, creds cleared, session.disconnected webhook', async () => {
+    const account = createAccount('logout@example.com');
+    const hook = await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
+    expect(hook.status).toBe(200);
+    const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
+    const { jid } = await admin('scan', { qr: linking.body.qr, phone: '15550505050' });
+    await connected(account);
+    await admin('stream-error', { jid, kind: 'logged_out' });
+    await expect.poll(async () => (await session(account)).state, { timeout: 10_000 }).toBe('disconnected');
+    expect((await session(account)).reason).toBe('logged_out');
+    const creds = await reads.db.selectFrom('wa_auth_creds').select('account_id').where('account_id', '=', account.id).execute();
+    expect(creds).toEqual([]);
+    await expect
+      .poll(() => webhooks.find((w) => w.event === 'session.disconnected' && w.phone === '15550505050'), { timeout: 15_000 })
+      .toMatchObject({ event: 'session.disconnected', phone: '15550505050', reason: 'logged_out' });
+  });
+});
