@@ -49,6 +49,8 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   let reads: Store;
   const webhooks: Array<Record<string, unknown>> = [];
   let env: Record<string, string>;
+  let seeded: Account;
+  const hookUrl = () => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
   const createAccount = (email: string): Account =>
     JSON.parse(runCli(['accounts', 'create', '--email', email, '--plan', 'unlimited', '--json'], env).stdout) as Account;
@@ -155,7 +157,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   });
 
   it('a seeded linked device sends text, an image and a PDF that the recipient opens intact, and receipts fill deliveredAt and readAt', async () => {
-    const account = createAccount('media@example.com');
+    const account = (seeded = createAccount('media@example.com'));
     // Linked earlier (creds in our encrypted store), past its first history sync.
     const seed = Store.open(database.url);
     const creds = linkedCreds('15550303030');
@@ -188,6 +190,14 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
   });
 
+  it('an inbound message, end-to-end encrypted by the contact\'s device, becomes a message.received webhook', async () => {
+    expect((await api(seeded, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
+    const { id } = await admin('inbound', { from: PEER, phone: '15550303030', text: 'got the invoice, thanks', pushName: 'Ann' });
+    await expect
+      .poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
+      .toMatchObject({ message: { id, from: PEER, pushName: 'Ann', type: 'text', text: 'got the invoice, thanks', isGroup: false, groupId: null, participant: null } });
+  });
+
   it('conflict (440) pushed by the server: disconnected as connection_replaced, no reconnect fight, sends refused', async () => {
     const account = createAccount('conflict@example.com');
     const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
@@ -205,7 +215,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
 
   it('logged out (401) pushed by the server: disconnected as logged_out, creds cleared, session.disconnected webhook', async () => {
     const account = createAccount('logout@example.com');
-    const hook = await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
+    const hook = await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() });
     expect(hook.status).toBe(200);
     const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
     const { jid } = await admin('scan', { qr: linking.body.qr, phone: '15550505050' });

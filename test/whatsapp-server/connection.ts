@@ -3,6 +3,7 @@ import { Curve, decodeBinaryNode, encodeBinaryNode, jidDecode, proto, type Binar
 import type { WebSocket } from 'ws';
 import { advSecretFromKeyBundle, childBytes, childNode, deviceSignatureValid, signedDeviceIdentity, unwrapWithCode, wrapWithCode } from './linking.js';
 import { NoiseServerSession } from './noise.js';
+import type { UploadedBundle } from './signal-device.js';
 import type { WhatsAppTestServer } from './server.js';
 
 const SERVER = 's.whatsapp.net';
@@ -29,7 +30,6 @@ export class Connection {
   /** Set once logged in: the companion device's jid, e.g. `15550000001:12@s.whatsapp.net`. */
   deviceJid: string | undefined;
   registration: Registration | undefined;
-  uploadedPreKeys = 0;
   closed = false;
 
   constructor(
@@ -156,10 +156,9 @@ export class Connection {
     const child = Array.isArray(node.content) ? node.content[0] : undefined;
     const result = (content?: BinaryNode[]): Promise<void> => this.send({ tag: 'iq', attrs: { id, type: 'result', from: SERVER }, ...(content ? { content } : {}) });
     const xmlns = node.attrs.xmlns;
-    if (xmlns === 'encrypt' && child?.tag === 'count') return result([{ tag: 'count', attrs: { value: String(this.uploadedPreKeys) } }]);
+    if (xmlns === 'encrypt' && child?.tag === 'count') return result([{ tag: 'count', attrs: { value: String(this.server.preKeysLeft(this.deviceJid)) } }]);
     if (xmlns === 'encrypt' && node.attrs.type === 'set' && childNode(node, 'list')) {
-      const list = childNode(node, 'list')!;
-      this.uploadedPreKeys += Array.isArray(list.content) ? list.content.length : 0;
+      if (this.deviceJid) this.server.preKeysUploaded(this.deviceJid, uploadedBundle(node));
       return result();
     }
     if (xmlns === 'encrypt' && child?.tag === 'digest') return result([{ tag: 'digest', attrs: {} }]);
@@ -252,6 +251,19 @@ export class Connection {
     await this.streamError({ tag: 'stream:error', attrs: { code: '515' } });
     return jid;
   }
+}
+
+/** registration, identity, the signed pre-key and a list of one-time pre-keys, as Baileys uploads them. */
+function uploadedBundle(node: BinaryNode): UploadedBundle {
+  const id = (key: BinaryNode) => childBytes(key, 'id')!.readUIntBE(0, 3);
+  const skey = childNode(node, 'skey')!;
+  const list = childNode(node, 'list');
+  return {
+    registrationId: childBytes(node, 'registration')!.readUInt32BE(0),
+    identity: childBytes(node, 'identity')!,
+    signedPreKey: { keyId: id(skey), publicKey: childBytes(skey, 'value')!, signature: childBytes(skey, 'signature')! },
+    preKeys: (list && Array.isArray(list.content) ? list.content : []).map((key) => ({ keyId: id(key), publicKey: childBytes(key, 'value')! })),
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -173,4 +173,18 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     expect(gotPdf.media?.equals(pdf)).toBe(true);
     socket.end(undefined);
   });
+
+  it('delivers an inbound text from a contact, encrypted by its device to the companion keys Baileys uploaded', async () => {
+    const { socket } = await linkedSocket('15550007777');
+    const upserts: Array<{ from: string; text: string | null | undefined; pushName: string | null | undefined; type: string }> = [];
+    socket.ev.on('messages.upsert', ({ messages, type }) => messages.forEach((m) => upserts.push({ from: m.key.remoteJid!, text: m.message?.conversation, pushName: m.pushName, type })));
+    const first = await server.inbound({ from: '12125550102', phone: '15550007777', text: 'hi there', pushName: 'Ann' });
+    await server.inbound({ from: '12125550102', phone: '15550007777', text: 'second one' });
+    await expect.poll(() => upserts.length).toBe(2);
+    expect(upserts[0]).toMatchObject({ text: 'hi there', pushName: 'Ann', type: 'notify' });
+    expect(upserts[0]!.from).toMatch(/^(12125550102@s\.whatsapp\.net|912125550102@lid)$/);
+    expect(upserts[1]!.text).toBe('second one');
+    expect(first).toMatch(/^3A/);
+    socket.end(undefined);
+  });
 });

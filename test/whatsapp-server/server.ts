@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { Connection } from './connection.js';
 import { childBytes, childNode, parseQr } from './linking.js';
 import { MediaHost } from './media-host.js';
-import { SignalDevice } from './signal-device.js';
+import { SignalDevice, type UploadedBundle } from './signal-device.js';
 
 const SERVER = 's.whatsapp.net';
 const now = () => String(Math.floor(Date.now() / 1000));
@@ -40,7 +40,8 @@ export interface WhatsAppTestServerOptions {
  * a contact with a real Signal device that decrypts what it receives.
  *
  * Driven from tests by method, or over HTTP (`adminUrl`): POST /scan {qr, phone},
- * /pairing-code {phone, code}, /receipt {id, type}, /stream-error {phone, kind}; GET /messages.
+ * /pairing-code {phone, code}, /receipt {id, type}, /stream-error {jid, kind}, /inbound {from, phone, text, pushName};
+ * GET /messages.
  */
 export class WhatsAppTestServer {
   readonly media = new MediaHost();
@@ -52,6 +53,8 @@ export class WhatsAppTestServer {
   private readonly devices = new Map<string, SignalDevice>();
   private readonly linkedDevices = new Map<string, Buffer>();
   private readonly removed = new Map<string, Buffer | null>();
+  private readonly bundles = new Map<string, UploadedBundle>();
+  private inboundCounter = 0;
   private readonly notOnWhatsApp: Set<string>;
   private deviceCounter = 10;
   private port = 0;
@@ -164,6 +167,27 @@ export class WhatsAppTestServer {
     await sender.send({ tag: 'receipt', attrs: { from: message.to, id, t: now(), ...(type === 'read' ? { type: 'read' } : {}) } });
   }
 
+  /**
+   * `from` sends `text` to `phone`: each of that number's logged-in companion devices gets it end-to-end
+   * encrypted by `from`'s device. Answers the message id.
+   */
+  async inbound(options: { from: string; phone: string; text: string; pushName?: string }): Promise<string> {
+    const id = `3A${(++this.inboundCounter).toString(16).toUpperCase().padStart(8, '0')}${Date.now().toString(16).toUpperCase()}`;
+    const targets = [...this.connections].filter((c) => c.phone === options.phone && !c.closed);
+    if (!targets.length) throw new Error(`no device of ${options.phone} is connected`);
+    for (const target of targets) {
+      const bundle = this.bundles.get(target.deviceJid!);
+      if (!bundle) throw new Error(`${target.deviceJid} has uploaded no keys`);
+      const { type, ciphertext } = await this.device(options.from).encryptFor(target.deviceJid!, bundle, { conversation: options.text });
+      await target.send({
+        tag: 'message',
+        attrs: { from: `${options.from}@${SERVER}`, id, t: now(), type: 'text', ...(options.pushName ? { notify: options.pushName } : {}) },
+        content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+      });
+    }
+    return id;
+  }
+
   // ── what connections report ────────────────────────────────────────────────────────────
 
   forget(connection: Connection): void {
@@ -177,6 +201,16 @@ export class WhatsAppTestServer {
 
   loggedIn(connection: Connection, noiseKey: Buffer): void {
     if (!this.linkedDevices.has(connection.deviceJid!)) this.linkedDevices.set(connection.deviceJid!, noiseKey);
+  }
+
+  preKeysUploaded(deviceJid: string, bundle: UploadedBundle): void {
+    const known = this.bundles.get(deviceJid);
+    if (known && known.identity.equals(bundle.identity)) known.preKeys.push(...bundle.preKeys);
+    else this.bundles.set(deviceJid, bundle);
+  }
+
+  preKeysLeft(deviceJid: string | undefined): number {
+    return (deviceJid && this.bundles.get(deviceJid)?.preKeys.length) || 0;
   }
 
   removeDevice(deviceJid: string): void {
@@ -286,6 +320,8 @@ export class WhatsAppTestServer {
         case 'POST /admin/receipt':
           await this.receipt(body.id!, body.type === 'read' ? 'read' : 'delivery');
           return answer(200, { ok: true });
+        case 'POST /admin/inbound':
+          return answer(200, { id: await this.inbound({ from: body.from!, phone: body.phone!, text: body.text!, pushName: body.pushName }) });
         case 'POST /admin/stream-error':
           await (body.kind === 'logged_out' ? this.logOut(body.jid!) : this.replace(body.jid!));
           return answer(200, { ok: true });

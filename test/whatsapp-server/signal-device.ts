@@ -2,6 +2,8 @@ import {
   Curve,
   DEFAULT_CONNECTION_CONFIG,
   encodeBigEndian,
+  encodeWAMessage,
+  generateSignalPubKey,
   initAuthCreds,
   KEY_BUNDLE_TYPE,
   proto,
@@ -44,6 +46,15 @@ function memoryKeyStore(): SignalKeyStoreWithTransaction {
 
 const quiet = pino({ level: 'silent' });
 
+/** The keys a companion device uploads (`encrypt` set): what another device needs to message it. */
+export interface UploadedBundle {
+  registrationId: number;
+  identity: Buffer;
+  signedPreKey: { keyId: number; publicKey: Buffer; signature: Buffer };
+  preKeys: Array<{ keyId: number; publicKey: Buffer }>;
+}
+
+
 /**
  * One WhatsApp device other than the gateway's: a contact's phone, or the primary phone of the
  * gateway's own number. It has a real Signal identity, hands out pre-key bundles when the
@@ -85,4 +96,24 @@ export class SignalDevice {
     const plaintext = await this.repository.decryptMessage({ jid: senderJid, type, ciphertext });
     return proto.Message.decode(unpadRandomMax16(plaintext));
   }
+
+  /** `message` end-to-end encrypted to `recipientJid`, starting a session from its uploaded bundle if needed. */
+  async encryptFor(recipientJid: string, bundle: UploadedBundle, message: proto.IMessage): Promise<{ type: 'pkmsg' | 'msg'; ciphertext: Uint8Array }> {
+    if (!this.sessions.has(recipientJid)) {
+      const preKey = bundle.preKeys.shift();
+      await this.repository.injectE2ESession({
+        jid: recipientJid,
+        session: {
+          registrationId: bundle.registrationId,
+          identityKey: generateSignalPubKey(bundle.identity),
+          signedPreKey: { ...bundle.signedPreKey, publicKey: generateSignalPubKey(bundle.signedPreKey.publicKey) },
+          ...(preKey ? { preKey: { keyId: preKey.keyId, publicKey: generateSignalPubKey(preKey.publicKey) } } : {}),
+        },
+      });
+      this.sessions.add(recipientJid);
+    }
+    return this.repository.encryptMessage({ jid: recipientJid, data: encodeWAMessage(message) });
+  }
+
+  private readonly sessions = new Set<string>();
 }
