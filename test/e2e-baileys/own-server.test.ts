@@ -72,6 +72,13 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   };
   const waMessageId = async (messageId: string) => (await reads.db.selectFrom('messages').select('wa_message_id').where('id', '=', messageId).executeTakeFirstOrThrow()).wa_message_id!;
   const connected = (account: Account, timeout = 20_000) => expect.poll(async () => (await session(account)).state, { timeout, interval: 50 }).toBe('connected');
+  /** The QR from our API, scanned by `phone`: answers the new device's jid once the session is connected. */
+  const linkByQr = async (account: Account, phone: string) => {
+    const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
+    const { jid } = await admin('scan', { qr: linking.body.qr, phone });
+    await connected(account);
+    return jid as string;
+  };
   const send = async (account: Account, body: Record<string, unknown>, endpoint = '/api/v1/send') => {
     const res = await api<{ success: boolean; messageId: string; status: string }>(account, 'POST', endpoint, { recipient: PEER, ...body });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -200,9 +207,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
 
   it('conflict (440) pushed by the server: disconnected as connection_replaced, no reconnect fight, sends refused', async () => {
     const account = createAccount('conflict@example.com');
-    const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
-    const { jid } = await admin('scan', { qr: linking.body.qr, phone: '15550404040' });
-    await connected(account);
+    const jid = await linkByQr(account, '15550404040');
     await admin('stream-error', { jid, kind: 'conflict' });
     await expect.poll(async () => (await session(account)).state, { timeout: 10_000 }).toBe('disconnected');
     expect((await session(account)).reason).toBe('connection_replaced');
@@ -217,9 +222,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const account = createAccount('logout@example.com');
     const hook = await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() });
     expect(hook.status).toBe(200);
-    const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
-    const { jid } = await admin('scan', { qr: linking.body.qr, phone: '15550505050' });
-    await connected(account);
+    const jid = await linkByQr(account, '15550505050');
     await admin('stream-error', { jid, kind: 'logged_out' });
     await expect.poll(async () => (await session(account)).state, { timeout: 10_000 }).toBe('disconnected');
     expect((await session(account)).reason).toBe('logged_out');
