@@ -100,9 +100,9 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     expect(got?.error).toBeUndefined();
     expect(got?.message?.conversation ?? got?.message?.extendedTextMessage?.text).toBe('hello from the test');
     await server.receipt('3EB0TESTMESSAGE0001', 'delivery');
-    await expect.poll(() => updates).toEqual([{ id: '3EB0TESTMESSAGE0001', status: 3 }]);
+    await expect.poll(() => updates, { timeout: 10_000 }).toEqual([{ id: '3EB0TESTMESSAGE0001', status: 3 }]);
     await server.receipt('3EB0TESTMESSAGE0001', 'read');
-    await expect.poll(() => updates.map((u) => u.status)).toEqual([3, 4]);
+    await expect.poll(() => updates.map((u) => u.status), { timeout: 10_000 }).toEqual([3, 4]);
     socket.end(undefined);
   });
 
@@ -118,7 +118,7 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     const auth = memoryAuth();
     let code: Promise<string> | undefined;
     const first = connect(server, auth, (_qr, socket) => (code ??= socket.requestPairingCode('15550003333')));
-    await expect.poll(() => code).toBeDefined();
+    await expect.poll(() => code, { timeout: 10_000 }).toBeDefined();
     const typed = await code!;
     expect(typed).toMatch(/^[A-Z0-9]{8}$/);
     const jid = await server.enterPairingCode('15550003333', typed);
@@ -138,7 +138,7 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
       code ??= socket.requestPairingCode('15550004444');
     });
     first.catch(() => undefined);
-    await expect.poll(() => code).toBeDefined();
+    await expect.poll(() => code, { timeout: 10_000 }).toBeDefined();
     const right = await code!;
     const wrong = right.startsWith('A') ? `B${right.slice(1)}` : `A${right.slice(1)}`;
     await expect(server.enterPairingCode('15550004444', wrong)).rejects.toThrow(/unable to authenticate|bundle/i);
@@ -163,7 +163,7 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     const pdf = tinyPdf();
     await socket.sendMessage('12125550101@s.whatsapp.net', { image, mimetype: 'image/png', caption: 'a picture' }, { messageId: '3EB0TESTIMAGE000001' });
     await socket.sendMessage('12125550101@s.whatsapp.net', { document: pdf, mimetype: 'application/pdf', fileName: 'invoice.pdf' }, { messageId: '3EB0TESTPDF00000001' });
-    await expect.poll(() => server.received.filter((m) => m.id.startsWith('3EB0TEST') && m.to.startsWith('12125550101')).length).toBe(2);
+    await expect.poll(() => server.received.filter((m) => m.id.startsWith('3EB0TEST') && m.to.startsWith('12125550101')).length, { timeout: 10_000 }).toBe(2);
     const gotImage = server.received.find((m) => m.id === '3EB0TESTIMAGE000001')!;
     expect(gotImage.error).toBeUndefined();
     expect(gotImage.message?.imageMessage?.caption).toBe('a picture');
@@ -180,7 +180,7 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     socket.ev.on('messages.upsert', ({ messages, type }) => messages.forEach((m) => upserts.push({ from: m.key.remoteJid!, text: m.message?.conversation, pushName: m.pushName, type })));
     const first = await server.inbound({ from: '12125550102', phone: '15550007777', text: 'hi there', pushName: 'Ann' });
     await server.inbound({ from: '12125550102', phone: '15550007777', text: 'second one' });
-    await expect.poll(() => upserts.length).toBe(2);
+    await expect.poll(() => upserts.length, { timeout: 10_000 }).toBe(2);
     expect(upserts[0]).toMatchObject({ text: 'hi there', pushName: 'Ann', type: 'notify' });
     expect(upserts[0]!.from).toMatch(/^(12125550102@s\.whatsapp\.net|912125550102@lid)$/);
     expect(upserts[1]!.text).toBe('second one');

@@ -13,8 +13,10 @@ const now = () => String(Math.floor(Date.now() / 1000));
 /** A message a gateway sent, as the recipient's phone got it. */
 export interface ReceivedMessage {
   id: string;
-  /** The chat it was addressed to, e.g. `12125551234@s.whatsapp.net`. */
+  /** The recipient's number as a jid, e.g. `12125551234@s.whatsapp.net` (also when sent to its LID). */
   to: string;
+  /** The stanza's `to` as sent (a phone-number jid or a LID); receipts come from it. */
+  chat: string;
   /** The sending companion device. */
   from: string;
   /** The stanza's `type`: `text` or `media`. */
@@ -164,7 +166,7 @@ export class WhatsAppTestServer {
     if (!message) throw new Error(`no message ${id} was received`);
     const sender = this.connectionsOf(message.from)[0];
     if (!sender) throw new Error(`the sender of ${id} is not connected`);
-    await sender.send({ tag: 'receipt', attrs: { from: message.to, id, t: now(), ...(type === 'read' ? { type: 'read' } : {}) } });
+    await sender.send({ tag: 'receipt', attrs: { from: message.chat, id, t: now(), ...(type === 'read' ? { type: 'read' } : {}) } });
   }
 
   /**
@@ -235,7 +237,7 @@ export class WhatsAppTestServer {
     const from = connection.deviceJid!;
     const recipient = this.phoneOf(to);
     const copies = this.encryptedCopies(node).filter((copy) => this.phoneOf(copy.jid) === recipient);
-    const record: ReceivedMessage = { id, to, from, type: node.attrs.type ?? '' };
+    const record: ReceivedMessage = { id, to: `${recipient}@${SERVER}`, chat: to, from, type: node.attrs.type ?? '' };
     try {
       const copy = copies[0];
       if (!copy) throw new Error('no copy for the recipient');
