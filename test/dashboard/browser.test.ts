@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { WEB_ROOT } from '../../src/http/dashboard/static-files.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 
 /**
- * The dashboard in a real headless Chromium against a real listening server (SQLite, sandbox
- * driver), from the first-run setup link to signing out. Needs `npm run build` (npm test runs it)
+ * The dashboard in a real headless Chromium against a real listening server (SQLite and
+ * PostgreSQL, sandbox driver), from the first-run setup link to signing out. Needs `npm run build` (npm test runs it)
  * and Debian's chromium. Screenshots of every page, desktop and phone, go to test-results/screenshots.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -29,7 +30,8 @@ interface Received {
   body: string;
 }
 
-describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
+for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a browser (${dialect})`, () => {
+  let database: TestDatabase;
   let server: RunningServer;
   let base: string;
   let setupLink: string;
@@ -39,13 +41,13 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
   let receiverUrl: string;
   const received: Received[] = [];
   const problems: string[] = [];
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-browser-'));
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-chromium-'));
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH, or SKIP_BROWSER_TESTS=1).`);
     if (!fs.existsSync(path.join(WEB_ROOT, 'index.html'))) throw new Error('The dashboard is not built: run npm run build first (npm test does).');
     fs.mkdirSync(SHOTS, { recursive: true });
+    database = await createTestDatabase(dialect);
     receiver = http.createServer((request, response) => {
       let body = '';
       request.on('data', (chunk) => (body += chunk));
@@ -61,7 +63,8 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
     const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args.join(' ')));
     const config = loadConfig({
       WHATSAPP_DRIVER: 'sandbox',
-      DATA_DIR: dataDir,
+      DATA_DIR: database.dataDir,
+      DATABASE_URL: database.url,
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -91,13 +94,14 @@ describe.skipIf(skip)('the dashboard in a browser (sqlite)', () => {
     await context?.close();
     await server?.close();
     await new Promise((resolve) => receiver?.close(resolve));
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await database?.drop();
     fs.rmSync(profile, { recursive: true, force: true });
   });
 
   /** Both widths, the whole page; back to desktop afterwards. */
   async function shoot(name: string): Promise<void> {
     await page.waitForFunction(`document.querySelectorAll('[aria-busy="true"]').length === 0`);
+    if (dialect !== 'sqlite') return;
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
     await page.setViewportSize(PHONE);
