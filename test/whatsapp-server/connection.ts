@@ -27,6 +27,8 @@ export class Connection {
   private processing: Promise<void> = Promise.resolve();
   private readonly pendingIq = new Map<string, (node: BinaryNode) => void>();
   private iqCounter = 0;
+  /** Resolves the phone's wait for the companion's `companion_finish` in a pairing-code link. */
+  private codeFinish: ((node: BinaryNode) => void) | undefined;
   /** Set once logged in: the companion device's jid, e.g. `15550000001:12@s.whatsapp.net`. */
   deviceJid: string | undefined;
   registration: Registration | undefined;
@@ -189,8 +191,6 @@ export class Connection {
     await this.send({ tag: 'iq', attrs: { id, type: 'result', from: SERVER } });
     this.codeFinish?.(reg);
   }
-
-  private codeFinish: ((node: BinaryNode) => void) | undefined;
 
   /** The phone typed `code`: the code exchange, then `pair-success`. Resolves with the new device's jid. */
   async linkWithCode(code: string, account: KeyPair): Promise<string> {

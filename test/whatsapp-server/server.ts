@@ -201,6 +201,7 @@ export class WhatsAppTestServer {
     this.linkedDevices.set(deviceJid, noiseKey);
   }
 
+  /** A device this server never linked (creds seeded by a test, or linked before it restarted) is taken as linked. */
   loggedIn(connection: Connection, noiseKey: Buffer): void {
     if (!this.linkedDevices.has(connection.deviceJid!)) this.linkedDevices.set(connection.deviceJid!, noiseKey);
   }
