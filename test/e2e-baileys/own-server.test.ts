@@ -50,6 +50,8 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   const webhooks: Array<Record<string, unknown>> = [];
   let env: Record<string, string>;
   let seeded: Account;
+  /** Linked for real (QR, pairing code) by the first tests; the restart in the media test brings them back. */
+  const linkedForReal: Array<{ account: Account; phone: string }> = [];
   const hookUrl = () => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
   const createAccount = (email: string): Account =>
@@ -145,6 +147,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect(linked.phone).toBe('15550101010');
     expect(linked.qr).toBeNull();
     expect(whatsapp.loggedInDevices).toContain(jid);
+    linkedForReal.push({ account, phone: '15550101010' });
 
     const messageId = await send(account, { text: 'first message from a freshly linked number' });
     const id = await waMessageId(messageId);
@@ -161,9 +164,10 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await admin('pairing-code', { phone: '15550202020', code: pairing.body.pairingCode });
     await connected(account);
     expect((await session(account)).phone).toBe('15550202020');
+    linkedForReal.push({ account, phone: '15550202020' });
   });
 
-  it('a seeded linked device sends text, an image and a PDF that the recipient opens intact, and receipts fill deliveredAt and readAt', async () => {
+  it('after a gateway restart (the QR- and code-linked devices come back from their stored creds), a seeded device sends text, an image and a PDF that the recipient opens intact, and receipts fill deliveredAt and readAt', async () => {
     const account = (seeded = createAccount('media@example.com'));
     // Linked earlier (creds in our encrypted store), past its first history sync.
     const seed = Store.open(database.url);
@@ -174,6 +178,12 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await gateway.kill('SIGTERM');
     gateway = await startServerProcess(env);
     await connected(account);
+    // The devices linked by QR and by pairing code come back from their stored creds, not re-linked.
+    expect(linkedForReal).toHaveLength(2);
+    for (const linked of linkedForReal) {
+      await connected(linked.account);
+      expect((await session(linked.account)).phone).toBe(linked.phone);
+    }
 
     const text = await waMessageId(await send(account, { text: 'an invoice follows' }));
     const image = await waMessageId(await send(account, { image: `${media.origin}/photo.png`, caption: 'the photo' }, '/api/v1/send/image'));
