@@ -7,6 +7,7 @@ import { ensureBuilt } from '../baileys/ensure-built.js';
 import { linkedCreds } from '../baileys/fake-socket.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { TestSmtp } from '../email/smtp.js';
 import { startServer, tinyPdf, tinyPng, type TestServer } from '../media/fixtures.js';
 import { MEDIA_HOST_CA } from '../whatsapp-server/media-host.js';
 import { WhatsAppTestServer } from '../whatsapp-server/server.js';
@@ -46,6 +47,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   let gateway: ServerProcess;
   let media: TestServer;
   let receiver: http.Server;
+  let smtp: TestSmtp;
   let reads: Store;
   const webhooks: Array<Record<string, unknown>> = [];
   let env: Record<string, string>;
@@ -106,7 +108,9 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    smtp = await TestSmtp.start();
     env = {
+      SMTP_URL: smtp.url,
       DATA_DIR: database.dataDir,
       DATABASE_URL: database.url,
       MESSAGEAPI_SECRET: SECRET,
@@ -129,6 +133,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await whatsapp.stop();
     await media?.close();
     await new Promise((resolve) => receiver?.close(resolve));
+    await smtp?.close();
     await reads?.close();
     await database?.drop();
   });
@@ -228,7 +233,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect(refused.body.code).toBe('not_connected');
   });
 
-  it('logged out (401) pushed by the server: disconnected as logged_out, creds cleared, session.disconnected webhook', async () => {
+  it('logged out (401) pushed by the server: disconnected as logged_out, creds cleared, session.disconnected webhook and e-mail', async () => {
     const account = createAccount('logout@example.com');
     const hook = await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() });
     expect(hook.status).toBe(200);
@@ -241,5 +246,11 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await expect
       .poll(() => webhooks.find((w) => w.event === 'session.disconnected' && w.phone === '15550505050'), { timeout: 15_000 })
       .toMatchObject({ event: 'session.disconnected', phone: '15550505050', reason: 'logged_out' });
+    await expect.poll(() => smtp.mails.find((m) => m.to.includes('logout@example.com')), { timeout: 15_000 }).toBeDefined();
+    const sent = smtp.mails.find((m) => m.to.includes('logout@example.com'))!;
+    expect(sent.raw).toMatch(/WhatsApp disconnected/);
+    expect(sent.raw).toContain('15550505050');
+    // Nothing for the replaced session (440) nor for the gateway restart (a blip): one e-mail in all.
+    expect(smtp.mails.flatMap((m) => m.to)).toEqual(['logout@example.com']);
   });
 });
