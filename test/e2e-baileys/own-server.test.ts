@@ -23,6 +23,8 @@ import { WhatsAppTestServer } from '../whatsapp-server/server.js';
 
 const SECRET = 'e2e-own-server-test-secret-0123456789';
 const PEER = '12125550123';
+/** A number the test server says is not on WhatsApp. */
+const NOBODY = '19995550000';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,7 +44,7 @@ interface Account {
 }
 
 for (const dialect of testDialects()) describe(`linking, receipts, media and server-pushed disconnects through the real driver (${dialect})`, () => {
-  const whatsapp = new WhatsAppTestServer();
+  const whatsapp = new WhatsAppTestServer({ notOnWhatsApp: [NOBODY] });
   let database: TestDatabase;
   let gateway: ServerProcess;
   let media: TestServer;
@@ -210,6 +212,16 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect((await message()).readAt).toBeNull();
     await admin('receipt', { id: text, type: 'read' });
     await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
+  });
+
+  it('a number WhatsApp does not know: send_failed with the message id, logged failed, nothing relayed', async () => {
+    const res = await api<{ success: boolean; code: string; error: string; messageId: string }>(seeded, 'POST', '/api/v1/send', { recipient: NOBODY, text: 'anyone there?' });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ success: false, code: 'send_failed' });
+    expect(res.body.error).toMatch(/not on WhatsApp/);
+    const logged = await api<{ status: string; error: string }>(seeded, 'GET', `/api/v1/messages/${res.body.messageId}`);
+    expect(logged.body).toMatchObject({ status: 'failed' });
+    expect(whatsapp.received.some((m) => m.to.startsWith(NOBODY))).toBe(false);
   });
 
   it('an inbound message, end-to-end encrypted by the contact\'s device, becomes a message.received webhook', async () => {
