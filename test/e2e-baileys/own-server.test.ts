@@ -25,6 +25,9 @@ const SECRET = 'e2e-own-server-test-secret-0123456789';
 const PEER = '12125550123';
 /** A number the test server says is not on WhatsApp. */
 const NOBODY = '19995550000';
+/** The seeded device's number, and a group it is in. */
+const SEEDED = '15550303030';
+const GROUP = { id: '120363000000000042@g.us', subject: 'Suppliers', members: [SEEDED, PEER, '12125550199'] };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -96,6 +99,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     ensureBuilt(ROOT);
     database = await createTestDatabase(dialect);
     await whatsapp.start();
+    whatsapp.addGroup(GROUP);
     media = await startServer((req, res) => {
       if (req.url === '/photo.png') res.writeHead(200, { 'Content-Type': 'image/png' }).end(tinyPng());
       else if (req.url === '/invoice.pdf') res.writeHead(200, { 'Content-Type': 'application/pdf' }).end(tinyPdf());
@@ -178,7 +182,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const account = (seeded = createAccount('media@example.com'));
     // Linked earlier (creds in our encrypted store), past its first history sync.
     const seed = Store.open(database.url);
-    const creds = linkedCreds('15550303030');
+    const creds = linkedCreds(SEEDED);
     creds.accountSyncCounter = 1;
     await new AuthStateStore(seed, SECRET).saveCreds(account.id, creds);
     await seed.close();
@@ -214,6 +218,20 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
   });
 
+  it('groups: GET /api/v1/groups lists the number\'s groups, and a send to one is opened by its members', async () => {
+    await expect
+      .poll(async () => (await api<{ success: boolean; groups: unknown[] }>(seeded, 'GET', '/api/v1/groups')).body.groups, { timeout: 10_000 })
+      .toEqual([{ id: GROUP.id, name: 'Suppliers', participants: 3 }]);
+    const res = await api<{ messageId: string; status: string }>(seeded, 'POST', '/api/v1/send', { recipient: GROUP.id, text: 'price list attached tomorrow' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('sent');
+    const id = await waMessageId(res.body.messageId);
+    const got = whatsapp.received.find((m) => m.id === id);
+    expect(got?.to).toBe(GROUP.id);
+    expect(got?.error).toBeUndefined();
+    expect(got?.message?.conversation ?? got?.message?.extendedTextMessage?.text).toBe('price list attached tomorrow');
+  });
+
   it('a number WhatsApp does not know: send_failed with the message id, logged failed, nothing relayed', async () => {
     const res = await api<{ success: boolean; code: string; error: string; messageId: string }>(seeded, 'POST', '/api/v1/send', { recipient: NOBODY, text: 'anyone there?' });
     expect(res.status).toBe(400);
@@ -226,7 +244,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
 
   it('an inbound message, end-to-end encrypted by the contact\'s device, becomes a message.received webhook', async () => {
     expect((await api(seeded, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
-    const { id } = await admin('inbound', { from: PEER, phone: '15550303030', text: 'got the invoice, thanks', pushName: 'Ann' });
+    const { id } = await admin('inbound', { from: PEER, phone: SEEDED, text: 'got the invoice, thanks', pushName: 'Ann' });
     await expect
       .poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
       .toMatchObject({ message: { id, from: PEER, pushName: 'Ann', type: 'text', text: 'got the invoice, thanks', isGroup: false, groupId: null, participant: null } });

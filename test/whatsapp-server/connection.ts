@@ -169,6 +169,15 @@ export class Connection {
     if (xmlns === 'w:m' && child?.tag === 'media_conn') {
       return result([{ tag: 'media_conn', attrs: { auth: randomBytes(16).toString('base64'), ttl: '3600' }, content: [{ tag: 'host', attrs: { hostname: this.server.media.hostname, maxContentLengthBytes: '104857600' } }] }]);
     }
+    if (xmlns === 'w:g2' && child?.tag === 'participating') {
+      const groups = this.phone ? this.server.groupsOf(this.phone).map((id) => this.server.groupNode(id)!) : [];
+      return result([{ tag: 'groups', attrs: {}, content: groups }]);
+    }
+    if (xmlns === 'w:g2' && child?.tag === 'query') {
+      const group = this.server.groupNode(node.attrs.to ?? '');
+      if (group) return result([group]);
+      return this.send({ tag: 'iq', attrs: { id, type: 'error', from: node.attrs.to ?? SERVER }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] });
+    }
     if (xmlns === 'md' && child?.tag === 'remove-companion-device') {
       if (this.deviceJid) this.server.removeDevice(this.deviceJid);
       await result();

@@ -187,4 +187,21 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     expect(first).toMatch(/^3A/);
     socket.end(undefined);
   });
+
+  it('lists the groups a number is in, and a group send is opened by a member with the sender key it was handed', async () => {
+    server.addGroup({ id: '120363000000000077@g.us', subject: 'Team', members: ['15550008888', '12125550103', '12125550104'] });
+    const { socket } = await linkedSocket('15550008888');
+    const groups = await socket.groupFetchAllParticipating();
+    expect(Object.values(groups).map((g) => ({ id: g.id, subject: g.subject, size: g.participants.length }))).toEqual([{ id: '120363000000000077@g.us', subject: 'Team', size: 3 }]);
+    await socket.sendMessage('120363000000000077@g.us', { text: 'hello team' }, { messageId: '3EB0TESTGROUP000001' });
+    await socket.sendMessage('120363000000000077@g.us', { text: 'second, with the sender key already handed over' }, { messageId: '3EB0TESTGROUP000002' });
+    await expect.poll(() => server.received.filter((m) => m.id.startsWith('3EB0TESTGROUP')).length, { timeout: 10_000 }).toBe(2);
+    const [first, second] = ['3EB0TESTGROUP000001', '3EB0TESTGROUP000002'].map((id) => server.received.find((m) => m.id === id)!);
+    expect(first!.error).toBeUndefined();
+    expect(first!.to).toBe('120363000000000077@g.us');
+    expect(first!.message?.conversation ?? first!.message?.extendedTextMessage?.text).toBe('hello team');
+    expect(second!.error).toBeUndefined();
+    expect(second!.message?.conversation ?? second!.message?.extendedTextMessage?.text).toBe('second, with the sender key already handed over');
+    socket.end(undefined);
+  });
 });

@@ -28,6 +28,13 @@ export interface ReceivedMessage {
   error?: string;
 }
 
+/** A WhatsApp group: its id (`…@g.us`), name and members' numbers (the first one created it). */
+export interface TestGroup {
+  id: string;
+  subject: string;
+  members: string[];
+}
+
 export interface WhatsAppTestServerOptions {
   /** Numbers that usync reports as not on WhatsApp. */
   notOnWhatsApp?: string[];
@@ -36,8 +43,9 @@ export interface WhatsAppTestServerOptions {
 
 /**
  * A WhatsApp Web server for tests, on loopback: enough of the real protocol for the unmodified
- * Baileys socket to link (QR or pairing code), log in, send text and media end-to-end encrypted,
- * get delivery and read receipts, and be thrown out (conflict, logged out) as WhatsApp does it.
+ * Baileys socket to link (QR or pairing code), log in, send text, media and group messages
+ * end-to-end encrypted, receive texts, get delivery and read receipts, list its groups, and be
+ * thrown out (conflict, logged out) as WhatsApp does it.
  * Each number has a primary phone (its account key signs linked devices); every other number is
  * a contact with a real Signal device that decrypts what it receives.
  *
@@ -56,6 +64,7 @@ export class WhatsAppTestServer {
   private readonly linkedDevices = new Map<string, Buffer>();
   private readonly removed = new Map<string, Buffer | null>();
   private readonly bundles = new Map<string, UploadedBundle>();
+  private readonly groups = new Map<string, TestGroup>();
   private inboundCounter = 0;
   private readonly notOnWhatsApp: Set<string>;
   private deviceCounter = 10;
@@ -96,6 +105,27 @@ export class WhatsAppTestServer {
 
   log(line: string): void {
     this.options.log?.(line);
+  }
+
+  addGroup(group: TestGroup): void {
+    this.groups.set(group.id, group);
+  }
+
+  /** The `<group>` node of w:g2 answers: attributes and members, as Baileys' extractGroupMetadata reads them. */
+  groupNode(id: string): BinaryNode | undefined {
+    const group = this.groups.get(id);
+    if (!group) return undefined;
+    const created = '1700000000';
+    return {
+      tag: 'group',
+      attrs: { id: group.id.split('@')[0]!, subject: group.subject, s_t: created, creation: created, creator: `${group.members[0]}@${SERVER}`, size: String(group.members.length) },
+      content: group.members.map((member, i) => ({ tag: 'participant', attrs: { jid: `${member}@${SERVER}`, ...(i === 0 ? { type: 'superadmin' } : {}) } })),
+    };
+  }
+
+  /** The groups `phone` is a member of. */
+  groupsOf(phone: string): string[] {
+    return [...this.groups.values()].filter((g) => g.members.includes(phone)).map((g) => g.id);
   }
 
   /** The Signal device of a number's phone (device 0), made on first use. */
@@ -236,13 +266,11 @@ export class WhatsAppTestServer {
     const id = node.attrs.id!;
     const to = node.attrs.to!;
     const from = connection.deviceJid!;
+    const group = to.endsWith('@g.us');
     const recipient = this.phoneOf(to);
-    const copies = this.encryptedCopies(node).filter((copy) => this.phoneOf(copy.jid) === recipient);
-    const record: ReceivedMessage = { id, to: `${recipient}@${SERVER}`, chat: to, from, type: node.attrs.type ?? '' };
+    const record: ReceivedMessage = { id, to: group ? to : `${recipient}@${SERVER}`, chat: to, from, type: node.attrs.type ?? '' };
     try {
-      const copy = copies[0];
-      if (!copy) throw new Error('no copy for the recipient');
-      record.message = await this.device(recipient).decrypt(from, copy.type, copy.ciphertext);
+      record.message = group ? await this.openGroupMessage(node, from) : await this.openDirectMessage(node, from, recipient);
       record.media = await this.mediaOf(record.message);
     } catch (error) {
       record.error = error instanceof Error ? error.message : String(error);
@@ -252,8 +280,36 @@ export class WhatsAppTestServer {
     await connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now() } });
   }
 
-  private encryptedCopies(node: BinaryNode): Array<{ jid: string; type: 'pkmsg' | 'msg'; ciphertext: Buffer }> {
-    const out: Array<{ jid: string; type: 'pkmsg' | 'msg'; ciphertext: Buffer }> = [];
+  private async openDirectMessage(node: BinaryNode, from: string, recipient: string): Promise<proto.IMessage> {
+    const copy = this.encryptedCopies(node).find((c) => this.phoneOf(c.jid) === recipient && c.type !== 'skmsg');
+    if (!copy) throw new Error('no copy for the recipient');
+    return this.device(recipient).decrypt(from, copy.type as 'pkmsg' | 'msg', copy.ciphertext);
+  }
+
+  /**
+   * A group message: each member's device takes the sender key handed to it (a 1:1 copy holding a
+   * sender-key distribution message), then one member opens the group ciphertext with it.
+   */
+  private async openGroupMessage(node: BinaryNode, from: string): Promise<proto.IMessage> {
+    const groupJid = node.attrs.to!;
+    const sender = this.phoneOf(from);
+    const copies = this.encryptedCopies(node);
+    for (const copy of copies) {
+      const member = this.phoneOf(copy.jid);
+      if (copy.type === 'skmsg' || member === sender) continue;
+      const handed = await this.device(member).decrypt(from, copy.type, copy.ciphertext);
+      const item = handed.senderKeyDistributionMessage ?? handed.deviceSentMessage?.message?.senderKeyDistributionMessage;
+      if (item) await this.device(member).acceptSenderKey(from, item);
+    }
+    const groupCipher = copies.find((c) => c.type === 'skmsg');
+    if (!groupCipher) throw new Error('no group ciphertext');
+    const reader = (this.groups.get(groupJid)?.members ?? []).find((m) => m !== sender && this.device(m).hasSenderKey(groupJid, from));
+    if (!reader) throw new Error('no member holds the sender key');
+    return this.device(reader).decryptGroup(groupJid, from, groupCipher.ciphertext);
+  }
+
+  private encryptedCopies(node: BinaryNode): Array<{ jid: string; type: 'pkmsg' | 'msg' | 'skmsg'; ciphertext: Buffer }> {
+    const out: Array<{ jid: string; type: 'pkmsg' | 'msg' | 'skmsg'; ciphertext: Buffer }> = [];
     const participants = childNode(node, 'participants');
     const targets = participants && Array.isArray(participants.content) ? participants.content.filter((c) => c.tag === 'to') : [];
     for (const target of targets) {
@@ -261,7 +317,7 @@ export class WhatsAppTestServer {
       if (enc?.content instanceof Uint8Array) out.push({ jid: target.attrs.jid!, type: enc.attrs.type as 'pkmsg' | 'msg', ciphertext: Buffer.from(enc.content) });
     }
     const direct = childNode(node, 'enc');
-    if (direct?.content instanceof Uint8Array) out.push({ jid: node.attrs.to!, type: direct.attrs.type as 'pkmsg' | 'msg', ciphertext: Buffer.from(direct.content) });
+    if (direct?.content instanceof Uint8Array) out.push({ jid: node.attrs.to!, type: direct.attrs.type as 'pkmsg' | 'msg' | 'skmsg', ciphertext: Buffer.from(direct.content) });
     return out;
   }
 

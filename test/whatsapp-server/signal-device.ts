@@ -97,6 +97,24 @@ export class SignalDevice {
     return proto.Message.decode(unpadRandomMax16(plaintext));
   }
 
+  /** A group's sender key from `authorJid`, handed over inside a 1:1 message; later group messages open with it. */
+  async acceptSenderKey(authorJid: string, item: proto.Message.ISenderKeyDistributionMessage): Promise<void> {
+    await this.repository.processSenderKeyDistributionMessage({ authorJid, item });
+    this.senderKeys.add(`${item.groupId}|${authorJid}`);
+  }
+
+  hasSenderKey(group: string, authorJid: string): boolean {
+    return this.senderKeys.has(`${group}|${authorJid}`);
+  }
+
+  /** A group message (`skmsg`) from `authorJid` → the message in it. */
+  async decryptGroup(group: string, authorJid: string, ciphertext: Uint8Array): Promise<proto.IMessage> {
+    const plaintext = await this.repository.decryptGroupMessage({ group, authorJid, msg: ciphertext });
+    return proto.Message.decode(unpadRandomMax16(plaintext));
+  }
+
+  private readonly senderKeys = new Set<string>();
+
   /** `message` end-to-end encrypted to `recipientJid`, starting a session from its uploaded bundle if needed. */
   async encryptFor(recipientJid: string, bundle: UploadedBundle, message: proto.IMessage): Promise<{ type: 'pkmsg' | 'msg'; ciphertext: Uint8Array }> {
     if (!this.sessions.has(recipientJid)) {
