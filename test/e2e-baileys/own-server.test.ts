@@ -232,6 +232,14 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect(got?.message?.conversation ?? got?.message?.extendedTextMessage?.text).toBe('price list attached tomorrow');
   });
 
+  it('an inbound group message becomes a message.received webhook with the group and the participant', async () => {
+    expect((await api(seeded, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
+    const { id } = await admin('inbound', { from: '12125550199', phone: SEEDED, group: GROUP.id, text: 'who brings the samples?', pushName: 'Bo' });
+    await expect
+      .poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
+      .toMatchObject({ message: { id, from: '12125550199', pushName: 'Bo', type: 'text', text: 'who brings the samples?', isGroup: true, groupId: GROUP.id, participant: '12125550199' } });
+  });
+
   it('a number WhatsApp does not know: send_failed with the message id, logged failed, nothing relayed', async () => {
     const res = await api<{ success: boolean; code: string; error: string; messageId: string }>(seeded, 'POST', '/api/v1/send', { recipient: NOBODY, text: 'anyone there?' });
     expect(res.status).toBe(400);

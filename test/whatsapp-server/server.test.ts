@@ -188,7 +188,7 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     socket.end(undefined);
   });
 
-  it('lists the groups a number is in, and a group send is opened by a member with the sender key it was handed', async () => {
+  it('lists the groups a number is in; a group send is opened by a member with the sender key it was handed; a member\'s group message arrives', async () => {
     server.addGroup({ id: '120363000000000077@g.us', subject: 'Team', members: ['15550008888', '12125550103', '12125550104'] });
     const { socket } = await linkedSocket('15550008888');
     const groups = await socket.groupFetchAllParticipating();
@@ -202,6 +202,11 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     expect(first!.message?.conversation ?? first!.message?.extendedTextMessage?.text).toBe('hello team');
     expect(second!.error).toBeUndefined();
     expect(second!.message?.conversation ?? second!.message?.extendedTextMessage?.text).toBe('second, with the sender key already handed over');
+
+    const upserts: Array<{ chat: string; participant: string | null | undefined; text: string | null | undefined }> = [];
+    socket.ev.on('messages.upsert', ({ messages }) => messages.forEach((m) => upserts.push({ chat: m.key.remoteJid!, participant: m.key.participant, text: m.message?.conversation })));
+    await server.inbound({ from: '12125550103', phone: '15550008888', group: '120363000000000077@g.us', text: 'from a member' });
+    await expect.poll(() => upserts, { timeout: 10_000 }).toEqual([{ chat: '120363000000000077@g.us', participant: expect.stringMatching(/^(12125550103@s\.whatsapp\.net|912125550103@lid)$/), text: 'from a member' }]);
     socket.end(undefined);
   });
 });

@@ -50,7 +50,7 @@ export interface WhatsAppTestServerOptions {
  * a contact with a real Signal device that decrypts what it receives.
  *
  * Driven from tests by method, or over HTTP (`adminUrl`): POST /scan {qr, phone},
- * /pairing-code {phone, code}, /receipt {id, type}, /stream-error {jid, kind}, /inbound {from, phone, text, pushName};
+ * /pairing-code {phone, code}, /receipt {id, type}, /stream-error {jid, kind}, /inbound {from, phone, text, pushName, group?};
  * GET /messages.
  */
 export class WhatsAppTestServer {
@@ -200,21 +200,24 @@ export class WhatsAppTestServer {
   }
 
   /**
-   * `from` sends `text` to `phone`: each of that number's logged-in companion devices gets it end-to-end
-   * encrypted by `from`'s device. Answers the message id.
+   * `from` sends `text` to `phone` (in `group`, when given): each of that number's logged-in
+   * companion devices gets it end-to-end encrypted by `from`'s device. Answers the message id.
    */
-  async inbound(options: { from: string; phone: string; text: string; pushName?: string }): Promise<string> {
+  async inbound(options: { from: string; phone: string; text: string; pushName?: string; group?: string }): Promise<string> {
     const id = `3A${(++this.inboundCounter).toString(16).toUpperCase().padStart(8, '0')}${Date.now().toString(16).toUpperCase()}`;
     const targets = [...this.connections].filter((c) => c.phone === options.phone && !c.closed);
     if (!targets.length) throw new Error(`no device of ${options.phone} is connected`);
+    const sender = this.device(options.from);
     for (const target of targets) {
       const bundle = this.bundles.get(target.deviceJid!);
       if (!bundle) throw new Error(`${target.deviceJid} has uploaded no keys`);
-      const { type, ciphertext } = await this.device(options.from).encryptFor(target.deviceJid!, bundle, { conversation: options.text });
+      const message = { conversation: options.text };
+      const encs = options.group ? await sender.encryptGroupFor(target.deviceJid!, bundle, options.group, message) : [await sender.encryptFor(target.deviceJid!, bundle, message)];
+      const from: Record<string, string> = options.group ? { from: options.group, participant: sender.jid } : { from: sender.jid };
       await target.send({
         tag: 'message',
-        attrs: { from: `${options.from}@${SERVER}`, id, t: now(), type: 'text', ...(options.pushName ? { notify: options.pushName } : {}) },
-        content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+        attrs: { ...from, id, t: now(), type: 'text', ...(options.pushName ? { notify: options.pushName } : {}) },
+        content: encs.map(({ type, ciphertext }) => ({ tag: 'enc', attrs: { v: '2', type }, content: ciphertext })),
       });
     }
     return id;
@@ -380,7 +383,7 @@ export class WhatsAppTestServer {
           await this.receipt(body.id!, body.type === 'read' ? 'read' : 'delivery');
           return answer(200, { ok: true });
         case 'POST /admin/inbound':
-          return answer(200, { id: await this.inbound({ from: body.from!, phone: body.phone!, text: body.text!, pushName: body.pushName }) });
+          return answer(200, { id: await this.inbound({ from: body.from!, phone: body.phone!, text: body.text!, pushName: body.pushName, group: body.group }) });
         case 'POST /admin/stream-error':
           await (body.kind === 'logged_out' ? this.logOut(body.jid!) : this.replace(body.jid!));
           return answer(200, { ok: true });

@@ -133,5 +133,15 @@ export class SignalDevice {
     return this.repository.encryptMessage({ jid: recipientJid, data: encodeWAMessage(message) });
   }
 
+  /**
+   * A group message from this device to `recipientJid`: the sender key handed over in a 1:1 copy,
+   * then the message under the group's sender key.
+   */
+  async encryptGroupFor(recipientJid: string, bundle: UploadedBundle, group: string, message: proto.IMessage): Promise<Array<{ type: 'pkmsg' | 'msg' | 'skmsg'; ciphertext: Uint8Array }>> {
+    const { senderKeyDistributionMessage, ciphertext } = await this.repository.encryptGroupMessage({ group, meId: this.jid, data: encodeWAMessage(message) });
+    const handed = await this.encryptFor(recipientJid, bundle, { senderKeyDistributionMessage: { groupId: group, axolotlSenderKeyDistributionMessage: senderKeyDistributionMessage } });
+    return [handed, { type: 'skmsg', ciphertext }];
+  }
+
   private readonly sessions = new Set<string>();
 }
