@@ -218,7 +218,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
   });
 
-  it('groups: GET /api/v1/groups lists the number\'s groups, and a send to one is opened by its members', async () => {
+  it('groups: GET /api/v1/groups lists the number\'s groups; a send to one is opened by its members, and their receipts fill deliveredAt and readAt', async () => {
     await expect
       .poll(async () => (await api<{ success: boolean; groups: unknown[] }>(seeded, 'GET', '/api/v1/groups')).body.groups, { timeout: 10_000 })
       .toEqual([{ id: GROUP.id, name: 'Suppliers', participants: 3 }]);
@@ -230,6 +230,12 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect(got?.to).toBe(GROUP.id);
     expect(got?.error).toBeUndefined();
     expect(got?.message?.conversation ?? got?.message?.extendedTextMessage?.text).toBe('price list attached tomorrow');
+    // A member's receipts fill the times too (the first delivery, the first read).
+    const message = async () => (await api<{ deliveredAt: string | null; readAt: string | null }>(seeded, 'GET', `/api/v1/messages/${res.body.messageId}`)).body;
+    await admin('receipt', { id, type: 'delivery' });
+    await expect.poll(async () => (await message()).deliveredAt, { timeout: 10_000 }).not.toBeNull();
+    await admin('receipt', { id, type: 'read' });
+    await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
   });
 
   it('an inbound group message becomes a message.received webhook with the group and the participant', async () => {

@@ -190,13 +190,16 @@ export class WhatsAppTestServer {
     await Promise.all(this.connectionsOf(deviceJid).map((c) => c.streamError({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] })));
   }
 
-  /** The recipient's phone got (`delivery`) or opened (`read`) message `id`: a receipt to the sender. */
+  /** The recipient's phone got (`delivery`) or opened (`read`) message `id`: a receipt to the sender (from one member, in a group). */
   async receipt(id: string, type: 'delivery' | 'read'): Promise<void> {
     const message = this.received.find((m) => m.id === id);
     if (!message) throw new Error(`no message ${id} was received`);
     const sender = this.connectionsOf(message.from)[0];
     if (!sender) throw new Error(`the sender of ${id} is not connected`);
-    await sender.send({ tag: 'receipt', attrs: { from: message.chat, id, t: now(), ...(type === 'read' ? { type: 'read' } : {}) } });
+    // In a group, the receipt names the member whose phone got or read it.
+    const member = this.groups.get(message.chat)?.members.find((m) => m !== this.phoneOf(message.from));
+    const participant: Record<string, string> = member ? { participant: `${member}@${SERVER}` } : {};
+    await sender.send({ tag: 'receipt', attrs: { from: message.chat, ...participant, id, t: now(), ...(type === 'read' ? { type: 'read' } : {}) } });
   }
 
   /**
