@@ -264,6 +264,19 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
       .toMatchObject({ message: { id, from: PEER, pushName: 'Ann', type: 'text', text: 'got the invoice, thanks', isGroup: false, groupId: null, participant: null } });
   });
 
+  it('logout through our API unlinks the device at WhatsApp too; linking again gives a new device', async () => {
+    const account = createAccount('relink@example.com');
+    const first = await linkByQr(account, '15550606060');
+    const out = await api<{ success: boolean }>(account, 'POST', '/api/v1/session/logout');
+    expect(out.status).toBe(200);
+    expect((await session(account)).state).toBe('unlinked');
+    await expect.poll(() => whatsapp.wasRemoved(first), { timeout: 5_000 }).toBe(true);
+    expect(whatsapp.loggedInDevices).not.toContain(first);
+    const second = await linkByQr(account, '15550606060');
+    expect(second).not.toBe(first);
+    expect((await session(account)).phone).toBe('15550606060');
+  });
+
   it('conflict (440) pushed by the server: disconnected as connection_replaced, no reconnect fight, sends refused', async () => {
     const account = createAccount('conflict@example.com');
     const jid = await linkByQr(account, '15550404040');

@@ -257,6 +257,11 @@ export class WhatsAppTestServer {
     this.linkedDevices.delete(deviceJid);
   }
 
+  /** Unlinked from the phone, logged out by the server, or logged out by the device itself. */
+  wasRemoved(deviceJid: string): boolean {
+    return this.removed.has(deviceJid);
+  }
+
   isRemoved(deviceJid: string, noiseKey: Buffer): boolean {
     if (!this.removed.has(deviceJid)) return false;
     const key = this.removed.get(deviceJid);
