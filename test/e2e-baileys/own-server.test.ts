@@ -146,6 +146,9 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
 
   it('links by QR: our API shows the QR, the phone scans it, and the session is connected with its number', async () => {
     const account = createAccount('qr@example.com');
+    expect((await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
+    // The phone holds an old chat: it comes with the first history sync and must not become a webhook.
+    whatsapp.setHistory('15550101010', [{ from: PEER, text: 'an old message from last week', at: Date.now() - 7 * 86_400_000 }]);
     expect((await session(account)).state).toBe('unlinked');
     const linking = await api<SessionAnswer>(account, 'POST', '/api/v1/session/link');
     expect(linking.status).toBe(200);
@@ -164,6 +167,15 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const id = await waMessageId(messageId);
     const received = whatsapp.received.find((m) => m.id === id);
     expect(received?.message?.conversation ?? received?.message?.extendedTextMessage?.text).toBe('first message from a freshly linked number');
+
+    // Right after linking, a new message arrives at once (the history sync came; no wait for it).
+    const started = Date.now();
+    const inbound = await admin('inbound', { from: PEER, phone: '15550101010', text: 'welcome aboard', pushName: 'Ann' });
+    await expect.poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === inbound.id), { timeout: 15_000 }).toBeDefined();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const texts = webhooks.filter((w) => w.event === 'message.received').map((w) => (w.message as { text: string }).text);
+    expect(texts).not.toContain('an old message from last week');
+    expect(texts).toEqual(['welcome aboard']);
   });
 
   it('links by pairing code: our API gives the code, the phone types it, and the session is connected', async () => {

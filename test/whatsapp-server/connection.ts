@@ -160,8 +160,9 @@ export class Connection {
     const xmlns = node.attrs.xmlns;
     if (xmlns === 'encrypt' && child?.tag === 'count') return result([{ tag: 'count', attrs: { value: String(this.server.preKeysLeft(this.deviceJid)) } }]);
     if (xmlns === 'encrypt' && node.attrs.type === 'set' && childNode(node, 'list')) {
-      if (this.deviceJid) this.server.preKeysUploaded(this.deviceJid, uploadedBundle(node));
-      return result();
+      await result();
+      if (this.deviceJid) await this.server.preKeysUploaded(this.deviceJid, uploadedBundle(node));
+      return;
     }
     if (xmlns === 'encrypt' && child?.tag === 'digest') return result([{ tag: 'digest', attrs: {} }]);
     if (xmlns === 'encrypt' && child?.tag === 'key') return result([{ tag: 'list', attrs: {}, content: await this.server.bundlesFor(child) }]);
@@ -177,6 +178,12 @@ export class Connection {
       const group = this.server.groupNode(node.attrs.to ?? '');
       if (group) return result([group]);
       return this.send({ tag: 'iq', attrs: { id, type: 'error', from: node.attrs.to ?? SERVER }, content: [{ tag: 'error', attrs: { code: '404', text: 'item-not-found' } }] });
+    }
+    if (xmlns === 'w:sync:app:state') {
+      // No app-state patches: every collection asked for is answered as up to date.
+      const sync = childNode(node, 'sync');
+      const collections = sync && Array.isArray(sync.content) ? sync.content : [];
+      return result([{ tag: 'sync', attrs: {}, content: collections.map((c) => ({ tag: 'collection', attrs: { name: c.attrs.name!, version: c.attrs.version ?? '0' } })) }]);
     }
     if (xmlns === 'md' && child?.tag === 'remove-companion-device') {
       if (this.deviceJid) this.server.removeDevice(this.deviceJid);

@@ -177,7 +177,10 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
   it('delivers an inbound text from a contact, encrypted by its device to the companion keys Baileys uploaded', async () => {
     const { socket } = await linkedSocket('15550007777');
     const upserts: Array<{ from: string; text: string | null | undefined; pushName: string | null | undefined; type: string }> = [];
-    socket.ev.on('messages.upsert', ({ messages, type }) => messages.forEach((m) => upserts.push({ from: m.key.remoteJid!, text: m.message?.conversation, pushName: m.pushName, type })));
+    // (the phone's history-sync notification, a protocol message, is an upsert too: not counted)
+    socket.ev.on('messages.upsert', ({ messages, type }) =>
+      messages.filter((m) => !m.message?.protocolMessage).forEach((m) => upserts.push({ from: m.key.remoteJid!, text: m.message?.conversation, pushName: m.pushName, type })),
+    );
     const first = await server.inbound({ from: '12125550102', phone: '15550007777', text: 'hi there', pushName: 'Ann' });
     await server.inbound({ from: '12125550102', phone: '15550007777', text: 'second one' });
     await expect.poll(() => upserts.length, { timeout: 10_000 }).toBe(2);
@@ -204,9 +207,31 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     expect(second!.message?.conversation ?? second!.message?.extendedTextMessage?.text).toBe('second, with the sender key already handed over');
 
     const upserts: Array<{ chat: string; participant: string | null | undefined; text: string | null | undefined }> = [];
-    socket.ev.on('messages.upsert', ({ messages }) => messages.forEach((m) => upserts.push({ chat: m.key.remoteJid!, participant: m.key.participant, text: m.message?.conversation })));
+    socket.ev.on('messages.upsert', ({ messages }) =>
+      messages.filter((m) => !m.message?.protocolMessage).forEach((m) => upserts.push({ chat: m.key.remoteJid!, participant: m.key.participant, text: m.message?.conversation })),
+    );
     await server.inbound({ from: '12125550103', phone: '15550008888', group: '120363000000000077@g.us', text: 'from a member' });
     await expect.poll(() => upserts, { timeout: 10_000 }).toEqual([{ chat: '120363000000000077@g.us', participant: expect.stringMatching(/^(12125550103@s\.whatsapp\.net|912125550103@lid)$/), text: 'from a member' }]);
+    socket.end(undefined);
+  });
+
+  it('a freshly linked device gets the phone\'s history sync, syncs app state and is online at once: events flow without the 20-second wait', async () => {
+    server.setHistory('15550009999', [{ from: '12125550105', text: 'an old message', at: Date.now() - 86_400_000 }]);
+    const auth = memoryAuth();
+    await connect(server, auth, (qr) => void server.scanQr(qr, '15550009999')).catch(() => undefined);
+    expect(auth.creds.accountSyncCounter ?? 0).toBe(0);
+    const { socket } = await connect(server, auth);
+    const histories: string[] = [];
+    const upserts: string[] = [];
+    socket.ev.on('messaging-history.set', ({ messages }) => messages.forEach((m) => histories.push(m.message?.conversation ?? '')));
+    socket.ev.on('messages.upsert', ({ messages, type }) => messages.forEach((m) => upserts.push(`${type}:${m.message?.conversation ?? ''}`)));
+    await expect.poll(() => auth.creds.accountSyncCounter ?? 0, { timeout: 10_000 }).toBe(1);
+    const started = Date.now();
+    await server.inbound({ from: '12125550105', phone: '15550009999', text: 'a new message' });
+    await expect.poll(() => upserts, { timeout: 10_000 }).toContain('notify:a new message');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(histories).toEqual(['an old message']);
+    expect(upserts).not.toContain('notify:an old message');
     socket.end(undefined);
   });
 });

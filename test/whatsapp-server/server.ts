@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { deflateSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { Curve, jidDecode, proto, type BinaryNode, type KeyPair } from 'baileys';
 import { WebSocketServer } from 'ws';
@@ -43,9 +44,9 @@ export interface WhatsAppTestServerOptions {
 
 /**
  * A WhatsApp Web server for tests, on loopback: enough of the real protocol for the unmodified
- * Baileys socket to link (QR or pairing code), log in, send text, media and group messages
- * end-to-end encrypted, receive texts, get delivery and read receipts, list its groups, and be
- * thrown out (conflict, logged out) as WhatsApp does it.
+ * Baileys socket to link (QR or pairing code) and get the phone's history sync, log in, send
+ * text, media and group messages end-to-end encrypted, receive texts, get delivery and read
+ * receipts, list its groups, and be thrown out (conflict, logged out) as WhatsApp does it.
  * Each number has a primary phone (its account key signs linked devices); every other number is
  * a contact with a real Signal device that decrypts what it receives.
  *
@@ -65,6 +66,9 @@ export class WhatsAppTestServer {
   private readonly removed = new Map<string, Buffer | null>();
   private readonly bundles = new Map<string, UploadedBundle>();
   private readonly groups = new Map<string, TestGroup>();
+  /** Linked, but not yet sent the phone's history. */
+  private readonly awaitingHistory = new Set<string>();
+  private readonly histories = new Map<string, Array<{ from: string; text: string; at: number }>>();
   private inboundCounter = 0;
   private readonly notOnWhatsApp: Set<string>;
   private deviceCounter = 10;
@@ -235,6 +239,7 @@ export class WhatsAppTestServer {
   linked(deviceJid: string, noiseKey: Buffer): void {
     this.removed.delete(deviceJid);
     this.linkedDevices.set(deviceJid, noiseKey);
+    this.awaitingHistory.add(deviceJid);
   }
 
   /** A device this server never linked (creds seeded by a test, or linked before it restarted) is taken as linked. */
@@ -242,10 +247,50 @@ export class WhatsAppTestServer {
     if (!this.linkedDevices.has(connection.deviceJid!)) this.linkedDevices.set(connection.deviceJid!, noiseKey);
   }
 
-  preKeysUploaded(deviceJid: string, bundle: UploadedBundle): void {
+  async preKeysUploaded(deviceJid: string, bundle: UploadedBundle): Promise<void> {
     const known = this.bundles.get(deviceJid);
     if (known && known.identity.equals(bundle.identity)) known.preKeys.push(...bundle.preKeys);
     else this.bundles.set(deviceJid, bundle);
+    if (this.awaitingHistory.delete(deviceJid)) await this.sendHistory(deviceJid);
+  }
+
+  /** Old messages `phone`'s phone holds: a device linked to it gets them in its first history sync. */
+  setHistory(phone: string, messages: Array<{ from: string; text: string; at: number }>): void {
+    this.histories.set(phone, messages);
+  }
+
+  /**
+   * What the phone does once a new device is linked and can be written to: the initial history
+   * sync, end-to-end encrypted from the phone (a peer message from its own number), its payload
+   * inline. Baileys then syncs app state and goes online without waiting out its timeout.
+   */
+  private async sendHistory(deviceJid: string): Promise<void> {
+    const connection = this.connectionsOf(deviceJid)[0];
+    if (!connection) return;
+    const phone = this.phoneOf(deviceJid);
+    const byChat = new Map<string, Array<{ from: string; text: string; at: number }>>();
+    for (const m of this.histories.get(phone) ?? []) byChat.set(m.from, [...(byChat.get(m.from) ?? []), m]);
+    const history = proto.HistorySync.encode({
+      syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
+      conversations: [...byChat].map(([from, messages]) => ({
+        id: `${from}@${SERVER}`,
+        messages: messages.map((m, i) => ({
+          message: { key: { remoteJid: `${from}@${SERVER}`, fromMe: false, id: `3AHIST${phone}${from}${i}` }, message: { conversation: m.text }, messageTimestamp: Math.floor(m.at / 1000) },
+        })),
+      })),
+    }).finish();
+    const notification: proto.IMessage = {
+      protocolMessage: {
+        type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
+        historySyncNotification: { syncType: proto.Message.HistorySyncType.INITIAL_BOOTSTRAP, chunkOrder: 0, progress: 100, initialHistBootstrapInlinePayload: deflateSync(history) },
+      },
+    };
+    const { type, ciphertext } = await this.device(phone).encryptFor(deviceJid, this.bundles.get(deviceJid)!, notification);
+    await connection.send({
+      tag: 'message',
+      attrs: { from: `${phone}@${SERVER}`, id: `3AHS${Date.now().toString(16).toUpperCase()}`, t: now(), type: 'text', category: 'peer' },
+      content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+    });
   }
 
   preKeysLeft(deviceJid: string | undefined): number {
