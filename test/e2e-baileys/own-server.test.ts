@@ -258,6 +258,23 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
       .toMatchObject({ message: { id, from: '12125550199', pushName: 'Bo', type: 'text', text: 'who brings the samples?', isGroup: true, groupId: GROUP.id, participant: '12125550199' } });
   });
 
+  it('a retry receipt after a restart ("waiting for this message"): the message is sent again from our log, under its id', async () => {
+    const text = await waMessageId(await send(seeded, { text: 'the order number is 4471' }));
+    const image = await waMessageId(await send(seeded, { image: `${media.origin}/photo.png`, caption: 'the label' }, '/api/v1/send/image'));
+    await gateway.kill('SIGTERM');
+    gateway = await startServerProcess(env);
+    await connected(seeded);
+    await admin('receipt', { id: text, type: 'retry' });
+    await admin('receipt', { id: image, type: 'retry' });
+    const copies = (id: string) => whatsapp.deliveries.filter((m) => m.id === id);
+    await expect.poll(() => copies(text).length + copies(image).length, { timeout: 15_000 }).toBe(4);
+    const again = copies(text)[1]!;
+    expect(again.error).toBeUndefined();
+    expect(again.message?.conversation ?? again.message?.extendedTextMessage?.text).toBe('the order number is 4471');
+    // The media itself is gone with the process that sent it: the phone gets a text stand-in rather than nothing.
+    expect(copies(image)[1]!.message?.conversation).toBe('🖼 Image: the label');
+  });
+
   it('a number WhatsApp does not know: send_failed with the message id, logged failed, nothing relayed', async () => {
     const res = await api<{ success: boolean; code: string; error: string; messageId: string }>(seeded, 'POST', '/api/v1/send', { recipient: NOBODY, text: 'anyone there?' });
     expect(res.status).toBe(400);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { deflateSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import { Curve, jidDecode, proto, type BinaryNode, type KeyPair } from 'baileys';
+import { Curve, encodeBigEndian, jidDecode, proto, type BinaryNode, type KeyPair } from 'baileys';
 import { WebSocketServer } from 'ws';
 import { Connection } from './connection.js';
 import { childBytes, childNode, parseQr } from './linking.js';
@@ -51,12 +51,15 @@ export interface WhatsAppTestServerOptions {
  * a contact with a real Signal device that decrypts what it receives.
  *
  * Driven from tests by method, or over HTTP (`adminUrl`): POST /scan {qr, phone},
- * /pairing-code {phone, code}, /receipt {id, type}, /stream-error {jid, kind}, /inbound {from, phone, text, pushName, group?};
+ * /pairing-code {phone, code}, /receipt {id, type: delivery|read|retry}, /stream-error {jid, kind}, /inbound {from, phone, text, pushName, group?};
  * GET /messages.
  */
 export class WhatsAppTestServer {
   readonly media = new MediaHost();
+  /** The first copy of each message id. */
   readonly received: ReceivedMessage[] = [];
+  /** Every copy, in order: a message sent again (after a retry receipt) is here twice. */
+  readonly deliveries: ReceivedMessage[] = [];
   private readonly http = http.createServer((req, res) => void this.admin(req, res));
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly serverStatic: KeyPair = Curve.generateKeyPair();
@@ -230,6 +233,26 @@ export class WhatsAppTestServer {
     return id;
   }
 
+  /**
+   * The recipient's phone could not decrypt message `id` and asks for it again (a retry receipt,
+   * what shows as "Waiting for this message" on the phone): the sender must send it once more.
+   */
+  async retryReceipt(id: string): Promise<void> {
+    const message = this.received.find((m) => m.id === id);
+    if (!message) throw new Error(`no message ${id} was received`);
+    const sender = this.connectionsOf(message.from)[0];
+    if (!sender) throw new Error(`the sender of ${id} is not connected`);
+    const recipient = this.device(this.phoneOf(message.to));
+    await sender.send({
+      tag: 'receipt',
+      attrs: { from: message.chat, id, t: now(), type: 'retry' },
+      content: [
+        { tag: 'retry', attrs: { count: '1', id, t: now(), v: '1' } },
+        { tag: 'registration', attrs: {}, content: encodeBigEndian(recipient.creds.registrationId) },
+      ],
+    });
+  }
+
   // ── what connections report ────────────────────────────────────────────────────────────
 
   forget(connection: Connection): void {
@@ -333,6 +356,7 @@ export class WhatsAppTestServer {
       this.log(`message ${id} could not be opened: ${record.error}`);
     }
     if (!this.received.some((m) => m.id === id)) this.received.push(record);
+    this.deliveries.push(record);
     await connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now() } });
   }
 
@@ -433,7 +457,8 @@ export class WhatsAppTestServer {
         case 'POST /admin/pairing-code':
           return answer(200, { jid: await this.enterPairingCode(body.phone!, body.code!) });
         case 'POST /admin/receipt':
-          await this.receipt(body.id!, body.type === 'read' ? 'read' : 'delivery');
+          if (body.type === 'retry') await this.retryReceipt(body.id!);
+          else await this.receipt(body.id!, body.type === 'read' ? 'read' : 'delivery');
           return answer(200, { ok: true });
         case 'POST /admin/inbound':
           return answer(200, { id: await this.inbound({ from: body.from!, phone: body.phone!, text: body.text!, pushName: body.pushName, group: body.group }) });
