@@ -1,12 +1,14 @@
 import http from 'node:http';
-import { deflateSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import { Curve, encodeBigEndian, jidDecode, proto, type BinaryNode, type KeyPair } from 'baileys';
+import { Curve, encodeBigEndian, jidDecode, type BinaryNode, type KeyPair, type proto } from 'baileys';
 import { WebSocketServer } from 'ws';
+import { handleAdmin } from './admin-http.js';
 import { Connection } from './connection.js';
-import { childBytes, childNode, parseQr } from './linking.js';
+import { initialHistorySync, type OldMessage } from './history-sync.js';
+import { childNode, parseQr } from './linking.js';
 import { MediaHost } from './media-host.js';
 import { SignalDevice, type UploadedBundle } from './signal-device.js';
+import { usyncAnswer } from './usync.js';
 
 const SERVER = 's.whatsapp.net';
 const now = () => String(Math.floor(Date.now() / 1000));
@@ -50,9 +52,7 @@ export interface WhatsAppTestServerOptions {
  * Each number has a primary phone (its account key signs linked devices); every other number is
  * a contact with a real Signal device that decrypts what it receives.
  *
- * Driven from tests by method, or over HTTP (`adminUrl`): POST /scan {qr, phone},
- * /pairing-code {phone, code}, /receipt {id, type: delivery|read|retry}, /stream-error {jid, kind}, /inbound {from, phone, text, pushName, group?};
- * GET /messages.
+ * Driven from tests by method, or over HTTP (`adminUrl`, see admin-http.ts).
  */
 export class WhatsAppTestServer {
   readonly media = new MediaHost();
@@ -60,7 +60,7 @@ export class WhatsAppTestServer {
   readonly received: ReceivedMessage[] = [];
   /** Every copy, in order: a message sent again (after a retry receipt) is here twice. */
   readonly deliveries: ReceivedMessage[] = [];
-  private readonly http = http.createServer((req, res) => void this.admin(req, res));
+  private readonly http = http.createServer((req, res) => void handleAdmin(this, req, res));
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly serverStatic: KeyPair = Curve.generateKeyPair();
   private readonly connections = new Set<Connection>();
@@ -71,7 +71,7 @@ export class WhatsAppTestServer {
   private readonly groups = new Map<string, TestGroup>();
   /** Linked, but not yet sent the phone's history. */
   private readonly awaitingHistory = new Set<string>();
-  private readonly histories = new Map<string, Array<{ from: string; text: string; at: number }>>();
+  private readonly histories = new Map<string, OldMessage[]>();
   private inboundCounter = 0;
   private readonly notOnWhatsApp: Set<string>;
   private deviceCounter = 10;
@@ -278,7 +278,7 @@ export class WhatsAppTestServer {
   }
 
   /** Old messages `phone`'s phone holds: a device linked to it gets them in its first history sync. */
-  setHistory(phone: string, messages: Array<{ from: string; text: string; at: number }>): void {
+  setHistory(phone: string, messages: OldMessage[]): void {
     this.histories.set(phone, messages);
   }
 
@@ -291,23 +291,7 @@ export class WhatsAppTestServer {
     const connection = this.connectionsOf(deviceJid)[0];
     if (!connection) return;
     const phone = this.phoneOf(deviceJid);
-    const byChat = new Map<string, Array<{ from: string; text: string; at: number }>>();
-    for (const m of this.histories.get(phone) ?? []) byChat.set(m.from, [...(byChat.get(m.from) ?? []), m]);
-    const history = proto.HistorySync.encode({
-      syncType: proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
-      conversations: [...byChat].map(([from, messages]) => ({
-        id: `${from}@${SERVER}`,
-        messages: messages.map((m, i) => ({
-          message: { key: { remoteJid: `${from}@${SERVER}`, fromMe: false, id: `3AHIST${phone}${from}${i}` }, message: { conversation: m.text }, messageTimestamp: Math.floor(m.at / 1000) },
-        })),
-      })),
-    }).finish();
-    const notification: proto.IMessage = {
-      protocolMessage: {
-        type: proto.Message.ProtocolMessage.Type.HISTORY_SYNC_NOTIFICATION,
-        historySyncNotification: { syncType: proto.Message.HistorySyncType.INITIAL_BOOTSTRAP, chunkOrder: 0, progress: 100, initialHistBootstrapInlinePayload: deflateSync(history) },
-      },
-    };
+    const notification = initialHistorySync(phone, this.histories.get(phone) ?? []);
     const { type, ciphertext } = await this.device(phone).encryptFor(deviceJid, this.bundles.get(deviceJid)!, notification);
     await connection.send({
       tag: 'message',
@@ -422,56 +406,6 @@ export class WhatsAppTestServer {
 
   /** usync: every number is on WhatsApp (unless listed otherwise) with one device, its phone. */
   usyncAnswer(iq: BinaryNode): BinaryNode {
-    const usync = childNode(iq, 'usync')!;
-    const query = childNode(usync, 'query');
-    const protocols = query && Array.isArray(query.content) ? query.content.map((c) => c.tag) : [];
-    const list = childNode(usync, 'list');
-    const users = list && Array.isArray(list.content) ? list.content : [];
-    const answers: BinaryNode[] = users.map((user) => {
-      const contact = childBytes(user, 'contact')?.toString();
-      const phone = user.attrs.jid ? this.phoneOf(user.attrs.jid) : (contact ?? '').replace(/\D/g, '');
-      const exists = !this.notOnWhatsApp.has(phone);
-      const content: BinaryNode[] = [];
-      for (const protocol of protocols) {
-        if (protocol === 'contact') content.push({ tag: 'contact', attrs: { type: exists ? 'in' : 'out' }, ...(contact ? { content: contact } : {}) });
-        if (protocol === 'lid' && exists) content.push({ tag: 'lid', attrs: { val: `${this.lidOf(phone)}@lid` } });
-        if (protocol === 'devices' && exists) content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: [{ tag: 'device', attrs: { id: '0' } }] }] });
-      }
-      return { tag: 'user', attrs: { jid: user.attrs.jid ?? `${phone}@${SERVER}` }, content };
-    });
-    return { tag: 'usync', attrs: { sid: usync.attrs.sid ?? '', mode: usync.attrs.mode ?? 'query', last: 'true', index: '0' }, content: [{ tag: 'list', attrs: {}, content: answers }] };
-  }
-
-  // ── admin over HTTP ────────────────────────────────────────────────────────────────────
-
-  private async admin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const answer = (status: number, body: unknown): void => void res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-    try {
-      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, string>) : {};
-      switch (`${req.method} ${url.pathname}`) {
-        case 'POST /admin/scan':
-          return answer(200, { jid: await this.scanQr(body.qr!, body.phone!) });
-        case 'POST /admin/pairing-code':
-          return answer(200, { jid: await this.enterPairingCode(body.phone!, body.code!) });
-        case 'POST /admin/receipt':
-          if (body.type === 'retry') await this.retryReceipt(body.id!);
-          else await this.receipt(body.id!, body.type === 'read' ? 'read' : 'delivery');
-          return answer(200, { ok: true });
-        case 'POST /admin/inbound':
-          return answer(200, { id: await this.inbound({ from: body.from!, phone: body.phone!, text: body.text!, pushName: body.pushName, group: body.group }) });
-        case 'POST /admin/stream-error':
-          await (body.kind === 'logged_out' ? this.logOut(body.jid!) : this.replace(body.jid!));
-          return answer(200, { ok: true });
-        case 'GET /admin/messages':
-          return answer(200, this.received.map(({ media, message, ...rest }) => ({ ...rest, message: message ? proto.Message.toObject(proto.Message.fromObject(message)) : undefined, mediaBytes: media?.length })));
-        default:
-          return answer(404, { error: 'unknown admin call' });
-      }
-    } catch (error) {
-      return answer(409, { error: error instanceof Error ? error.message : String(error) });
-    }
+    return usyncAnswer(iq, { phoneOf: (jid) => this.phoneOf(jid), lidOf: (phone) => this.lidOf(phone), exists: (phone) => !this.notOnWhatsApp.has(phone) });
   }
 }
