@@ -100,7 +100,13 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
 
   /** Both widths, the whole page; back to desktop afterwards. */
   async function shoot(name: string): Promise<void> {
-    await page.waitForFunction(`document.querySelectorAll('[aria-busy="true"]').length === 0`);
+    // Polled through a locator: a string predicate is evaluated in the page, where the dashboard's
+    // CSP (no unsafe-eval) refuses it whenever the wait outlives a re-render.
+    const busy = page.locator('[aria-busy="true"]');
+    for (const deadline = Date.now() + 10_000; (await busy.count()) > 0; ) {
+      if (Date.now() > deadline) throw new Error(`still loading: ${await busy.count()} busy element(s)`);
+      await page.waitForTimeout(25);
+    }
     if (dialect !== 'sqlite') return;
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
