@@ -16,9 +16,10 @@ import { WhatsAppTestServer } from '../whatsapp-server/server.js';
  * The real driver end to end against our own WhatsApp Web test server (test/whatsapp-server):
  * `messageapi serve` with WHATSAPP_DRIVER=baileys and the unmodified Baileys socket. A number is
  * linked the way a user does it — the QR from our API scanned by the test phone, or the pairing
- * code from our API typed into it — then sends text, an image and a PDF that the recipient's
- * device decrypts, gets delivery and read receipts, and is thrown out by the server (conflict,
- * logged out) as WhatsApp does it. Only loopback traffic.
+ * code from our API typed into it — gets the phone's history sync, comes back after a restart,
+ * sends text, an image, a PDF and group messages that the recipients' devices decrypt, gets
+ * delivery, read and retry receipts, receives direct and group messages as webhooks, logs out,
+ * and is thrown out by the server (conflict, logged out) as WhatsApp does it. Only loopback traffic.
  */
 
 const SECRET = 'e2e-own-server-test-secret-0123456789';
