@@ -67,6 +67,17 @@ export async function driverHarness(dialect: Dialect, settings: Partial<BaileysS
       await auth.saveCreds(accountId, linkedCreds(phone));
       return accountId;
     },
+    /** A server restart: `driver` stops, a new one starts, and its new socket for `accountId` opens. */
+    async restart(driver: BaileysDriver, accountId: string): Promise<BaileysDriver> {
+      await driver.stop();
+      const socketsBefore = sockets.sockets.length;
+      const again = makeDriver();
+      await again.start();
+      await until(() => sockets.sockets.length === socketsBefore + 1);
+      sockets.last.open();
+      await until(() => again.isConnected(accountId));
+      return again;
+    },
     disconnectEvents: (accountId: string) => recorded.filter((r) => r.accountId === accountId && r.event.event === 'session.disconnected').map((r) => r.event),
     async close() {
       for (const d of drivers) await d.stop();

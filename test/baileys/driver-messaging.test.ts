@@ -76,12 +76,7 @@ for (const dialect of testDialects()) {
 
     it('remembers the answer across restarts, so a number is checked once', async () => {
       expect((await driver.send(outgoing())).status).toBe('sent');
-      await driver.stop();
-      const again = h.makeDriver();
-      await again.start();
-      await until(() => h.sockets.sockets.length === 2);
-      h.sockets.last.open();
-      await until(() => again.isConnected(id));
+      const again = await h.restart(driver, id);
       expect((await again.send(outgoing())).status).toBe('sent');
       expect(socket.onWhatsAppCalls + h.sockets.last.onWhatsAppCalls).toBe(1);
       expect(h.sockets.last.relayed).toHaveLength(1);
@@ -134,12 +129,7 @@ for (const dialect of testDialects()) {
         { waMessageId: 'IN-2', from: '12125559876', pushName: null, type: 'image', text: 'pic', groupId: '120363012345678901@g.us', participant: '12125559876', at: 1764072001000 },
       ]);
       // after a restart (a new driver), the same id is still known
-      await driver.stop();
-      const again = h.makeDriver();
-      await again.start();
-      await until(() => h.sockets.sockets.length === 2);
-      h.sockets.last.open();
-      await until(() => again.isConnected(id));
+      const again = await h.restart(driver, id);
       h.sockets.last.emit('messages.upsert', { messages: [direct], type: 'notify' });
       h.sockets.last.emit('messages.upsert', { messages: [{ ...direct, key: { ...direct.key, id: 'IN-3' } }], type: 'notify' });
       await until(() => h.incoming.length === 3);
