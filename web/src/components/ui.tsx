@@ -122,6 +122,28 @@ export function Field(props: { label: string; hint?: ComponentChildren; children
   );
 }
 
+const PLANS = ['trial', 'personal', 'unlimited'];
+
+/** The operator's plan and subscription-end inputs (new account and account page); ids start with `idPrefix`. */
+export function PlanFields(props: { idPrefix: string; plan: string; onPlan(plan: string): void; expires: string; onExpires(date: string): void }) {
+  return (
+    <>
+      <Field label="Plan" id={`${props.idPrefix}plan`}>
+        <select id={`${props.idPrefix}plan`} value={props.plan} onChange={(e) => props.onPlan(e.currentTarget.value)}>
+          {PLANS.map((p) => (
+            <option key={p} value={p}>
+              {planLabel(p)}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Subscription ends" id={`${props.idPrefix}expires`} hint="Empty: never.">
+        <input id={`${props.idPrefix}expires`} type="date" value={props.expires} onInput={(e) => props.onExpires(e.currentTarget.value)} />
+      </Field>
+    </>
+  );
+}
+
 export function SecretReveal(props: { title: string; value: string; children?: ComponentChildren; testId?: string }) {
   return (
     <div class="secret" data-testid={props.testId}>

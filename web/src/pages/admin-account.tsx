@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type AdminAccount, type DayCount } from '../api';
 import { DailyChart, UsageBar } from '../components/charts';
-import { Badge, Card, Field, Notice, PageHeader, Skeleton, errorText, formatDate, planLabel } from '../components/ui';
+import { Badge, Card, Field, Notice, PageHeader, PlanFields, Skeleton, errorText, formatDate, planLabel } from '../components/ui';
 import { useAuth, useLoad } from '../session';
 
 export function AdminAccountPage(props: { id: string }) {
@@ -69,16 +69,7 @@ export function AdminAccountPage(props: { id: string }) {
                   void act('Plan saved.', () => api('PATCH', path, { plan, expiresAt: expires || null }));
                 }}
               >
-                <Field label="Plan" id="plan">
-                  <select id="plan" value={plan} onChange={(e) => setPlan(e.currentTarget.value)}>
-                    <option value="trial">Trial</option>
-                    <option value="personal">Personal</option>
-                    <option value="unlimited">Unlimited</option>
-                  </select>
-                </Field>
-                <Field label="Subscription ends" id="expires" hint="Empty: never.">
-                  <input id="expires" type="date" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
-                </Field>
+                <PlanFields idPrefix="" plan={plan} onPlan={setPlan} expires={expires} onExpires={setExpires} />
                 <button class="btn btn-primary" type="submit">
                   Save plan
                 </button>

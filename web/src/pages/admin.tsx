@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type AdminAccount } from '../api';
 import { Pager, useCursorPages } from '../components/pager';
-import { Badge, Card, Empty, Field, Notice, PageHeader, SecretReveal, Skeleton, errorText, formatDate, planLabel } from '../components/ui';
+import { Badge, Card, Empty, Field, Notice, PageHeader, PlanFields, SecretReveal, Skeleton, errorText, formatDate, planLabel } from '../components/ui';
 import { useAuth, useLoad } from '../session';
 
 export function AdminPage() {
@@ -137,16 +137,7 @@ function CreateAccount(props: { onCreated(): void }) {
         <Field label="E-mail" id="new-email">
           <input id="new-email" type="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
         </Field>
-        <Field label="Plan" id="new-plan">
-          <select id="new-plan" value={plan} onChange={(e) => setPlan(e.currentTarget.value)}>
-            <option value="trial">Trial</option>
-            <option value="personal">Personal</option>
-            <option value="unlimited">Unlimited</option>
-          </select>
-        </Field>
-        <Field label="Subscription ends" id="new-expires" hint="Empty: never.">
-          <input id="new-expires" type="date" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
-        </Field>
+        <PlanFields idPrefix="new-" plan={plan} onPlan={setPlan} expires={expires} onExpires={setExpires} />
         <Field label="Dashboard password" id="new-password" hint="Optional; at least 10 characters. You can set it later.">
           <input id="new-password" type="password" autoComplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
