@@ -9,20 +9,31 @@ function carriesBody(request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+function oneKey(value: unknown): string | undefined {
+  if (Array.isArray(value)) throw new AppError('invalid_api_key', 'Invalid API key: send exactly one key.');
+  return typeof value === 'string' ? value : undefined;
+}
+
 /**
- * A request to /api/v1 with a body must carry its credentials in its headers (the X-API-Key header
- * or the dashboard's cookie; no /api/v1 route takes a key from the body). When they are missing or
- * wrong, the request is refused before its body is read, and the connection closes, so that nobody
- * without a key can make the server hold bodies in memory. The routes still authenticate as before.
+ * Checks, from the headers alone, the credentials of a request that carries a body, and refuses it
+ * before its body is read (closing the connection) when they are missing or wrong, so that nobody
+ * without a key can make the server hold bodies in memory:
+ * - /api/v1: the X-API-Key header or the dashboard's cookie must be there and valid (no /api/v1
+ *   route takes a key from the body);
+ * - /send.php: a key given in the header or the query must be valid (it may also come in the form
+ *   body, which then has to be read).
+ * The routes still authenticate as before; this only answers earlier.
  */
 export function refuseUnauthenticatedBodies(app: FastifyInstance, runtime: Runtime): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/v1/') || request.routeOptions.url === undefined || !carriesBody(request)) return;
+    if (request.routeOptions.url === undefined || !carriesBody(request)) return;
+    const api = request.url.startsWith('/api/v1/');
+    if (!api && request.routeOptions.url !== '/send.php') return;
     try {
-      const key = request.headers['x-api-key'];
-      if (Array.isArray(key)) throw new AppError('invalid_api_key', 'Invalid API key: send exactly one key.');
+      const query = request.query as Record<string, unknown> | undefined;
+      const key = oneKey(request.headers['x-api-key']) ?? (api ? undefined : oneKey(query?.apikey));
       if (key !== undefined) await runtime.auth.authenticate(key.trim(), runtime.clock());
-      else if (!(await browserSessionOf(runtime, request))) throw new AppError('invalid_api_key', 'Missing API key: send it in the X-API-Key header.');
+      else if (api && !(await browserSessionOf(runtime, request))) throw new AppError('invalid_api_key', 'Missing API key: send it in the X-API-Key header.');
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       reply.header('connection', 'close');

@@ -57,15 +57,20 @@ for (const dialect of testDialects()) {
     });
 
     it('answers an unauthenticated large POST with 401 before reading its body, and closes', async () => {
-      const cases = [
+      const cases: Array<{ path?: string; headers: string; code: string }> = [
         { headers: '', code: 'invalid_api_key' },
         { headers: 'X-API-Key: msg_00000000000000000000000000000000\r\n', code: 'invalid_api_key' },
         { headers: 'Cookie: messageapi_session=not-a-session-not-a-session-0000\r\n', code: 'invalid_api_key' },
       ];
-      for (const { headers, code } of cases) {
+      const wrongKey = 'msg_00000000000000000000000000000000';
+      const sendPhp = [
+        { path: `/send.php?apikey=${wrongKey}`, headers: '', code: 'invalid_api_key' },
+        { path: '/send.php', headers: `X-API-Key: ${wrongKey}\r\n`, code: 'invalid_api_key' },
+      ];
+      for (const { path = '/api/v1/send', headers, code } of [...cases, ...sendPhp]) {
         const c = await connectRaw(port);
         // 900 kB announced, under the body limit: only the first bytes are ever sent.
-        c.write(`POST /api/v1/send HTTP/1.1\r\nHost: x\r\n${headers}Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n{"text":`);
+        c.write(`POST ${path} HTTP/1.1\r\nHost: x\r\n${headers}Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n{"text":`);
         const text = await c.waitFor(/\r\n\r\n\{.*\}$/s, 3000);
         expect(rawStatus(text)).toBe(401);
         expect(text).toMatch(/\r\nconnection: close\r\n/i);
