@@ -135,6 +135,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
     throw new ConfigError(`Invalid configuration: HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) is above REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}).`);
   }
+  // A request that waits (a send's `wait`, linking) or a live stream between heartbeats is silent on its socket.
+  const longestSilenceMs = Math.max(e.SEND_WAIT_MAX_MS, e.WHATSAPP_LINK_TIMEOUT_MS, 15_000);
+  if (e.CONNECTION_TIMEOUT_MS !== 0 && e.CONNECTION_TIMEOUT_MS <= longestSilenceMs) {
+    throw new ConfigError(`Invalid configuration: CONNECTION_TIMEOUT_MS (${e.CONNECTION_TIMEOUT_MS}) must be 0 or above ${longestSilenceMs} (SEND_WAIT_MAX_MS, WHATSAPP_LINK_TIMEOUT_MS and the 15 s stream heartbeat).`);
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   const config: Config = {
     port: e.PORT,
