@@ -33,7 +33,13 @@ for (const dialect of testDialects()) {
       expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(KEEP_ALIVE_TIMEOUT_MS - 100);
     });
 
-    it('cuts a connection that never sends its headers, with a JSON 408', async () => {
+    it('closes a connection that never sends anything', async () => {
+      const c = await connectRaw(port);
+      const closedAfter = await within(c.closed, HEADERS_TIMEOUT_MS + 3000, 'silent connection closed');
+      expect(closedAfter).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
+    });
+
+    it('cuts a connection that never finishes its headers, with a JSON 408', async () => {
       const c = await connectRaw(port);
       c.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
       const closedAfter = await within(c.closed, HEADERS_TIMEOUT_MS + 3000, 'header-less connection closed');
