@@ -87,8 +87,14 @@ export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, au
         }
         return account.id === accountId && account.active;
       };
+      let checking = false;
       const recheck = setInterval(() => {
-        void stillAllowed().then((allowed) => allowed || raw.writableEnded || raw.end());
+        if (checking || raw.writableEnded) return;
+        checking = true;
+        void stillAllowed().then((allowed) => {
+          checking = false;
+          if (!allowed && !raw.writableEnded) raw.end();
+        });
       }, runtime.config.streams.recheckMs);
       const poll = setInterval(() => void tick(), POLL_MS);
       const heartbeat = setInterval(() => raw.writableEnded || raw.write(': ping\n\n'), HEARTBEAT_MS);
