@@ -7,7 +7,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from './core/errors.js';
 import { makeAuthenticate, type AlternativeAuth } from './http/auth.js';
 import { dashboardAuth, registerDashboard } from './http/dashboard/index.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { refuseUnauthenticatedBodies } from './http/early-auth.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
+import { installResponseHeaders } from './http/response-headers.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
 import { receiversMarkdown, registerReceiverRoutes } from './http/routes/receivers.js';
 import { registerReadRoutes } from './http/routes/read.js';
@@ -29,11 +32,23 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
 /** Builds the HTTP app from the runtime's parts. It never listens: server.ts does, tests use inject(). */
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
+  const timeouts = runtime.config.http;
   const app: FastifyInstance = Fastify({
     loggerInstance: runtime.log as FastifyBaseLogger,
     bodyLimit: runtime.config.bodyLimitBytes,
     trustProxy: true,
     requestIdHeader: false,
+    // Slow and idle clients are cut off (a streamed answer is not: the request timeout ends when the request has arrived).
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    http: {
+      requestTimeout: timeouts.requestTimeoutMs,
+      headersTimeout: timeouts.headersTimeoutMs,
+      // Node checks the request and header timeouts on this interval (30 s by default, far too coarse).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeouts.headersTimeoutMs / 4))),
+    },
+    clientErrorHandler: clientErrorHandler(runtime.log as FastifyBaseLogger),
     // Malformed URLs are rejected before routing; they get the same JSON error shape as the rest.
     frameworkErrors: (_error, _request, reply) => {
       sendError(reply, new AppError('invalid_parameter', 'The request URL is malformed (check its percent-encoding).'));
@@ -41,6 +56,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, useDefaults: true } },
   });
   installErrorHandling(app, runtime.config.bodyLimitBytes);
+  installResponseHeaders(app);
 
   await app.register(cors, {
     origin: '*',
@@ -51,6 +67,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
   await app.register(formbody, { bodyLimit: runtime.config.bodyLimitBytes });
   await app.register(cookie);
+  refuseUnauthenticatedBodies(app, runtime);
   await app.register(swagger, {
     openapi: {
       info: {

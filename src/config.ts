@@ -40,6 +40,13 @@ const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
   EVENT_RETENTION_DAYS: Type.Number({ minimum: 0, default: 7 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 120_000 }),
+  STREAM_RECHECK_MS: Type.Integer({ minimum: 50, default: 2_000 }),
+  STREAMS_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 10 }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -90,6 +97,16 @@ export interface Config {
   readonly outboxLockMs: number;
   /** Webhooks: an attempt's time limit, deliveries in flight per account, how long finished events are kept. */
   readonly webhooks: { readonly timeoutMs: number; readonly concurrencyPerAccount: number; readonly retentionDays: number };
+  /**
+   * Slow and idle clients: the whole request (headers and body) must arrive within requestTimeoutMs,
+   * its headers within headersTimeoutMs; an idle keep-alive connection closes after keepAliveTimeoutMs,
+   * any socket silent for connectionTimeoutMs (0 = never) is cut.
+   */
+  readonly http: { readonly requestTimeoutMs: number; readonly headersTimeoutMs: number; readonly keepAliveTimeoutMs: number; readonly connectionTimeoutMs: number };
+  /** Live streams (session events): how often their right to see is checked again, and how many one account may hold open. */
+  readonly streams: { readonly recheckMs: number; readonly perAccount: number };
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -114,6 +131,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (e.WHATSAPP_PACING_MIN_MS > e.WHATSAPP_PACING_MAX_MS) {
     throw new ConfigError(`Invalid configuration: WHATSAPP_PACING_MIN_MS (${e.WHATSAPP_PACING_MIN_MS}) is above WHATSAPP_PACING_MAX_MS (${e.WHATSAPP_PACING_MAX_MS}).`);
+  }
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`Invalid configuration: HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) is above REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}).`);
+  }
+  // A request that waits (a send's `wait`, linking) or a live stream between heartbeats is silent on its socket.
+  const longestSilenceMs = Math.max(e.SEND_WAIT_MAX_MS, e.WHATSAPP_LINK_TIMEOUT_MS, 15_000);
+  if (e.CONNECTION_TIMEOUT_MS !== 0 && e.CONNECTION_TIMEOUT_MS <= longestSilenceMs) {
+    throw new ConfigError(`Invalid configuration: CONNECTION_TIMEOUT_MS (${e.CONNECTION_TIMEOUT_MS}) must be 0 or above ${longestSilenceMs} (SEND_WAIT_MAX_MS, WHATSAPP_LINK_TIMEOUT_MS and the 15 s stream heartbeat).`);
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const config: Config = {
@@ -160,6 +185,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     outboxLockMs: e.OUTBOX_LOCK_MS,
     webhooks: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrencyPerAccount: e.WEBHOOK_CONCURRENCY, retentionDays: e.EVENT_RETENTION_DAYS },
+    http: {
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+    },
+    streams: { recheckMs: e.STREAM_RECHECK_MS, perAccount: e.STREAMS_PER_ACCOUNT },
+    metricsToken: e.METRICS_TOKEN,
     ...overrides,
   };
   return deepFreeze(config);

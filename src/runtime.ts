@@ -12,6 +12,8 @@ import { createMediaLoader } from './delivery/media-loader.js';
 import { EventDelivery } from './delivery/webhooks/event-delivery.js';
 import { MessageDispatcher } from './delivery/message-dispatcher.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { sampleSealedValues } from './core/sealed-data.js';
+import { secureDataDir } from './data-dir.js';
 import { loadOrCreateSecret } from './secret-key.js';
 import { Store } from './store/store.js';
 import { createDriver } from './whatsapp/create-driver.js';
@@ -51,10 +53,18 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const clock = options.clock ?? Date.now;
   const log = options.log;
+  secureDataDir(config.dataDir, log);
   const store = options.store ?? Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   const ownsStore = options.store === undefined;
-  await store.migrate();
-  const secret = loadOrCreateSecret(config.dataDir, config.secret);
+  let secret: string;
+  try {
+    await store.migrate();
+    // A missing or wrong secret key stops the start here, with what to restore, rather than as 500s later.
+    secret = loadOrCreateSecret(config.dataDir, config.secret, await sampleSealedValues(store));
+  } catch (error) {
+    if (ownsStore) await store.close();
+    throw error;
+  }
   const eventDelivery = new EventDelivery({ config, store, log: log.child({ component: 'events' }), clock, secret, random: options.random });
   const events = options.events ?? eventDelivery.recorder;
   const notifier = new OutcomeNotifier();

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'daily_limit_reached'
   | 'too_many_requests'
+  | 'request_timeout'
+  | 'headers_too_large'
   | 'service_unavailable'
   | 'internal_error';
 

@@ -60,10 +60,16 @@ function fromFastify(error: FastifyError, bodyLimit: number): AppError | undefin
   return undefined;
 }
 
-export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
-  const status = ERROR_STATUS[error.code];
+/** The JSON body of an error (SPEC §4). */
+export function errorBody(error: AppError): Record<string, unknown> {
   const body: Record<string, unknown> = { success: false, error: error.message, code: error.code };
   if (error.details.messageId) body.messageId = error.details.messageId;
+  return body;
+}
+
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  const status = ERROR_STATUS[error.code];
+  const body = errorBody(error);
   if (error.details.headers) reply.headers(error.details.headers);
   if (error.details.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.details.retryAfterSeconds));
   return reply.code(status).type('application/json; charset=utf-8').send(body);

@@ -16,10 +16,12 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   daily_limit_reached: 429,
   too_many_requests: 429,
+  headers_too_large: 431,
   service_unavailable: 503,
   internal_error: 500,
 });

@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { dialectOf, type Dialect } from './dialect.js';
+import { prepareSqliteFile, PRIVATE_FOLDER_MODE } from './private-files.js';
 import { GroupCommitWriter } from './group-commit.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalFlusher } from './wal-flusher.js';
@@ -74,7 +75,10 @@ export class Store {
       return new Store('postgres', db, db);
     }
     const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+      prepareSqliteFile(path.resolve(file));
+    }
     // FULL durability without a synchronous fsync on the event loop: see WalFlusher.
     const durable = (options.sqliteSynchronous ?? 'FULL') === 'FULL' && file !== ':memory:';
     const open = () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createAccount } from '../../src/core/accounts.js';
@@ -22,6 +22,8 @@ export interface TestAppOptions {
   clock?: () => number;
   events?: EventRecorder;
   appOptions?: AppOptions;
+  /** The logger (default: pino at TEST_LOG_LEVEL, silent). */
+  log?: Logger;
   /** Start the dispatcher and driver (default true). */
   start?: boolean;
 }
@@ -39,7 +41,7 @@ export async function startTestApp(dialect: Dialect, options: TestAppOptions = {
     MESSAGEAPI_SECRET: 'test-secret-test-secret-test-secret',
     ...options.env,
   });
-  const runtime = await createRuntime(config, { log: pino({ level: config.logLevel }), clock: options.clock, events: options.events });
+  const runtime = await createRuntime(config, { log: options.log ?? pino({ level: config.logLevel }), clock: options.clock, events: options.events });
   const app = await buildApp(runtime, options.appOptions);
   if (options.start !== false) await runtime.start();
   return {

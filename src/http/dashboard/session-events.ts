@@ -1,10 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import QRCode from 'qrcode';
+import type { Account } from '../../core/accounts.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import type { Authenticate } from '../routes/types.js';
+import { StreamSlots } from '../stream-slots.js';
 
 const POLL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
@@ -13,9 +15,14 @@ const HEARTBEAT_MS = 15_000;
  * Server push for the connection page: `GET /api/v1/session/events` is an event stream that sends
  * the session (as `GET /api/v1/session` answers it, QR as a PNG data URL included) at once and
  * again whenever it changes. It asks the driver every second per connected client, which is cheap.
+ * The stream lasts only as long as the right to see it: its cookie or key is authenticated again
+ * every STREAM_RECHECK_MS, and the stream ends once that fails (signed out, key revoked, account
+ * disabled). An account holds at most STREAMS_PER_ACCOUNT streams open.
  */
 export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
   const open = new Set<ServerResponse>();
+  const slots = new StreamSlots(runtime.config.streams.perAccount);
+  const authenticateStream = authenticate({ allowQueryKey: false });
   app.addHook('preClose', async () => {
     for (const raw of open) raw.end();
     open.clear();
@@ -29,15 +36,17 @@ export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, au
         summary: 'Server-sent events: `session` with the session state (and QR) whenever it changes',
         response: { ...errorResponses },
       },
-      preHandler: authenticate({ allowQueryKey: false }),
+      preHandler: authenticateStream,
     },
     async (request, reply) => {
       const accountId = requireAccount(request).id;
+      const release = slots.take(accountId);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
@@ -64,12 +73,37 @@ export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, au
           busy = false;
         }
       };
+      // The same authentication as the request's, from scratch (no cached cookie lookup).
+      // Any failure ends the stream; a browser's EventSource reconnects and is authenticated anew.
+      const stillAllowed = async (): Promise<boolean> => {
+        request.account = undefined;
+        request.browserSession = undefined;
+        let account: Account | undefined;
+        try {
+          await authenticateStream(request);
+          account = requireAccount(request);
+        } catch {
+          return false;
+        }
+        return account.id === accountId && account.active;
+      };
+      let checking = false;
+      const recheck = setInterval(() => {
+        if (checking || raw.writableEnded) return;
+        checking = true;
+        void stillAllowed().then((allowed) => {
+          checking = false;
+          if (!allowed && !raw.writableEnded) raw.end();
+        });
+      }, runtime.config.streams.recheckMs);
       const poll = setInterval(() => void tick(), POLL_MS);
       const heartbeat = setInterval(() => raw.writableEnded || raw.write(': ping\n\n'), HEARTBEAT_MS);
       const stop = () => {
         clearInterval(poll);
         clearInterval(heartbeat);
+        clearInterval(recheck);
         open.delete(raw);
+        release();
       };
       raw.on('close', stop);
       await tick();

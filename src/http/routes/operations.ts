@@ -1,5 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
 
@@ -17,8 +18,19 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime)
     return { success: true, status: 'ready' };
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (runtime.config.metricsToken !== undefined) requireMetricsToken(request, runtime.config.metricsToken);
     reply.type(runtime.metrics.registry.contentType);
     return runtime.metrics.registry.metrics();
   });
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** METRICS_TOKEN set: /metrics answers only `Authorization: Bearer <token>` (compared in constant time). */
+function requireMetricsToken(request: FastifyRequest, token: string): void {
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+  if (given === undefined || !timingSafeEqual(digest(given), digest(token))) {
+    throw new AppError('unauthorized', 'The metrics need a token: send Authorization: Bearer <METRICS_TOKEN>.', { headers: { 'www-authenticate': 'Bearer' } });
+  }
 }
