@@ -20,6 +20,7 @@ const EnvSchema = Type.Object({
   WHATSAPP_LOG_LEVEL: Type.String({ default: 'silent' }),
   WHATSAPP_WS_URL: Type.Optional(Type.String({ pattern: '^wss?://' })),
   WHATSAPP_WS_URL_IN_PRODUCTION: Type.Optional(Bool),
+  SANDBOX_HANG_AFTER_SENDS: Type.Optional(Type.Integer({ minimum: 1 })),
   MESSAGEAPI_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   PUBLIC_URL: Type.Optional(Type.String()),
   SMTP_URL: Type.Optional(Type.String()),
@@ -73,6 +74,8 @@ export interface Config {
     /** Testing aid only: a local WhatsApp Web test server instead of WhatsApp (refused when NODE_ENV=production unless allowed). */
     readonly webSocketUrl: string | undefined;
   };
+  /** Testing aid only: the sandbox hangs in the send that puts this many messages on its network (crash tests). */
+  readonly sandbox: { readonly hangAfterSends: number | undefined };
   readonly secret: string | undefined;
   readonly publicUrl: string | undefined;
   readonly smtpUrl: string | undefined;
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       libraryLogLevel: e.WHATSAPP_LOG_LEVEL,
       webSocketUrl: e.WHATSAPP_WS_URL,
     },
+    sandbox: { hangAfterSends: e.SANDBOX_HANG_AFTER_SENDS },
     secret: e.MESSAGEAPI_SECRET,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     smtpUrl: e.SMTP_URL,
