@@ -197,6 +197,8 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const seed = Store.open(database.url);
     const creds = linkedCreds(SEEDED);
     creds.accountSyncCounter = 1;
+    // …and registered with WhatsApp under its keys, which it must log in with.
+    whatsapp.registerDevice(creds.me!.id, { noiseKey: Buffer.from(creds.noiseKey.public), identityKey: Buffer.from(creds.signedIdentityKey.public) });
     await new AuthStateStore(seed, SECRET).saveCreds(account.id, creds);
     await seed.close();
     await gateway.kill('SIGTERM');
