@@ -68,7 +68,9 @@ export interface WhatsAppTestServerOptions {
  * text, media and group messages end-to-end encrypted, receive texts, get delivery and read
  * receipts, list its groups, and be thrown out (conflict, logged out) as WhatsApp does it.
  * Each number has a primary phone (its account key signs linked devices); every other number is
- * a contact with a real Signal device that decrypts what it receives.
+ * a contact with a real Signal device that decrypts what it receives. Strict where WhatsApp is (a
+ * device logs in only under the keys it registered with; a phone shows one message per chat and
+ * id) and, where WhatsApp cannot look, stricter: a message the recipient cannot open is refused.
  *
  * Driven from tests by method, or over HTTP (`adminUrl`, see admin-http.ts).
  */
@@ -89,7 +91,7 @@ export class WhatsAppTestServer {
   private readonly chats = new Map<string, ReceivedMessage[]>();
   /** Every message a contact sent to a companion device, in order. */
   readonly inboundStanzas: InboundStanza[] = [];
-  private readonly arrivals = new Set<{ id: string; resolve: (message: ReceivedMessage) => void }>();
+  private readonly arrivals = new Set<{ matches: (message: ReceivedMessage) => boolean; resolve: (message: ReceivedMessage) => void }>();
   private heldAcks: Array<() => Promise<void>> | undefined;
   private readonly bundles = new Map<string, UploadedBundle>();
   private readonly groups = new Map<string, TestGroup>();
@@ -401,7 +403,7 @@ export class WhatsAppTestServer {
     if (!this.received.some((m) => m.id === id)) this.received.push(record);
     this.deliveries.push(record);
     for (const arrival of this.arrivals) {
-      if (arrival.id !== id) continue;
+      if (!arrival.matches(record)) continue;
       this.arrivals.delete(arrival);
       arrival.resolve(record);
     }
@@ -410,13 +412,16 @@ export class WhatsAppTestServer {
     else await ack();
   }
 
-  /** Resolves with the next copy of message `id` that reaches the server (opened, or not). */
-  stanzaArrives(id: string, timeoutMs = 15_000): Promise<ReceivedMessage> {
+  /**
+   * Resolves with the next message stanza that reaches the server and `matches` (opened or not,
+   * before its ack): how a test learns the instant WhatsApp has a message.
+   */
+  stanzaArrives(matches: (message: ReceivedMessage) => boolean, timeoutMs = 15_000): Promise<ReceivedMessage> {
     return new Promise((resolve, reject) => {
-      const arrival = { id, resolve: (message: ReceivedMessage) => (clearTimeout(timer), resolve(message)) };
+      const arrival = { matches, resolve: (message: ReceivedMessage) => (clearTimeout(timer), resolve(message)) };
       const timer = setTimeout(() => {
         this.arrivals.delete(arrival);
-        reject(new Error(`no message ${id} reached the server in ${timeoutMs} ms`));
+        reject(new Error(`no matching message reached the server in ${timeoutMs} ms`));
       }, timeoutMs);
       this.arrivals.add(arrival);
     });
