@@ -115,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (e.WHATSAPP_WS_URL && env.NODE_ENV === 'production' && !wsUrlAllowed) {
     throw new ConfigError('WHATSAPP_WS_URL points WhatsApp at a test server and is refused with NODE_ENV=production; set WHATSAPP_WS_URL_IN_PRODUCTION=true if that is really meant.');
   }
+  if (e.SANDBOX_HANG_AFTER_SENDS !== undefined && env.NODE_ENV === 'production') {
+    throw new ConfigError('SANDBOX_HANG_AFTER_SENDS makes the sandbox hang for crash tests and is refused with NODE_ENV=production.');
+  }
   if (e.WHATSAPP_PACING_MIN_MS > e.WHATSAPP_PACING_MAX_MS) {
     throw new ConfigError(`Invalid configuration: WHATSAPP_PACING_MIN_MS (${e.WHATSAPP_PACING_MIN_MS}) is above WHATSAPP_PACING_MAX_MS (${e.WHATSAPP_PACING_MAX_MS}).`);
   }
