@@ -402,10 +402,16 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const arrived = whatsapp.stanzaArrives((m) => whatsapp.phoneOf(m.from) === phone);
     const res = await api<{ messageId: string; status: string }>(account, 'POST', '/api/v1/send', { recipient: contact, text: 'after the reinstall', wait: 0 });
     expect(res.status).toBe(200);
-    expect((await arrived).error).toBeDefined();
+    const refused = await arrived;
+    const again = whatsapp.stanzaArrives((m) => m.id === refused.id);
+    expect(refused.id).toBe(await waMessageId(res.body.messageId));
+    expect(refused.error).toBeDefined();
     const job = () => reads.db.selectFrom('outbox').select(['attempts', 'last_error']).where('ref', '=', res.body.messageId).executeTakeFirst();
     await expect.poll(async () => (await job())?.last_error, { timeout: 10_000 }).toMatch(/refused the message \(error 479\)/);
     expect((await job())!.attempts).toBeGreaterThanOrEqual(1);
+    expect((await api<{ status: string }>(account, 'GET', `/api/v1/messages/${res.body.messageId}`)).body.status).toBe('pending');
+    // The next attempt of the schedule (5 s on): the same id, refused again while the session stays broken.
+    expect((await again).error).toBeDefined();
     expect((await api<{ status: string }>(account, 'GET', `/api/v1/messages/${res.body.messageId}`)).body.status).toBe('pending');
     expect(whatsapp.chat(contact, phone).map((m) => m.message?.conversation ?? m.message?.extendedTextMessage?.text)).toEqual(['before the reinstall']);
   });
