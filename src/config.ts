@@ -20,6 +20,7 @@ const EnvSchema = Type.Object({
   WHATSAPP_LOG_LEVEL: Type.String({ default: 'silent' }),
   WHATSAPP_WS_URL: Type.Optional(Type.String({ pattern: '^wss?://' })),
   WHATSAPP_WS_URL_IN_PRODUCTION: Type.Optional(Bool),
+  SANDBOX_HANG_AFTER_SENDS: Type.Optional(Type.Integer({ minimum: 1 })),
   MESSAGEAPI_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   PUBLIC_URL: Type.Optional(Type.String()),
   SMTP_URL: Type.Optional(Type.String()),
@@ -80,6 +81,8 @@ export interface Config {
     /** Testing aid only: a local WhatsApp Web test server instead of WhatsApp (refused when NODE_ENV=production unless allowed). */
     readonly webSocketUrl: string | undefined;
   };
+  /** Testing aid only: the sandbox hangs in the send that puts this many messages on its network (crash tests). */
+  readonly sandbox: { readonly hangAfterSends: number | undefined };
   readonly secret: string | undefined;
   readonly publicUrl: string | undefined;
   readonly smtpUrl: string | undefined;
@@ -129,6 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (e.WHATSAPP_WS_URL && env.NODE_ENV === 'production' && !wsUrlAllowed) {
     throw new ConfigError('WHATSAPP_WS_URL points WhatsApp at a test server and is refused with NODE_ENV=production; set WHATSAPP_WS_URL_IN_PRODUCTION=true if that is really meant.');
   }
+  if (e.SANDBOX_HANG_AFTER_SENDS !== undefined && env.NODE_ENV === 'production') {
+    throw new ConfigError('SANDBOX_HANG_AFTER_SENDS makes the sandbox hang for crash tests and is refused with NODE_ENV=production.');
+  }
   if (e.WHATSAPP_PACING_MIN_MS > e.WHATSAPP_PACING_MAX_MS) {
     throw new ConfigError(`Invalid configuration: WHATSAPP_PACING_MIN_MS (${e.WHATSAPP_PACING_MIN_MS}) is above WHATSAPP_PACING_MAX_MS (${e.WHATSAPP_PACING_MAX_MS}).`);
   }
@@ -158,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       libraryLogLevel: e.WHATSAPP_LOG_LEVEL,
       webSocketUrl: e.WHATSAPP_WS_URL,
     },
+    sandbox: { hangAfterSends: e.SANDBOX_HANG_AFTER_SENDS },
     secret: e.MESSAGEAPI_SECRET,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     smtpUrl: e.SMTP_URL,

@@ -214,7 +214,7 @@ export class MessageDispatcher {
    * statement per kind of change rather than one per message.
    */
   private async commit(outcomes: Outcome[]): Promise<void> {
-    const { store, driver, events, notifier, metrics } = this.deps;
+    const { store, events, notifier, metrics } = this.deps;
     const now = this.clock();
     const announced: Array<[string, MessageOutcome]> = [];
     await store.write(async (tx) => {
@@ -224,7 +224,6 @@ export class MessageDispatcher {
         const recorded = await markSentMany(tx, sent.map((o) => o.row.id), now);
         const fresh = sent.filter((o) => recorded.has(o.row.id));
         if (fresh.length > 0) {
-          await driver.recordSent?.(tx, fresh.map((o) => o.message), now);
           await recordEvents(events, tx, fresh[0]!.row.account_id, fresh.map((o) => ({ event: 'message.sent' as const, message: { id: o.row.id, recipient: o.row.recipient, type: o.row.kind, status: 'sent' as const } })), now);
           for (const o of fresh) announced.push([o.row.id, { status: 'sent' }]);
         }

@@ -16,7 +16,7 @@ export interface DriverContext {
 export async function createDriver(config: Config, context: DriverContext): Promise<WhatsAppDriver> {
   switch (config.driver) {
     case 'sandbox':
-      return new SandboxDriver(context.store, context.events, context.clock);
+      return new SandboxDriver(context.store, context.events, context.clock, { hangAfterSends: config.sandbox.hangAfterSends });
     case 'baileys': {
       const w = config.whatsapp;
       return new BaileysDriver({

@@ -1,5 +1,3 @@
-import type { Tx } from '../store/store.js';
-
 export type SessionState = 'unlinked' | 'linking' | 'connected' | 'reconnecting' | 'disconnected';
 export type DisconnectReason = 'logged_out' | 'connection_lost';
 
@@ -80,12 +78,11 @@ export interface WhatsAppDriver {
   pair(accountId: string, phone: string): Promise<SessionView>;
   logout(accountId: string): Promise<void>;
   isConnected(accountId: string): Promise<boolean>;
-  send(message: OutgoingMessage): Promise<SendOutcome>;
   /**
-   * Called inside the transaction that records a `sent` outcome. The sandbox's simulated network
-   * lives in the gateway's own database, so its delivery commits together with our status.
+   * Puts the message on the network (under its fixed `waMessageId`) and says how that went. The
+   * outcome is recorded only after this answers, so a crash in between sends the message again.
    */
-  recordSent?(tx: Tx, messages: OutgoingMessage[], at: number): Promise<void>;
+  send(message: OutgoingMessage): Promise<SendOutcome>;
   groups(accountId: string): Promise<Group[]>;
   /**
    * Accounts whose sessions another process holds (several processes sharing PostgreSQL): their

@@ -55,4 +55,11 @@ describe('Baileys settings in the configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', WHATSAPP_WS_URL: 'ws://127.0.0.1:4567', WHATSAPP_WS_URL_IN_PRODUCTION: 'true' }).whatsapp.webSocketUrl).toBe('ws://127.0.0.1:4567');
     expect(loadConfig({ NODE_ENV: 'production' }).whatsapp.webSocketUrl).toBeUndefined();
   });
+
+  it('takes the sandbox\'s crash-test hang (a testing aid) as a positive count, never in production', () => {
+    expect(loadConfig({ SANDBOX_HANG_AFTER_SENDS: '50' }).sandbox.hangAfterSends).toBe(50);
+    expect(loadConfig({}).sandbox.hangAfterSends).toBeUndefined();
+    expect(() => loadConfig({ SANDBOX_HANG_AFTER_SENDS: '0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production', SANDBOX_HANG_AFTER_SENDS: '50' })).toThrow(/refused with NODE_ENV=production/);
+  });
 });

@@ -19,7 +19,10 @@ import { WhatsAppTestServer } from '../whatsapp-server/server.js';
  * code from our API typed into it — gets the phone's history sync, comes back after a restart,
  * sends text, an image, a PDF and group messages that the recipients' devices decrypt, gets
  * delivery, read and retry receipts, receives direct and group messages as webhooks, logs out,
- * and is thrown out by the server (conflict, logged out) as WhatsApp does it. Only loopback traffic.
+ * and is thrown out by the server (conflict, logged out) as WhatsApp does it. It is killed between
+ * the server taking a message and the gateway recording it (sent again under the same id, shown
+ * once), has a message refused that the recipient cannot open (retried, not recorded sent), and
+ * keeps its Signal sessions across a restart. Only loopback traffic.
  */
 
 const SECRET = 'e2e-own-server-test-secret-0123456789';
@@ -81,6 +84,15 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     return answer;
   };
   const waMessageId = async (messageId: string) => (await reads.db.selectFrom('messages').select('wa_message_id').where('id', '=', messageId).executeTakeFirstOrThrow()).wa_message_id!;
+  /**
+   * The gateway dies at once (SIGKILL) and starts again. Its session lease would keep the number
+   * from reconnecting until it runs out (a minute); here it is run out at once, as the clock would.
+   */
+  const killAndRestart = async () => {
+    await gateway.kill('SIGKILL');
+    await reads.write((tx) => tx.updateTable('wa_session_leases').set({ expires_at: 0 }).execute());
+    gateway = await startServerProcess(env);
+  };
   const connected = (account: Account, timeout = 20_000) => expect.poll(async () => (await session(account)).state, { timeout, interval: 50 }).toBe('connected');
   /** The QR from our API, scanned by `phone`: answers the new device's jid once the session is connected. */
   const linkByQr = async (account: Account, phone: string) => {
@@ -130,6 +142,8 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
       ALLOW_PRIVATE_URLS: 'true',
       LOG_LEVEL: 'info',
       NODE_ENV: 'test',
+      // A killed process's claim on the message it was sending lapses quickly (the crash test).
+      OUTBOX_LOCK_MS: '1500',
     };
     reads = Store.open(database.url);
     gateway = await startServerProcess(env);
@@ -197,6 +211,8 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const seed = Store.open(database.url);
     const creds = linkedCreds(SEEDED);
     creds.accountSyncCounter = 1;
+    // …and registered with WhatsApp under its keys, which it must log in with.
+    whatsapp.registerDevice(creds.me!.id, { noiseKey: Buffer.from(creds.noiseKey.public), identityKey: Buffer.from(creds.signedIdentityKey.public) });
     await new AuthStateStore(seed, SECRET).saveCreds(account.id, creds);
     await seed.close();
     await gateway.kill('SIGTERM');
@@ -339,5 +355,83 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect(sent.raw).toContain('15550505050');
     // Nothing for the replaced session (440) nor for the gateway restart (a blip): one e-mail in all.
     expect(smtp.mails.flatMap((m) => m.to)).toEqual(['logout@example.com']);
+  });
+
+  it('SIGKILL after WhatsApp has the message and before the gateway recorded it: after the restart it goes out again under the same id, and the recipient\'s phone shows it once', async () => {
+    // What it models: WhatsApp's apps keep one message per chat and id, so a copy under an id the
+    // chat already shows is dropped — that is what makes "sent again under the same id" safe.
+    const account = createAccount('crash@example.com');
+    expect((await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
+    const phone = '15550808080';
+    const contact = '12125550180';
+    await linkByQr(account, phone);
+    // The gateway records `sent` on the server's ack: while the acks are held it waits, in the window.
+    whatsapp.holdAcks();
+    try {
+      const arrived = whatsapp.stanzaArrives((m) => whatsapp.phoneOf(m.from) === phone);
+      const res = await api<{ messageId: string; status: string }>(account, 'POST', '/api/v1/send', { recipient: contact, text: 'sent once, whatever happens', wait: 0 });
+      expect(res.status).toBe(200);
+      const first = await arrived;
+      await gateway.kill('SIGKILL');
+      const id = await waMessageId(res.body.messageId);
+      expect(first.id).toBe(id);
+      expect(first.message?.conversation ?? first.message?.extendedTextMessage?.text).toBe('sent once, whatever happens');
+      expect((await reads.db.selectFrom('messages').select('status').where('id', '=', res.body.messageId).executeTakeFirstOrThrow()).status).toBe('pending');
+    } finally {
+      await whatsapp.releaseAcks();
+    }
+    await killAndRestart();
+    await connected(account);
+    const messageId = (await reads.db.selectFrom('messages').select('id').where('account_id', '=', account.id).executeTakeFirstOrThrow()).id;
+    const id = await waMessageId(messageId);
+    await expect.poll(async () => (await api<{ status: string }>(account, 'GET', `/api/v1/messages/${messageId}`)).body.status, { timeout: 20_000 }).toBe('sent');
+    // On the wire twice, under one id; on the phone once.
+    expect(whatsapp.deliveries.filter((m) => m.id === id).map((m) => Boolean(m.duplicate))).toEqual([false, true]);
+    expect(whatsapp.chat(contact, phone).map((m) => [m.id, m.message?.conversation ?? m.message?.extendedTextMessage?.text])).toEqual([[id, 'sent once, whatever happens']]);
+    await expect.poll(() => webhooks.filter((w) => w.event === 'message.sent' && (w.message as { id: string }).id === messageId).length, { timeout: 15_000 }).toBe(1);
+  });
+
+  it('a message the recipient cannot open is refused by the server (ack error 479): the gateway does not record it sent, and tries again under the same id', async () => {
+    const account = createAccount('nack@example.com');
+    const phone = '15550818181';
+    const contact = '12125550181';
+    await linkByQr(account, phone);
+    await send(account, { recipient: contact, text: 'before the reinstall' });
+    // The contact reinstalled WhatsApp: the Signal session the gateway holds opens nothing on its new device.
+    whatsapp.reinstall(contact);
+    const arrived = whatsapp.stanzaArrives((m) => whatsapp.phoneOf(m.from) === phone);
+    const res = await api<{ messageId: string; status: string }>(account, 'POST', '/api/v1/send', { recipient: contact, text: 'after the reinstall', wait: 0 });
+    expect(res.status).toBe(200);
+    const refused = await arrived;
+    const again = whatsapp.stanzaArrives((m) => m.id === refused.id);
+    expect(refused.id).toBe(await waMessageId(res.body.messageId));
+    expect(refused.error).toBeDefined();
+    const job = () => reads.db.selectFrom('outbox').select(['attempts', 'last_error']).where('ref', '=', res.body.messageId).executeTakeFirst();
+    await expect.poll(async () => (await job())?.last_error, { timeout: 10_000 }).toMatch(/refused the message \(error 479\)/);
+    expect((await job())!.attempts).toBeGreaterThanOrEqual(1);
+    expect((await api<{ status: string }>(account, 'GET', `/api/v1/messages/${res.body.messageId}`)).body.status).toBe('pending');
+    // The next attempt of the schedule (5 s on): the same id, refused again while the session stays broken.
+    expect((await again).error).toBeDefined();
+    expect((await api<{ status: string }>(account, 'GET', `/api/v1/messages/${res.body.messageId}`)).body.status).toBe('pending');
+    expect(whatsapp.chat(contact, phone).map((m) => m.message?.conversation ?? m.message?.extendedTextMessage?.text)).toEqual(['before the reinstall']);
+  });
+
+  it('Signal sessions survive a restart: afterwards the contact writes on the session from before (a `msg` on the wire, no new pre-key message) and the gateway opens it', async () => {
+    const account = createAccount('sessions@example.com');
+    expect((await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
+    const phone = '15550828282';
+    const contact = '12125550182';
+    await linkByQr(account, phone);
+    // The gateway starts the session (a pre-key message the contact's phone opens)…
+    await send(account, { recipient: contact, text: 'hello, this starts our session' });
+    await gateway.kill('SIGTERM');
+    gateway = await startServerProcess(env);
+    await connected(account);
+    // …and after the restart the contact answers on it: only stored session state opens that.
+    const { id } = await admin('inbound', { from: contact, phone, text: 'answering on the same session' });
+    expect(whatsapp.inboundStanzas.filter((m) => m.id === id).flatMap((m) => m.types)).toEqual(['msg']);
+    await expect
+      .poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
+      .toMatchObject({ message: { id, from: contact, text: 'answering on the same session' } });
   });
 });

@@ -122,13 +122,14 @@ export class Connection {
     const user = String(payload.username ?? '');
     const device = payload.device ?? 0;
     const jid = device ? `${user}:${device}@${SERVER}` : `${user}@${SERVER}`;
-    if (this.server.isRemoved(jid, clientStatic)) {
+    const refusal = this.server.loginRefusal(jid, clientStatic);
+    if (refusal) {
+      this.server.log(`login of ${jid} refused (401): ${refusal}`);
       await this.send({ tag: 'failure', attrs: { reason: '401', location: 'test' } });
       this.close();
       return;
     }
     this.deviceJid = jid;
-    this.server.loggedIn(this, clientStatic);
     await this.send({ tag: 'success', attrs: { t: now(), props: '1', abprops: '1', location: 'test', lid: `${this.server.lidOf(user)}:${device}@lid`, creation: now() } });
     await this.send({ tag: 'ib', attrs: { from: SERVER }, content: [{ tag: 'offline', attrs: { count: '0' } }] });
   }
@@ -160,8 +161,14 @@ export class Connection {
     const xmlns = node.attrs.xmlns;
     if (xmlns === 'encrypt' && child?.tag === 'count') return result([{ tag: 'count', attrs: { value: String(this.server.preKeysLeft(this.deviceJid)) } }]);
     if (xmlns === 'encrypt' && node.attrs.type === 'set' && childNode(node, 'list')) {
+      const bundle = uploadedBundle(node);
+      if (this.deviceJid && !this.server.identityMatches(this.deviceJid, bundle.identity)) {
+        // Keys under another identity than the one the phone signed at linking: WhatsApp logs the device out.
+        this.server.log(`${this.deviceJid} uploaded keys under another identity than it registered with: 401`);
+        return this.streamError({ tag: 'stream:error', attrs: { code: '401' }, content: [{ tag: 'conflict', attrs: { type: 'device_removed' } }] });
+      }
       await result();
-      if (this.deviceJid) await this.server.preKeysUploaded(this.deviceJid, uploadedBundle(node));
+      if (this.deviceJid) await this.server.preKeysUploaded(this.deviceJid, bundle);
       return;
     }
     if (xmlns === 'encrypt' && child?.tag === 'digest') return result([{ tag: 'digest', attrs: {} }]);
@@ -263,7 +270,7 @@ export class Connection {
       ],
     });
     if (!deviceSignatureValid(answer, Buffer.from(account.public), registration.identityKey)) throw new Error('the companion did not sign its device identity');
-    this.server.linked(jid, registration.noiseKey);
+    this.server.linked(jid, { noiseKey: registration.noiseKey, identityKey: registration.identityKey });
     await this.streamError({ tag: 'stream:error', attrs: { code: '515' } });
     return jid;
   }

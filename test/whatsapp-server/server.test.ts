@@ -1,9 +1,10 @@
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { Boom } from '@hapi/boom';
-import makeWASocket, { Browsers, initAuthCreds, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type WASocket } from 'baileys';
+import makeWASocket, { Browsers, Curve, initAuthCreds, proto, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type WASocket } from 'baileys';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linkedCreds } from '../baileys/fake-socket.js';
 import { tinyPdf, tinyPng } from '../media/fixtures.js';
 import { MEDIA_HOST_CA } from './media-host.js';
 import { WhatsAppTestServer } from './server.js';
@@ -232,6 +233,62 @@ describe('the WhatsApp Web test server, with the Baileys socket as it ships', ()
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(histories).toEqual(['an old message']);
     expect(upserts).not.toContain('notify:an old message');
+    socket.end(undefined);
+  });
+
+  it('refuses a login under keys other than those the device registered with (401, as WhatsApp does): another Noise key at login, another identity at its key upload', async () => {
+    const a = await linkedSocket('15550010101');
+    a.socket.end(undefined);
+    const impostor = memoryAuth({ ...a.auth.creds, noiseKey: Curve.generateKeyPair() });
+    expect(await connect(server, impostor).then(() => 0, (error: { code?: number }) => error.code)).toBe(401);
+    // The device itself is not removed by someone else's attempt: with its own key it logs in.
+    (await connect(server, a.auth)).socket.end(undefined);
+
+    // Linked before this server knew of it (as the gateway's seeded devices): registered keys, no pre-keys yet.
+    const creds = linkedCreds('15550010202');
+    creds.accountSyncCounter = 1;
+    const jid = creds.me!.id;
+    server.registerDevice(jid, { noiseKey: Buffer.from(creds.noiseKey.public), identityKey: Buffer.from(Curve.generateKeyPair().public) });
+    expect(await connect(server, memoryAuth(creds)).then(() => 0, (error: { code?: number }) => error.code)).toBe(401);
+    expect(server.preKeysLeft(jid)).toBe(0);
+    server.registerDevice(jid, { noiseKey: Buffer.from(creds.noiseKey.public), identityKey: Buffer.from(creds.signedIdentityKey.public) });
+    const { socket } = await connect(server, memoryAuth(creds));
+    expect(server.preKeysLeft(jid)).toBeGreaterThan(0);
+    socket.end(undefined);
+  });
+
+  it('refuses (nacks with 479) a message the recipient cannot open, and Baileys reports it in error; the phone shows nothing for it', async () => {
+    const { socket } = await linkedSocket('15550010303');
+    const acks: Array<{ id: string; error?: string }> = [];
+    socket.ws.on('CB:ack,class:message', (node: { attrs: { id: string; error?: string } }) => acks.push({ id: node.attrs.id, error: node.attrs.error }));
+    const updates: Array<{ id: string; status: number | null | undefined; stub: string[] | null | undefined }> = [];
+    socket.ev.on('messages.update', (list) => list.forEach((u) => updates.push({ id: u.key.id!, status: u.update.status, stub: u.update.messageStubParameters })));
+    await socket.sendMessage('12125550106@s.whatsapp.net', { text: 'before the reinstall' }, { messageId: '3EB0TESTNACK0000001' });
+    await expect.poll(() => acks, { timeout: 10_000 }).toEqual([{ id: '3EB0TESTNACK0000001', error: undefined }]);
+    // The contact reinstalled WhatsApp: new keys, and the session Baileys holds opens nothing on it.
+    server.reinstall('12125550106');
+    await socket.sendMessage('12125550106@s.whatsapp.net', { text: 'after the reinstall' }, { messageId: '3EB0TESTNACK0000002' });
+    await expect.poll(() => acks, { timeout: 10_000 }).toEqual([{ id: '3EB0TESTNACK0000001', error: undefined }, { id: '3EB0TESTNACK0000002', error: '479' }]);
+    await expect.poll(() => updates.find((u) => u.id === '3EB0TESTNACK0000002'), { timeout: 10_000 }).toEqual({ id: '3EB0TESTNACK0000002', status: proto.WebMessageInfo.Status.ERROR, stub: ['479'] });
+    expect(server.received.find((m) => m.id === '3EB0TESTNACK0000002')?.error).toBeDefined();
+    expect(server.chat('12125550106', '15550010303').map((m) => m.id)).toEqual(['3EB0TESTNACK0000001']);
+    socket.end(undefined);
+  });
+
+  it('the recipient\'s phone drops a message id its chat already shows, as WhatsApp\'s apps do: a message sent twice under one id shows once', async () => {
+    const { socket } = await linkedSocket('15550010404');
+    const acked: string[] = [];
+    socket.ws.on('CB:ack,class:message', (node: { attrs: { id: string; error?: string } }) => acked.push(`${node.attrs.id}:${node.attrs.error ?? 'ok'}`));
+    await socket.sendMessage('12125550107@s.whatsapp.net', { text: 'once' }, { messageId: '3EB0TESTTWICE000001' });
+    await socket.sendMessage('12125550107@s.whatsapp.net', { text: 'once' }, { messageId: '3EB0TESTTWICE000001' });
+    await socket.sendMessage('12125550107@s.whatsapp.net', { text: 'and the next one' }, { messageId: '3EB0TESTTWICE000002' });
+    await expect.poll(() => acked, { timeout: 10_000 }).toEqual(['3EB0TESTTWICE000001:ok', '3EB0TESTTWICE000001:ok', '3EB0TESTTWICE000002:ok']);
+    expect(server.deliveries.filter((m) => m.id === '3EB0TESTTWICE000001').map((m) => Boolean(m.duplicate))).toEqual([false, true]);
+    const shown = server.chat('12125550107', '15550010404');
+    expect(shown.map((m) => [m.id, m.message?.conversation ?? m.message?.extendedTextMessage?.text])).toEqual([
+      ['3EB0TESTTWICE000001', 'once'],
+      ['3EB0TESTTWICE000002', 'and the next one'],
+    ]);
     socket.end(undefined);
   });
 });

@@ -28,7 +28,25 @@ export interface ReceivedMessage {
   message?: proto.IMessage;
   /** For an image or document: the uploaded file, downloaded and decrypted. */
   media?: Buffer;
+  /** Why the recipient could not open it: the server refused it (nack 479) rather than acking. */
   error?: string;
+  /** A copy of a message the recipient's chat already shows (same id): acked and dropped unopened. */
+  duplicate?: boolean;
+}
+
+/** A message a contact's phone sent to a companion device, as it went on the wire. */
+export interface InboundStanza {
+  id: string;
+  /** The companion device it was encrypted to. */
+  to: string;
+  /** Each `<enc>`'s type: `pkmsg` starts a Signal session, `msg` continues one. */
+  types: string[];
+}
+
+/** The keys a companion device registered with when it was linked: what it must log in with. */
+export interface DeviceKeys {
+  noiseKey: Buffer;
+  identityKey: Buffer;
 }
 
 /** A WhatsApp group: its id (`…@g.us`), name and members' numbers (the first one created it). */
@@ -50,7 +68,9 @@ export interface WhatsAppTestServerOptions {
  * text, media and group messages end-to-end encrypted, receive texts, get delivery and read
  * receipts, list its groups, and be thrown out (conflict, logged out) as WhatsApp does it.
  * Each number has a primary phone (its account key signs linked devices); every other number is
- * a contact with a real Signal device that decrypts what it receives.
+ * a contact with a real Signal device that decrypts what it receives. Strict where WhatsApp is (a
+ * device logs in only under the keys it registered with; a phone shows one message per chat and
+ * id) and, where WhatsApp cannot look, stricter: a message the recipient cannot open is refused.
  *
  * Driven from tests by method, or over HTTP (`adminUrl`, see admin-http.ts).
  */
@@ -65,8 +85,14 @@ export class WhatsAppTestServer {
   private readonly serverStatic: KeyPair = Curve.generateKeyPair();
   private readonly connections = new Set<Connection>();
   private readonly devices = new Map<string, SignalDevice>();
-  private readonly linkedDevices = new Map<string, Buffer>();
+  private readonly linkedDevices = new Map<string, DeviceKeys>();
   private readonly removed = new Map<string, Buffer | null>();
+  /** What each phone shows, by chat (the other number, or the group): one message per id. */
+  private readonly chats = new Map<string, ReceivedMessage[]>();
+  /** Every message a contact sent to a companion device, in order. */
+  readonly inboundStanzas: InboundStanza[] = [];
+  private readonly arrivals = new Set<{ matches: (message: ReceivedMessage) => boolean; resolve: (message: ReceivedMessage) => void }>();
+  private heldAcks: Array<() => Promise<void>> | undefined;
   private readonly bundles = new Map<string, UploadedBundle>();
   private readonly groups = new Map<string, TestGroup>();
   /** Linked, but not yet sent the phone's history. */
@@ -223,6 +249,7 @@ export class WhatsAppTestServer {
       if (!bundle) throw new Error(`${target.deviceJid} has uploaded no keys`);
       const message = { conversation: options.text };
       const encs = options.group ? await sender.encryptGroupFor(target.deviceJid!, bundle, options.group, message) : [await sender.encryptFor(target.deviceJid!, bundle, message)];
+      this.inboundStanzas.push({ id, to: target.deviceJid!, types: encs.map((e) => e.type) });
       const from: Record<string, string> = options.group ? { from: options.group, participant: sender.jid } : { from: sender.jid };
       await target.send({
         tag: 'message',
@@ -243,6 +270,8 @@ export class WhatsAppTestServer {
     const sender = this.connectionsOf(message.from)[0];
     if (!sender) throw new Error(`the sender of ${id} is not connected`);
     const recipient = this.device(this.phoneOf(message.to));
+    // The phone shows "Waiting for this message" in its place until the copy comes.
+    this.forgetShown(message);
     await sender.send({
       tag: 'receipt',
       attrs: { from: message.chat, id, t: now(), type: 'retry' },
@@ -259,15 +288,36 @@ export class WhatsAppTestServer {
     this.connections.delete(connection);
   }
 
-  linked(deviceJid: string, noiseKey: Buffer): void {
+  linked(deviceJid: string, keys: DeviceKeys): void {
     this.removed.delete(deviceJid);
-    this.linkedDevices.set(deviceJid, noiseKey);
+    this.linkedDevices.set(deviceJid, keys);
     this.awaitingHistory.add(deviceJid);
   }
 
-  /** A device this server never linked (creds seeded by a test, or linked before it restarted) is taken as linked. */
-  loggedIn(connection: Connection, noiseKey: Buffer): void {
-    if (!this.linkedDevices.has(connection.deviceJid!)) this.linkedDevices.set(connection.deviceJid!, noiseKey);
+  /**
+   * A device linked before this server knew of it (creds seeded by a test, as if linked earlier):
+   * its jid and the keys it registered with, which it must then log in with.
+   */
+  registerDevice(deviceJid: string, keys: DeviceKeys): void {
+    this.removed.delete(deviceJid);
+    this.linkedDevices.set(deviceJid, keys);
+  }
+
+  /**
+   * Why WhatsApp refuses this login (401), or undefined: a device it never linked, one removed, or
+   * one logging in with another Noise key than it registered with.
+   */
+  loginRefusal(deviceJid: string, noiseKey: Buffer): string | undefined {
+    if (this.isRemoved(deviceJid, noiseKey)) return 'removed';
+    const keys = this.linkedDevices.get(deviceJid);
+    if (!keys) return 'not linked';
+    if (!keys.noiseKey.equals(noiseKey)) return 'another noise key than the one it registered with';
+    return undefined;
+  }
+
+  /** The identity a device uploads its pre-keys under must be the one it registered with (and the phone signed). */
+  identityMatches(deviceJid: string, identity: Buffer): boolean {
+    return this.linkedDevices.get(deviceJid)?.identityKey.equals(identity) ?? false;
   }
 
   async preKeysUploaded(deviceJid: string, bundle: UploadedBundle): Promise<void> {
@@ -305,7 +355,7 @@ export class WhatsAppTestServer {
   }
 
   removeDevice(deviceJid: string): void {
-    this.removed.set(deviceJid, this.linkedDevices.get(deviceJid) ?? null);
+    this.removed.set(deviceJid, this.linkedDevices.get(deviceJid)?.noiseKey ?? null);
     this.linkedDevices.delete(deviceJid);
   }
 
@@ -324,7 +374,13 @@ export class WhatsAppTestServer {
     return [...this.connections].filter((c) => c.deviceJid === deviceJid && !c.closed);
   }
 
-  /** An encrypted message from a companion: each recipient device decrypts its copy; then the server acks. */
+  /**
+   * An encrypted message from a companion. As WhatsApp's apps do, the recipient's phone keeps one
+   * message per chat and id: a copy of a message its chat already shows (sent again after a crash,
+   * under the same id) is acked and dropped unopened. Otherwise the recipient's device opens it:
+   * opened, the server acks it; not opened, the server refuses it (an ack with error 479, which
+   * Baileys reports as a message in error) instead of pretending it was delivered.
+   */
   async messageFrom(connection: Connection, node: BinaryNode): Promise<void> {
     const id = node.attrs.id!;
     const to = node.attrs.to!;
@@ -332,16 +388,94 @@ export class WhatsAppTestServer {
     const group = to.endsWith('@g.us');
     const recipient = this.phoneOf(to);
     const record: ReceivedMessage = { id, to: group ? to : `${recipient}@${SERVER}`, chat: to, from, type: node.attrs.type ?? '' };
-    try {
-      record.message = group ? await this.openGroupMessage(node, from) : await this.openDirectMessage(node, from, recipient);
-      record.media = await this.mediaOf(record.message);
-    } catch (error) {
-      record.error = error instanceof Error ? error.message : String(error);
-      this.log(`message ${id} could not be opened: ${record.error}`);
+    if (this.shownIn(record).some((m) => m.id === id)) {
+      record.duplicate = true;
+    } else {
+      try {
+        record.message = group ? await this.openGroupMessage(node, from) : await this.openDirectMessage(node, from, recipient);
+        record.media = await this.mediaOf(record.message);
+      } catch (error) {
+        record.error = error instanceof Error ? error.message : String(error);
+        this.log(`message ${id} could not be opened: ${record.error}`);
+      }
     }
+    if (!record.error && !record.duplicate) for (const chat of this.chatsOf(record)) chat.push(record);
     if (!this.received.some((m) => m.id === id)) this.received.push(record);
     this.deliveries.push(record);
-    await connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now() } });
+    for (const arrival of this.arrivals) {
+      if (!arrival.matches(record)) continue;
+      this.arrivals.delete(arrival);
+      arrival.resolve(record);
+    }
+    const ack = () => connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now(), ...(record.error ? { error: '479' } : {}) } });
+    if (this.heldAcks) this.heldAcks.push(ack);
+    else await ack();
+  }
+
+  /**
+   * Resolves with the next message stanza that reaches the server and `matches` (opened or not,
+   * before its ack): how a test learns the instant WhatsApp has a message.
+   */
+  stanzaArrives(matches: (message: ReceivedMessage) => boolean, timeoutMs = 15_000): Promise<ReceivedMessage> {
+    return new Promise((resolve, reject) => {
+      const arrival = { matches, resolve: (message: ReceivedMessage) => (clearTimeout(timer), resolve(message)) };
+      const timer = setTimeout(() => {
+        this.arrivals.delete(arrival);
+        reject(new Error(`no matching message reached the server in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.arrivals.add(arrival);
+    });
+  }
+
+  /** From now on the server takes messages but does not ack them: senders wait, as on a slow network. */
+  holdAcks(): void {
+    this.heldAcks ??= [];
+  }
+
+  /** Sends the held acks (to the connections still open) and acks at once again. */
+  async releaseAcks(): Promise<void> {
+    const held = this.heldAcks ?? [];
+    this.heldAcks = undefined;
+    for (const ack of held) await ack();
+  }
+
+  /**
+   * What `phone` shows in its chat with `other` (a number, or a group id): the messages it opened,
+   * one per id, in the order they came.
+   */
+  chat(phone: string, other: string): ReceivedMessage[] {
+    return [...(this.chats.get(`${phone}|${other}`) ?? [])];
+  }
+
+  /** The phones a message is for (a group's members other than its sender), each with its chat. */
+  private chatsOf(message: ReceivedMessage): ReceivedMessage[][] {
+    const sender = this.phoneOf(message.from);
+    const group = this.groups.get(message.chat);
+    const keys = group ? group.members.filter((m) => m !== sender).map((m) => `${m}|${group.id}`) : [`${this.phoneOf(message.to)}|${sender}`];
+    return keys.map((key) => {
+      let chat = this.chats.get(key);
+      if (!chat) this.chats.set(key, (chat = []));
+      return chat;
+    });
+  }
+
+  private shownIn(message: ReceivedMessage): ReceivedMessage[] {
+    return this.chatsOf(message)[0] ?? [];
+  }
+
+  private forgetShown(message: ReceivedMessage): void {
+    for (const chat of this.chatsOf(message)) {
+      const at = chat.findIndex((m) => m.id === message.id);
+      if (at >= 0) chat.splice(at, 1);
+    }
+  }
+
+  /**
+   * `phone` reinstalled WhatsApp: its device has new Signal keys and no sessions, so a message
+   * encrypted on a session from before cannot be opened by it.
+   */
+  reinstall(phone: string): void {
+    this.devices.set(phone, new SignalDevice(`${phone}@${SERVER}`));
   }
 
   private async openDirectMessage(node: BinaryNode, from: string, recipient: string): Promise<proto.IMessage> {

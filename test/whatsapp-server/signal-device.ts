@@ -94,6 +94,8 @@ export class SignalDevice {
   /** An `<enc>` addressed to this device, from the gateway device `senderJid` → the message in it. */
   async decrypt(senderJid: string, type: 'pkmsg' | 'msg', ciphertext: Uint8Array): Promise<proto.IMessage> {
     const plaintext = await this.repository.decryptMessage({ jid: senderJid, type, ciphertext });
+    // A session the sender started: replies go out on it (`msg`), not on a new one from its bundle.
+    this.sessions.add(senderJid);
     return proto.Message.decode(unpadRandomMax16(plaintext));
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readSession } from '../../core/sessions.js';
 import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
 import { pageOf } from '../../core/pagination.js';
-import type { Store, Tx } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
 
 export const SANDBOX_PENDING_MS = 30_000;
@@ -15,6 +15,15 @@ export function sandboxPhone(accountId: string): string {
   return `1555${String(n).padStart(7, '0')}`;
 }
 
+export interface SandboxTestingAids {
+  /**
+   * Testing aid (SANDBOX_HANG_AFTER_SENDS): the send that puts this many messages on the network
+   * never answers, as if the process froze between the network and recording the outcome — the
+   * window a crash test kills the process in.
+   */
+  hangAfterSends?: number;
+}
+
 function view(state: SessionView['state'], phone: string | null, reason: string | null = null, detail: string | null = null): SessionView {
   return { state, phone, reason, qr: null, pairingCode: null, detail };
 }
@@ -22,8 +31,10 @@ function view(state: SessionView['state'], phone: string | null, reason: string 
 /**
  * A simulated phone for trying the API and for tests. Every account starts linked; magic
  * recipients behave like test cards (…0000 is not on WhatsApp, …0001 stays pending for 30 s).
- * Its network is a table in the gateway's database, written in the same transaction as the
- * message's `sent` status, so it can prove that nothing was lost or sent twice.
+ * Its network is a table in the gateway's database, written in its own commit before the send
+ * answers — as a real network has the message before the gateway records the outcome — so a
+ * crash between the two shows up as a message sent again (under the same WhatsApp id), and the
+ * table can prove that nothing was lost.
  */
 export class SandboxDriver implements WhatsAppDriver {
   readonly name = 'sandbox' as const;
@@ -32,7 +43,10 @@ export class SandboxDriver implements WhatsAppDriver {
     private readonly store: Store,
     private readonly events: DriverEvents,
     private readonly clock: () => number = Date.now,
+    private readonly testing: SandboxTestingAids = {},
   ) {}
+
+  private sendsOnNetwork = 0;
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
@@ -85,14 +99,14 @@ export class SandboxDriver implements WhatsAppDriver {
     if (message.recipient.endsWith('0001') && now < message.createdAt + SANDBOX_PENDING_MS) {
       return { status: 'retry', at: message.createdAt + SANDBOX_PENDING_MS, error: 'Sandbox: held pending for 30 seconds.', countsAsAttempt: false };
     }
+    await this.store.write((tx) =>
+      tx
+        .insertInto('sandbox_sends')
+        .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at: now })
+        .execute(),
+    );
+    if (++this.sendsOnNetwork === this.testing.hangAfterSends) await new Promise<never>(() => {});
     return { status: 'sent', at: now };
-  }
-
-  async recordSent(tx: Tx, messages: OutgoingMessage[], at: number): Promise<void> {
-    await tx
-      .insertInto('sandbox_sends')
-      .values(messages.map((m) => ({ account_id: m.accountId, message_id: m.id, wa_message_id: m.waMessageId, recipient: m.recipient, kind: m.kind, at })))
-      .execute();
   }
 
   async groups(accountId: string): Promise<Group[]> {
