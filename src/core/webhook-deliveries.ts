@@ -7,6 +7,7 @@ import { newId } from './ids.js';
 import { enqueue } from './outbox.js';
 import { queryTemplate } from '../store/query-template.js';
 import { decodeCursor, pageOf } from './pagination.js';
+import { STORED_TEXT_LIMITS, storableText } from './storable-text.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -208,8 +209,18 @@ const updateDelivery = queryTemplate(
       .where('id', '=', a.id),
 );
 
+/** A receiver's answer and error text are written only in storable form (any byte may come back). */
+function storableAttempt(attempt: AttemptRecord['attempt']): AttemptRecord['attempt'] {
+  return {
+    ...attempt,
+    error: storableText(attempt.error, STORED_TEXT_LIMITS.error),
+    response: storableText(attempt.response, STORED_TEXT_LIMITS.response),
+  };
+}
+
 /** Several attempts' outcomes at once: the attempt log and each delivery's new state. */
-export async function recordAttempts(tx: Tx, records: AttemptRecord[]): Promise<void> {
+export async function recordAttempts(tx: Tx, unsafeRecords: AttemptRecord[]): Promise<void> {
+  const records = unsafeRecords.map((r) => ({ ...r, attempt: storableAttempt(r.attempt) }));
   if (records.length === 1) await insertAttempt(tx, { deliveryId: records[0]!.deliveryId, ...records[0]!.attempt });
   // Many at once: one statement per 500 rows (a round trip each on PostgreSQL counts).
   for (let i = 0; records.length > 1 && i < records.length; i += 500) {
