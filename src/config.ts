@@ -40,6 +40,9 @@ const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
   EVENT_RETENTION_DAYS: Type.Number({ minimum: 0, default: 7 }),
+  API_KEYS_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 20 }),
+  WEBHOOK_TESTS_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
+  REDELIVERIES_PER_HOUR: Type.Integer({ minimum: 1, default: 100 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -90,6 +93,8 @@ export interface Config {
   readonly outboxLockMs: number;
   /** Webhooks: an attempt's time limit, deliveries in flight per account, how long finished events are kept. */
   readonly webhooks: { readonly timeoutMs: number; readonly concurrencyPerAccount: number; readonly retentionDays: number };
+  /** Per-account caps on what a key can pile up; beyond them, 429 too_many_requests. */
+  readonly accountLimits: { readonly apiKeys: number; readonly webhookTestsPerMinute: number; readonly redeliveriesPerHour: number };
 }
 
 export class ConfigError extends Error {}
@@ -160,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     outboxLockMs: e.OUTBOX_LOCK_MS,
     webhooks: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrencyPerAccount: e.WEBHOOK_CONCURRENCY, retentionDays: e.EVENT_RETENTION_DAYS },
+    accountLimits: { apiKeys: e.API_KEYS_PER_ACCOUNT, webhookTestsPerMinute: e.WEBHOOK_TESTS_PER_MINUTE, redeliveriesPerHour: e.REDELIVERIES_PER_HOUR },
     ...overrides,
   };
   return deepFreeze(config);

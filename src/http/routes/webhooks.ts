@@ -118,8 +118,8 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
       requireWebhookPlan(runtime.config, account);
       const target = await loadTarget(runtime.store.db, account.id);
       if (!target?.url) throw new AppError('invalid_parameter', 'No webhook URL is set: set one in Settings before redelivering.');
-      const delivery = await redeliver(runtime.store, account.id, id, runtime.clock());
-      runtime.eventDelivery.kick();
+      const { delivery, queued } = await redeliver(runtime.store, account.id, id, runtime.clock(), runtime.config.accountLimits.redeliveriesPerHour);
+      if (queued) runtime.eventDelivery.kick();
       return { success: true as const, delivery };
     },
   );
