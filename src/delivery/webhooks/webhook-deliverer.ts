@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config, PlanName } from '../../config.js';
 import { coerceError } from '../../core/errors.js';
+import { STORED_TEXT_LIMITS, storableText } from '../../core/storable-text.js';
 import { completeJob, completeJobs, rescheduleJob, type OutboxJob } from '../../core/outbox.js';
 import { WEBHOOK_RETRY_SCHEDULE, nextRetryDelay, type RetrySchedule } from '../../core/retry-schedule.js';
 import type { SecretBox } from '../../core/secret-box.js';
@@ -224,7 +225,15 @@ export class WebhookDeliverer {
 
   /** What one attempt means for its delivery and job. */
   private outcome(job: OutboxJob, delivery: DeliveryRow, url: string, at: number, result: AttemptResult): Outcome {
-    const attempt = { at, url, status: result.status, error: result.error, response: result.response, durationMs: result.durationMs };
+    // The error also goes to the outbox row: both only in storable form (a receiver's words are anyone's).
+    const attempt = {
+      at,
+      url,
+      status: result.status,
+      error: storableText(result.error, STORED_TEXT_LIMITS.error),
+      response: storableText(result.response, STORED_TEXT_LIMITS.response),
+      durationMs: result.durationMs,
+    };
     const done = (status: 'delivered' | 'dead', retire?: { accountId: string }): Outcome => ({
       seq: job.seq,
       retryAt: null,
