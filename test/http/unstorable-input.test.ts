@@ -47,6 +47,17 @@ for (const dialect of testDialects()) {
       expectRefused(await json('POST', '/api/v1/send', '{"recipient":"12125551234","text":"hi"}', { 'idempotency-key': 'k\u0000' }), 'idempotency-key');
     });
 
+    it('refuses an infinite number (JSON 1e309, a query "Infinity") instead of passing it to the database', async () => {
+      for (const url of ['/api/v1/messages?limit=Infinity', '/api/v1/messages?limit=1e309', '/api/v1/webhooks/deliveries?limit=1e309']) {
+        const res = await t.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+        expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+        expect(res.json()).toMatchObject({ code: 'invalid_parameter', error: 'Invalid parameter: limit must be a finite number.' });
+      }
+      const body = await json('POST', '/api/v1/send', '{"recipient":"12125551234","text":"hi","wait":1e309}');
+      expect(body.statusCode, body.body).toBe(400);
+      expect(body.json()).toMatchObject({ code: 'invalid_parameter', error: 'Invalid parameter: wait must be a finite number.' });
+    });
+
     it('accepts the same text without the bad character, and paired surrogates (emoji) as they are', async () => {
       const res = await json('POST', '/api/v1/send', '{"recipient":"12125551234","text":"ok \\ud83d\\ude00","wait":0}');
       expect(res.statusCode, res.body).toBe(200);
