@@ -105,7 +105,7 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags,
-        summary: 'Queue the event of a delivery again (same webhook-id and body)',
+        summary: 'Queue the event of a delivery again (same webhook-id and body); while the event is still queued, the answer is its pending delivery',
         params: IdParams,
         response: { 200: Type.Object({ success: Type.Literal(true), delivery: Delivery }), ...errorResponses },
       },
@@ -130,7 +130,7 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
       schema: {
         tags,
         summary: 'Test incoming: deliver a signed test message.received now',
-        description: 'Answers with the receiver\'s HTTP status and the time it took, or `status: null` and `error` when it could not be reached.',
+        description: 'Answers with the receiver\'s HTTP status and the time it took, or `status: null` and `error` when it could not be reached. At most WEBHOOK_TESTS_PER_MINUTE a minute per account (429 beyond).',
         response: {
           200: Type.Object({
             success: Type.Literal(true),
