@@ -107,7 +107,14 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
         tags,
         summary: 'Queue the event of a delivery again (same webhook-id and body); while the event is still queued, the answer is its pending delivery',
         params: IdParams,
-        response: { 200: Type.Object({ success: Type.Literal(true), delivery: Delivery }), ...errorResponses },
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            delivery: Delivery,
+            queued: Type.Boolean({ description: 'false: the event was still queued, and `delivery` is its pending delivery' }),
+          }),
+          ...errorResponses,
+        },
       },
       preHandler,
     },
@@ -120,7 +127,7 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
       if (!target?.url) throw new AppError('invalid_parameter', 'No webhook URL is set: set one in Settings before redelivering.');
       const { delivery, queued } = await redeliver(runtime.store, account.id, id, runtime.clock(), runtime.config.accountLimits.redeliveriesPerHour);
       if (queued) runtime.eventDelivery.kick();
-      return { success: true as const, delivery };
+      return { success: true as const, delivery, queued };
     },
   );
 
