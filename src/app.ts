@@ -19,6 +19,7 @@ import { registerSendRoutes } from './http/routes/send.js';
 import { registerSessionRoutes } from './http/routes/session.js';
 import { registerSettingsRoutes } from './http/routes/settings.js';
 import { registerWebhookRoutes } from './http/routes/webhooks.js';
+import { rejectUnstorableInput } from './http/storable-input.js';
 import type { Runtime } from './runtime.js';
 
 export interface AppOptions {
@@ -95,6 +96,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       throw new AppError('unsupported_media_type', 'Unsupported Content-Type: send JSON with Content-Type: application/json.');
     }
   });
+  rejectUnstorableInput(app);
   // While shutting down, answers close their connection, so a keep-alive client cannot hold the exit open.
   let draining = false;
   app.addHook('preClose', async () => {

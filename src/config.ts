@@ -48,6 +48,9 @@ const EnvSchema = Type.Object({
   STREAM_RECHECK_MS: Type.Integer({ minimum: 50, default: 2_000 }),
   STREAMS_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 10 }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  API_KEYS_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 20 }),
+  WEBHOOK_TESTS_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
+  REDELIVERIES_PER_HOUR: Type.Integer({ minimum: 1, default: 100 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -110,6 +113,8 @@ export interface Config {
   readonly streams: { readonly recheckMs: number; readonly perAccount: number };
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** Per-account caps on what a key can pile up; beyond them, 429 too_many_requests. */
+  readonly accountLimits: { readonly apiKeys: number; readonly webhookTestsPerMinute: number; readonly redeliveriesPerHour: number };
 }
 
 export class ConfigError extends Error {}
@@ -200,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     streams: { recheckMs: e.STREAM_RECHECK_MS, perAccount: e.STREAMS_PER_ACCOUNT },
     metricsToken: e.METRICS_TOKEN,
+    accountLimits: { apiKeys: e.API_KEYS_PER_ACCOUNT, webhookTestsPerMinute: e.WEBHOOK_TESTS_PER_MINUTE, redeliveriesPerHour: e.REDELIVERIES_PER_HOUR },
     ...overrides,
   };
   return deepFreeze(config);

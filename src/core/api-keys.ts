@@ -27,6 +27,24 @@ export async function createApiKey(tx: Tx, accountId: string, now: number): Prom
   return { id, prefix, apiKey };
 }
 
+/** A new key for the account through the API, refused (429) while it already has `max` active keys. */
+export async function createApiKeyWithinLimit(store: Store, accountId: string, now: number, max: number): Promise<CreatedKey> {
+  return store.write(async (tx) => {
+    // Concurrent requests of one account count each other's keys (SQLite has a single writer).
+    if (store.locksRows) await tx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+    const { count } = await tx
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    if (Number(count) >= max) {
+      throw new AppError('too_many_requests', `This account already has ${max} active API keys, the most it can have: revoke one it no longer uses first.`);
+    }
+    return createApiKey(tx, accountId, now);
+  });
+}
+
 export async function revokeApiKey(store: Store, keyId: string, now: number, accountId?: string): Promise<void> {
   const result = await store.write(async (tx) => {
     let q = tx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', keyId).where('revoked_at', 'is', null);

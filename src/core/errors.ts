@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'idempotency_key_reused'
   | 'daily_limit_reached'
   | 'too_many_requests'
   | 'request_timeout'

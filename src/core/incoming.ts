@@ -1,6 +1,7 @@
 import type { Store } from '../store/store.js';
 import type { IncomingMessage } from '../whatsapp/driver.js';
 import type { EventRecorder } from './events.js';
+import { STORED_TEXT_LIMITS, storableText } from './storable-text.js';
 
 /** A message someone sent to the linked number becomes a `message.received` event (SPEC §5). */
 export async function recordIncoming(store: Store, events: EventRecorder, accountId: string, message: IncomingMessage, now: number): Promise<void> {
@@ -13,9 +14,10 @@ export async function recordIncoming(store: Store, events: EventRecorder, accoun
         message: {
           id: message.waMessageId,
           from: message.from,
-          pushName: message.pushName,
+          // WhatsApp's text and names are anyone's: stored (in the webhook body) only in storable form.
+          pushName: storableText(message.pushName, STORED_TEXT_LIMITS.name),
           type: message.type,
-          text: message.text,
+          text: storableText(message.text, STORED_TEXT_LIMITS.text),
           isGroup: message.groupId !== null,
           groupId: message.groupId,
           participant: message.participant,

@@ -22,6 +22,7 @@ export interface NewMessage {
   mediaUrl: string | null;
   filename: string | null;
   idempotencyKey?: string;
+  idempotencyFingerprint?: string;
 }
 
 export interface RateLimitView {
@@ -59,7 +60,7 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
       await tx.selectFrom('accounts').select('id').where('id', '=', account.id).forUpdate().execute();
     }
     if (input.idempotencyKey !== undefined) {
-      const replay = await findIdempotentReplay(tx, account.id, input.idempotencyKey, now);
+      const replay = await findIdempotentReplay(tx, account.id, input.idempotencyKey, input.idempotencyFingerprint, now);
       if (replay) return replay;
     }
     if (plan.maxRecipients !== null && !input.recipient.isGroup) {
@@ -96,10 +97,11 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
     await countUsage(tx, { accountId: account.id, messageId, createdAt: now }, 1);
     await enqueue(tx, { kind: 'message', accountId: account.id, ref: messageId, runAt: now, now });
     if (input.idempotencyKey !== undefined) {
+      const requestHash = input.idempotencyFingerprint ?? null;
       await tx
         .insertInto('idempotency_keys')
-        .values({ account_id: account.id, key: input.idempotencyKey, message_id: messageId, created_at: now })
-        .onConflict((oc) => oc.columns(['account_id', 'key']).doUpdateSet({ message_id: messageId, created_at: now }))
+        .values({ account_id: account.id, key: input.idempotencyKey, message_id: messageId, created_at: now, request_hash: requestHash })
+        .onConflict((oc) => oc.columns(['account_id', 'key']).doUpdateSet({ message_id: messageId, created_at: now, request_hash: requestHash }))
         .execute();
     }
     return { messageId, status: 'pending' as const, error: null, replayed: false, rateLimit };
@@ -126,15 +128,22 @@ const insertPendingMessage = queryTemplate(
     }),
 );
 
-async function findIdempotentReplay(tx: Tx, accountId: string, key: string, now: number): Promise<AcceptedMessage | null> {
+async function findIdempotentReplay(tx: Tx, accountId: string, key: string, fingerprint: string | undefined, now: number): Promise<AcceptedMessage | null> {
   const row = await tx
     .selectFrom('idempotency_keys')
     .innerJoin('messages', 'messages.id', 'idempotency_keys.message_id')
-    .select(['messages.id', 'messages.status', 'messages.error', 'idempotency_keys.created_at'])
+    .select(['messages.id', 'messages.status', 'messages.error', 'idempotency_keys.created_at', 'idempotency_keys.request_hash'])
     .where('idempotency_keys.account_id', '=', accountId)
     .where('idempotency_keys.key', '=', key)
     .executeTakeFirst();
   if (!row || row.created_at <= now - IDEMPOTENCY_WINDOW_MS) return null;
+  // Stripe's rule: a key names one request; replaying the first answer to another would hide a bug.
+  if (row.request_hash !== null && fingerprint !== undefined && row.request_hash !== fingerprint) {
+    throw new AppError(
+      'idempotency_key_reused',
+      'This Idempotency-Key was used in the last 24 hours with a different request (method, endpoint or fields): use a new key for a new request.',
+    );
+  }
   return { messageId: row.id, status: row.status as MessageStatus, error: row.error, replayed: true, rateLimit: null };
 }
 

@@ -16,6 +16,8 @@ export interface SendInput {
   filename: string | undefined;
   waitMs: number;
   idempotencyKey: string | undefined;
+  /** What the key is bound to (method, route, fields): the key reused with another is refused. */
+  idempotencyFingerprint?: string;
 }
 
 export interface SendResult {
@@ -80,6 +82,7 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
       mediaUrl,
       filename: input.kind === 'document' ? input.filename?.trim() || DEFAULT_FILENAME : null,
       idempotencyKey: input.idempotencyKey,
+      idempotencyFingerprint: input.idempotencyFingerprint,
     },
     now,
   );

@@ -7,6 +7,7 @@ import { newId } from './ids.js';
 import { enqueue } from './outbox.js';
 import { queryTemplate } from '../store/query-template.js';
 import { decodeCursor, pageOf } from './pagination.js';
+import { STORED_TEXT_LIMITS, storableText } from './storable-text.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -64,7 +65,7 @@ export function webhookBody(event: GatewayEvent, now: number): string {
 }
 
 const insertDelivery = queryTemplate(
-  (db, a: { id: string; eventId: string; accountId: string; event: string; payload: string; test: number; nextAttemptAt: number; now: number }) =>
+  (db, a: { id: string; eventId: string; accountId: string; event: string; payload: string; test: number; redelivery: number; nextAttemptAt: number; now: number }) =>
     db
       .insertInto('webhook_deliveries')
       .values({
@@ -74,6 +75,7 @@ const insertDelivery = queryTemplate(
         event: a.event,
         payload: a.payload,
         test: a.test,
+        redelivery: a.redelivery,
         status: 'pending',
         attempts: 0,
         last_status: null,
@@ -89,7 +91,7 @@ const insertDelivery = queryTemplate(
 /** Writes a delivery and its outbox job with the caller's transaction (the outbox pattern). */
 export async function queueDelivery(
   tx: Tx,
-  input: { accountId: string; eventId: string; event: string; payload: string; test: boolean; now: number; runAt?: number; withJob?: boolean },
+  input: { accountId: string; eventId: string; event: string; payload: string; test: boolean; now: number; runAt?: number; withJob?: boolean; redelivery?: boolean },
 ): Promise<DeliveryRow> {
   const runAt = input.runAt ?? input.now;
   const row: Omit<DeliveryRow, 'seq'> = {
@@ -107,6 +109,7 @@ export async function queueDelivery(
     created_at: input.now,
     delivered_at: null,
     finished_at: null,
+    redelivery: input.redelivery ? 1 : 0,
   };
   const inserted = await insertDelivery(tx, {
     id: row.id,
@@ -115,6 +118,7 @@ export async function queueDelivery(
     event: row.event,
     payload: row.payload,
     test: row.test,
+    redelivery: row.redelivery,
     nextAttemptAt: runAt,
     now: input.now,
   });
@@ -149,19 +153,81 @@ export async function getDelivery(store: Store, accountId: string, id: string) {
   };
 }
 
-/** Queues the event of a delivery again, as a new delivery with the same `webhook-id` and body. */
-export async function redeliver(store: Store, accountId: string, id: string, now: number): Promise<DeliveryView> {
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Deliveries of one kind the account made since `since`, and when the oldest of them leaves the
+ * window. Called after the account's row is locked, so concurrent requests count each other.
+ */
+async function recentDeliveries(tx: Tx, accountId: string, kind: 'test' | 'redelivery', since: number): Promise<{ count: number; oldest: number | null }> {
+  const row = await tx
+    .selectFrom('webhook_deliveries')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min<number>('created_at').as('oldest')])
+    .where('account_id', '=', accountId)
+    .where(kind, '=', 1)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.count), oldest: row.oldest === null ? null : Number(row.oldest) };
+}
+
+async function requireRoom(tx: Tx, accountId: string, kind: 'test' | 'redelivery', max: number, windowMs: number, now: number, what: string): Promise<void> {
+  const { count, oldest } = await recentDeliveries(tx, accountId, kind, now - windowMs);
+  if (count < max) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil(((oldest ?? now) + windowMs - now) / 1000));
+  throw new AppError('too_many_requests', `Too many ${what}: at most ${max} per ${windowMs === HOUR ? 'hour' : 'minute'} for an account. Try again in ${retryAfterSeconds} seconds.`, {
+    retryAfterSeconds,
+  });
+}
+
+/** The account's row locked for the rest of the transaction (PostgreSQL; SQLite has one writer). */
+async function lockAccount(store: Store, tx: Tx, accountId: string): Promise<void> {
+  if (store.locksRows) await tx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+}
+
+/**
+ * Queues the event of a delivery again, as a new delivery with the same `webhook-id` and body.
+ * An event already waiting to be delivered is not queued twice: its pending delivery is the
+ * answer (`queued: false`), so repeating the call is harmless. At most `perHour` redeliveries
+ * an hour per account (429 beyond, with Retry-After).
+ */
+export async function redeliver(store: Store, accountId: string, id: string, now: number, perHour: number): Promise<{ delivery: DeliveryView; queued: boolean }> {
   return store.write(async (tx) => {
+    await lockAccount(store, tx, accountId);
     const original = await findDelivery(tx, accountId, id);
+    const waiting = await tx
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('event_id', '=', original.event_id)
+      .where('status', '=', 'pending')
+      .orderBy('seq', 'desc')
+      .executeTakeFirst();
+    if (waiting) return { delivery: toDeliveryView(waiting), queued: false };
+    await requireRoom(tx, accountId, 'redelivery', perHour, HOUR, now, 'redeliveries');
     const row = await queueDelivery(tx, {
       accountId,
       eventId: original.event_id,
       event: original.event,
       payload: original.payload,
       test: original.test === 1,
+      redelivery: true,
       now,
     });
-    return toDeliveryView(row);
+    return { delivery: toDeliveryView(row), queued: true };
+  });
+}
+
+/** Writes a "Test incoming" delivery (sent by the caller, not queued), at most `perMinute` a minute per account. */
+export async function recordTestDelivery(
+  store: Store,
+  input: { accountId: string; eventId: string; event: string; payload: string; now: number },
+  perMinute: number,
+): Promise<DeliveryRow> {
+  return store.write(async (tx) => {
+    await lockAccount(store, tx, input.accountId);
+    await requireRoom(tx, input.accountId, 'test', perMinute, MINUTE, input.now, 'test webhooks');
+    return queueDelivery(tx, { ...input, test: true, withJob: false });
   });
 }
 
@@ -208,8 +274,18 @@ const updateDelivery = queryTemplate(
       .where('id', '=', a.id),
 );
 
+/** A receiver's answer and error text are written only in storable form (any byte may come back). */
+function storableAttempt(attempt: AttemptRecord['attempt']): AttemptRecord['attempt'] {
+  return {
+    ...attempt,
+    error: storableText(attempt.error, STORED_TEXT_LIMITS.error),
+    response: storableText(attempt.response, STORED_TEXT_LIMITS.response),
+  };
+}
+
 /** Several attempts' outcomes at once: the attempt log and each delivery's new state. */
-export async function recordAttempts(tx: Tx, records: AttemptRecord[]): Promise<void> {
+export async function recordAttempts(tx: Tx, unsafeRecords: AttemptRecord[]): Promise<void> {
+  const records = unsafeRecords.map((r) => ({ ...r, attempt: storableAttempt(r.attempt) }));
   if (records.length === 1) await insertAttempt(tx, { deliveryId: records[0]!.deliveryId, ...records[0]!.attempt });
   // Many at once: one statement per 500 rows (a round trip each on PostgreSQL counts).
   for (let i = 0; records.length > 1 && i < records.length; i += 500) {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
+import { STORED_TEXT_LIMITS, storableText } from '../core/storable-text.js';
 import { recordEvents, type EventRecorder } from '../core/events.js';
 import { markFailed, markSentMany, type MessageRow } from '../core/messages.js';
 import { claimJobs, completeJob, completeJobs, releaseClaims, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
@@ -192,7 +193,13 @@ export class MessageDispatcher {
     return { status: 'retry', at: now + 5_000, error: 'WhatsApp is not connected.', countsAsAttempt: false };
   }
 
+  /** The outcome's error text comes from the driver or a media server: stored only in storable form. */
   private async attempt(message: OutgoingMessage, mediaUrl: string | null): Promise<SendOutcome> {
+    const outcome = await this.attemptOnce(message, mediaUrl);
+    return outcome.status === 'sent' ? outcome : { ...outcome, error: storableText(outcome.error, STORED_TEXT_LIMITS.error) };
+  }
+
+  private async attemptOnce(message: OutgoingMessage, mediaUrl: string | null): Promise<SendOutcome> {
     const { driver, loadMedia } = this.deps;
     const now = this.clock();
     try {

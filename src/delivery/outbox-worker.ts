@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
+import { STORED_TEXT_LIMITS, storableText } from '../core/storable-text.js';
 import { claimJobs, rescheduleJob, type OutboxJob, type OutboxKind } from '../core/outbox.js';
 import type { Store } from '../store/store.js';
 
@@ -213,7 +214,7 @@ export class OutboxWorker {
       const err = coerceError(error);
       this.options.log.error({ err, kind: this.options.kind, accountId: job.account_id, ref: job.ref }, 'outbox job failed');
       const retryAt = this.clock() + (this.options.crashDelayMs ?? 30_000);
-      await this.options.store.write((tx) => rescheduleJob(tx, job.seq, retryAt, err.message, false)).catch(() => undefined);
+      await this.options.store.write((tx) => rescheduleJob(tx, job.seq, retryAt, storableText(err.message, STORED_TEXT_LIMITS.error), false)).catch(() => undefined);
     }
   }
 

@@ -70,6 +70,8 @@ export interface IdempotencyKeysTable {
   key: string;
   message_id: string;
   created_at: number;
+  /** SHA-256 of the first request's method, route and fields; null for keys stored before it was kept. */
+  request_hash: string | null;
 }
 
 export interface OutboxTable {
@@ -218,6 +220,8 @@ export interface WebhookDeliveriesTable {
   created_at: number;
   delivered_at: number | null;
   finished_at: number | null;
+  /** 1 for a copy queued by redeliver (they are counted per hour). */
+  redelivery: number;
 }
 
 export interface WebhookAttemptsTable {

@@ -176,5 +176,24 @@ for (const dialect of testDialects()) {
       socket.close(428);
       expect(await driver.groups(id)).toHaveLength(2);
     });
+
+    it('keeps what WhatsApp sends storable: a NUL in a message id, a receipt id or a group name breaks nothing (PostgreSQL refuses NUL)', async () => {
+      const odd = { key: { remoteJid: '12125551234@s.whatsapp.net', fromMe: false, id: 'IN\u0000NUL' }, message: { conversation: 'hi' }, pushName: 'A\u0000nn', messageTimestamp: 1764072000 } as WAMessage;
+      socket.emit('messages.upsert', { messages: [odd], type: 'notify' });
+      socket.emit('messages.upsert', { messages: [odd], type: 'notify' }); // delivered twice: still raised once
+      // A receipt naming an id with a NUL is ignored without stopping the ones after it.
+      const sent = outgoing();
+      await logMessage(sent);
+      socket.emit('messages.update', [{ key: { remoteJid: '12125551234@s.whatsapp.net', id: 'X\u0000', fromMe: true }, update: { status: proto.WebMessageInfo.Status.DELIVERY_ACK } }]);
+      socket.emit('messages.update', [{ key: { remoteJid: '12125551234@s.whatsapp.net', id: sent.waMessageId, fromMe: true }, update: { status: proto.WebMessageInfo.Status.DELIVERY_ACK } }]);
+      await until(async () => (await h.store.db.selectFrom('messages').select('delivered_at').where('id', '=', sent.id).executeTakeFirstOrThrow()).delivered_at !== null, 'receipt after the odd one');
+      await until(async () => (await h.store.db.selectFrom('wa_incoming_seen').select('wa_message_id').execute()).length === 1, 'incoming id stored');
+      expect(h.incoming.map((i) => i.message.waMessageId)).toEqual(['INNUL']);
+
+      socket.groups = { '120363000000000003@g.us': { id: '120363000000000003@g.us', subject: 'Te\u0000am \ud800', participants: [], size: 3 } as never };
+      socket.emit('groups.update', [{ id: '120363000000000003@g.us', subject: 'Team' }]);
+      await until(async () => (await driver.groups(id)).length === 1, 'groups cached');
+      expect(await driver.groups(id)).toEqual([{ id: '120363000000000003@g.us', name: 'Team ', participants: 3 }]);
+    });
   });
 }

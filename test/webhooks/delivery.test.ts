@@ -140,6 +140,8 @@ for (const dialect of testDialects()) {
       await connectReceiver(t, apiKey, r);
       await incoming(apiKey, { from: '12125559876', text: 'again' });
       await expect.poll(() => r.events().length).toBe(1);
+      // Delivered, not only sent: while an event is still queued, redeliver answers its pending delivery.
+      await expect.poll(async () => (await deliveries(t, apiKey))[0]?.status, { timeout: 5000 }).toBe('delivered');
       const [first] = await deliveries(t, apiKey);
       const res = await t.inject({ method: 'POST', url: `/api/v1/webhooks/deliveries/${first.id}/redeliver`, headers: { 'x-api-key': apiKey } });
       expect(res.statusCode).toBe(200);

@@ -16,6 +16,8 @@ export interface Answer {
   /** Never answer (until the receiver closes). */
   hang?: boolean;
   delayMs?: number;
+  /** The answer's body (default "ok" or "nope"). */
+  body?: string;
 }
 
 /**
@@ -87,7 +89,7 @@ export class TestReceiver {
         });
         return;
       }
-      const send = () => res.writeHead(answer.status, answer.headers).end(answer.status < 300 ? 'ok' : 'nope');
+      const send = () => res.writeHead(answer.status, answer.headers).end(answer.body ?? (answer.status < 300 ? 'ok' : 'nope'));
       if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();
     });

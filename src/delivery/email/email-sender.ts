@@ -1,6 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { coerceError } from '../../core/errors.js';
+import { STORED_TEXT_LIMITS, storableText } from '../../core/storable-text.js';
 import { completeJob, rescheduleJob, type OutboxJob } from '../../core/outbox.js';
 import { WEBHOOK_RETRY_SCHEDULE, nextRetryDelay, type RetrySchedule } from '../../core/retry-schedule.js';
 import type { Store } from '../../store/store.js';
@@ -47,7 +48,7 @@ export class EmailSender {
         messageId: `<${mail.id}@messageapi>`,
       });
     } catch (e) {
-      error = coerceError(e).message.slice(0, 500);
+      error = storableText(coerceError(e).message, STORED_TEXT_LIMITS.error);
     }
     const now = this.deps.clock();
     const attempts = mail.attempts + 1;

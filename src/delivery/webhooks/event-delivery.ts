@@ -7,7 +7,7 @@ import { newId } from '../../core/ids.js';
 import { releaseAllLocks } from '../../core/outbox.js';
 import { SecretBox } from '../../core/secret-box.js';
 import { requireWebhookPlan } from '../../core/settings.js';
-import { queueDelivery, recordAttempt, webhookBody } from '../../core/webhook-deliveries.js';
+import { recordAttempt, recordTestDelivery, webhookBody } from '../../core/webhook-deliveries.js';
 import type { Store } from '../../store/store.js';
 import { EmailSender } from '../email/email-sender.js';
 import type { LookupFn } from '../media/resolve-host.js';
@@ -144,8 +144,10 @@ export class EventDelivery {
         timestamp: new Date(now).toISOString(),
       },
     };
-    const delivery = await store.write((tx) =>
-      queueDelivery(tx, { accountId: account.id, eventId: newId('evt'), event: event.event, payload: webhookBody(event, now), test: true, now, withJob: false }),
+    const delivery = await recordTestDelivery(
+      store,
+      { accountId: account.id, eventId: newId('evt'), event: event.event, payload: webhookBody(event, now), now },
+      config.accountLimits.webhookTestsPerMinute,
     );
     const result = await this.deliverer.attempt(target.url, this.box.decrypt(target.sealedSecret), delivery);
     const at = clock();

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config, PlanName } from '../../config.js';
+import { coerceError } from '../../core/errors.js';
+import { STORED_TEXT_LIMITS, storableText } from '../../core/storable-text.js';
 import { completeJob, completeJobs, rescheduleJob, type OutboxJob } from '../../core/outbox.js';
 import { WEBHOOK_RETRY_SCHEDULE, nextRetryDelay, type RetrySchedule } from '../../core/retry-schedule.js';
 import type { SecretBox } from '../../core/secret-box.js';
@@ -163,24 +165,55 @@ export class WebhookDeliverer {
     });
   }
 
+  /**
+   * Writes a burst of outcomes in one transaction. If that fails, each outcome is written on its
+   * own, so one account's bad outcome never fails another's (their receivers were not called
+   * again: only the bookkeeping is repeated, and it is a pure function of the outcomes). An
+   * outcome whose own write fails still has its attempt counted, in a bare write without the
+   * receiver's text, so its retries end on schedule.
+   */
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const outcomes = batch.map((b) => b.outcome);
-    try {
-      await this.deps.store.write(async (tx) => {
-        await recordAttempts(tx, outcomes.map((o) => o.record));
-        await completeJobs(tx, outcomes.filter((o) => o.retryAt === null).map((o) => o.seq));
-        for (const o of outcomes) {
-          if (o.retryAt !== null) await rescheduleJob(tx, o.seq, o.retryAt, o.record.attempt.error, true);
-          if (o.retire) await retireUrl(tx, o.retire.accountId, o.record.attempt.url, 410, o.record.attempt.at);
-        }
-      });
-      for (const item of batch) item.resolve();
-    } catch (error) {
-      for (const item of batch) item.reject(error);
+    if (batch.length > 1) {
+      try {
+        await this.writeOutcomes(batch.map((b) => b.outcome));
+        for (const item of batch) item.resolve();
+        return;
+      } catch (error) {
+        this.deps.log.warn({ err: coerceError(error), outcomes: batch.length }, 'a batch of webhook outcomes failed to commit; writing each on its own');
+      }
     }
+    await Promise.all(
+      batch.map(async (item) => {
+        try {
+          await this.writeOutcomes([item.outcome]);
+          item.resolve();
+        } catch (error) {
+          await this.writeBareOutcome(item.outcome, error).then(item.resolve, item.reject);
+        }
+      }),
+    );
+  }
+
+  private async writeOutcomes(outcomes: Outcome[]): Promise<void> {
+    await this.deps.store.write(async (tx) => {
+      await recordAttempts(tx, outcomes.map((o) => o.record));
+      await completeJobs(tx, outcomes.filter((o) => o.retryAt === null).map((o) => o.seq));
+      for (const o of outcomes) {
+        if (o.retryAt !== null) await rescheduleJob(tx, o.seq, o.retryAt, o.record.attempt.error, true);
+        if (o.retire) await retireUrl(tx, o.retire.accountId, o.record.attempt.url, 410, o.record.attempt.at);
+      }
+    });
+  }
+
+  /** The attempt and the delivery's new state without the receiver's words, which could not be stored. */
+  private async writeBareOutcome(outcome: Outcome, cause: unknown): Promise<void> {
+    const { deliveryId, attempt } = outcome.record;
+    this.deps.log.error({ err: coerceError(cause), deliveryId }, "a webhook attempt's outcome could not be stored; recording it without the receiver's answer");
+    const error = attempt.status !== null && attempt.status >= 200 && attempt.status <= 299 ? null : `${attempt.status === null ? 'The attempt failed' : `The receiver answered HTTP ${attempt.status}`}; its answer could not be stored.`;
+    await this.writeOutcomes([{ ...outcome, record: { ...outcome.record, attempt: { ...attempt, response: null, error } } }]);
   }
 
   attempt(url: string, secret: string, delivery: Pick<DeliveryRow, 'event_id' | 'payload'>): Promise<AttemptResult> {
@@ -192,7 +225,15 @@ export class WebhookDeliverer {
 
   /** What one attempt means for its delivery and job. */
   private outcome(job: OutboxJob, delivery: DeliveryRow, url: string, at: number, result: AttemptResult): Outcome {
-    const attempt = { at, url, status: result.status, error: result.error, response: result.response, durationMs: result.durationMs };
+    // The error also goes to the outbox row: both only in storable form (a receiver's words are anyone's).
+    const attempt = {
+      at,
+      url,
+      status: result.status,
+      error: storableText(result.error, STORED_TEXT_LIMITS.error),
+      response: storableText(result.response, STORED_TEXT_LIMITS.response),
+      durationMs: result.durationMs,
+    };
     const done = (status: 'delivered' | 'dead', retire?: { accountId: string }): Outcome => ({
       seq: job.seq,
       retryAt: null,

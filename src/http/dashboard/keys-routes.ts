@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../core/api-keys.js';
+import { createApiKeyWithinLimit, listApiKeys, revokeApiKey } from '../../core/api-keys.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
 import { errorResponses } from '../schemas.js';
@@ -29,14 +29,14 @@ export function registerKeysRoutes(app: FastifyInstance, runtime: Runtime, authe
     {
       schema: {
         tags: ['keys'],
-        summary: 'Create an API key; the answer is the only time the whole key is shown',
+        summary: 'Create an API key; the answer is the only time the whole key is shown (429 beyond the active keys an account may have)',
         response: { 200: Type.Object({ success: Type.Literal(true), id: Type.String(), prefix: Type.String(), apiKey: Type.String() }), ...errorResponses },
       },
       preHandler,
     },
     async (request) => {
       const account = requireAccount(request);
-      const key = await runtime.store.write((tx) => createApiKey(tx, account.id, runtime.clock()));
+      const key = await createApiKeyWithinLimit(runtime.store, account.id, runtime.clock(), runtime.config.accountLimits.apiKeys);
       return { success: true as const, id: key.id, prefix: key.prefix, apiKey: key.apiKey };
     },
   );

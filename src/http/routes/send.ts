@@ -5,7 +5,8 @@ import { rateLimitHeaders } from '../../core/messages.js';
 import { sendMessage, type SendInput } from '../../core/send.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses, Filename, RecipientField, SendAnswer, Text, UrlField, Wait } from '../schemas.js';
+import { requestFingerprint } from '../request-fingerprint.js';
+import { ErrorBody, errorResponses, Filename, RecipientField, SendAnswer, Text, UrlField, Wait } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
 const DEFAULT_WAIT_MS = 5000;
@@ -57,13 +58,21 @@ function idempotencyKey(request: FastifyRequest): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The request's query and body fields as one set (send.php takes either). */
+function fieldsOf(request: FastifyRequest): Record<string, unknown> {
+  const query = request.query && typeof request.query === 'object' ? request.query : {};
+  const body = request.body && typeof request.body === 'object' ? request.body : {};
+  return { ...query, ...body };
+}
+
 export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
   const waitCap = runtime.config.sendWaitMaxMs;
 
-  async function respond(request: FastifyRequest, reply: FastifyReply, input: Omit<SendInput, 'waitMs' | 'idempotencyKey'> & { wait?: number }) {
+  async function respond(request: FastifyRequest, reply: FastifyReply, input: Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'> & { wait?: number }) {
     const account = requireAccount(request);
     const wait = input.wait ?? DEFAULT_WAIT_MS;
     if (wait > waitCap) throw new AppError('invalid_parameter', `Invalid parameter: wait must be at most ${waitCap} milliseconds.`);
+    const key = idempotencyKey(request);
     const result = await sendMessage(
       {
         store: runtime.store,
@@ -77,7 +86,12 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
         },
       },
       account,
-      { ...input, waitMs: wait, idempotencyKey: idempotencyKey(request) },
+      {
+        ...input,
+        waitMs: wait,
+        idempotencyKey: key,
+        idempotencyFingerprint: key === undefined ? undefined : requestFingerprint(request.method, request.routeOptions.url ?? request.url, fieldsOf(request)),
+      },
     );
     if (result.rateLimit) reply.headers(rateLimitHeaders(result.rateLimit));
     if (result.replayed) reply.header('Idempotent-Replayed', 'true');
@@ -115,11 +129,11 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
     sendPhp,
   );
 
-  const restRoute = (url: string, summary: string, body: typeof RestText | typeof RestImage | typeof RestDocument, toInput: (f: RestFields) => Omit<SendInput, 'waitMs' | 'idempotencyKey'>) =>
+  const restRoute = (url: string, summary: string, body: typeof RestText | typeof RestImage | typeof RestDocument, toInput: (f: RestFields) => Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'>) =>
     app.post(
       url,
       {
-        schema: { tags: ['send'], summary, body, headers: IdempotencyHeaders, response: { 200: SendAnswer, ...errorResponses } },
+        schema: { tags: ['send'], summary, body, headers: IdempotencyHeaders, response: { 200: SendAnswer, ...errorResponses, 422: ErrorBody } },
         preHandler: authenticate({ allowQueryKey: false }),
       },
       async (request, reply) => {

@@ -105,9 +105,16 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags,
-        summary: 'Queue the event of a delivery again (same webhook-id and body)',
+        summary: 'Queue the event of a delivery again (same webhook-id and body); while the event is still queued, the answer is its pending delivery',
         params: IdParams,
-        response: { 200: Type.Object({ success: Type.Literal(true), delivery: Delivery }), ...errorResponses },
+        response: {
+          200: Type.Object({
+            success: Type.Literal(true),
+            delivery: Delivery,
+            queued: Type.Boolean({ description: 'false: the event was still queued, and `delivery` is its pending delivery' }),
+          }),
+          ...errorResponses,
+        },
       },
       preHandler,
     },
@@ -118,9 +125,9 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
       requireWebhookPlan(runtime.config, account);
       const target = await loadTarget(runtime.store.db, account.id);
       if (!target?.url) throw new AppError('invalid_parameter', 'No webhook URL is set: set one in Settings before redelivering.');
-      const delivery = await redeliver(runtime.store, account.id, id, runtime.clock());
-      runtime.eventDelivery.kick();
-      return { success: true as const, delivery };
+      const { delivery, queued } = await redeliver(runtime.store, account.id, id, runtime.clock(), runtime.config.accountLimits.redeliveriesPerHour);
+      if (queued) runtime.eventDelivery.kick();
+      return { success: true as const, delivery, queued };
     },
   );
 
@@ -130,7 +137,7 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
       schema: {
         tags,
         summary: 'Test incoming: deliver a signed test message.received now',
-        description: 'Answers with the receiver\'s HTTP status and the time it took, or `status: null` and `error` when it could not be reached.',
+        description: 'Answers with the receiver\'s HTTP status and the time it took, or `status: null` and `error` when it could not be reached. At most WEBHOOK_TESTS_PER_MINUTE a minute per account (429 beyond).',
         response: {
           200: Type.Object({
             success: Type.Literal(true),

@@ -1,4 +1,5 @@
 import type { GroupMetadata } from 'baileys';
+import { STORED_TEXT_LIMITS, storableText } from '../../core/storable-text.js';
 import type { Store } from '../../store/store.js';
 import type { Group } from '../driver.js';
 
@@ -22,7 +23,7 @@ export class GroupsCache {
       for (const g of groups) {
         await tx
           .insertInto('wa_groups')
-          .values({ account_id: accountId, group_id: g.id, name: g.subject ?? '', participants: g.size ?? g.participants?.length ?? 0, updated_at: now })
+          .values({ account_id: accountId, group_id: g.id, name: storableText(g.subject ?? '', STORED_TEXT_LIMITS.name), participants: g.size ?? g.participants?.length ?? 0, updated_at: now })
           .execute();
       }
     });

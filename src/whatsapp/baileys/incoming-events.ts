@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { coerceError } from '../../core/errors.js';
+import { STORED_TEXT_LIMITS, storableText } from '../../core/storable-text.js';
 import type { Store } from '../../store/store.js';
 import type { DriverEvents, IncomingMessage } from '../driver.js';
 import { receiptsFromUpdates, receiptsFromUserReceipts, toIncoming, type Receipt } from './event-mapping.js';
@@ -57,7 +58,9 @@ export class IncomingEvents {
   }
 
   /** At least once: the id is remembered after the event is recorded, so a crash in between repeats it. */
-  private async raiseOnce(accountId: string, incoming: IncomingMessage): Promise<void> {
+  private async raiseOnce(accountId: string, received: IncomingMessage): Promise<void> {
+    // The id is the sender's to choose: a NUL in it must not fail the look-up on PostgreSQL.
+    const incoming = { ...received, waMessageId: storableText(received.waMessageId, STORED_TEXT_LIMITS.name) };
     const seen = await this.store.db
       .selectFrom('wa_incoming_seen')
       .select('wa_message_id')
@@ -76,6 +79,6 @@ export class IncomingEvents {
   }
 
   private async raiseReceipts(accountId: string, receipts: Receipt[]): Promise<void> {
-    for (const r of receipts) await this.events.receipt(accountId, r.waMessageId, r.kind, r.at);
+    for (const r of receipts) await this.events.receipt(accountId, storableText(r.waMessageId, STORED_TEXT_LIMITS.name), r.kind, r.at);
   }
 }

@@ -160,8 +160,8 @@ function Deliveries(props: { version: number }) {
   const redeliver = async (id: string) => {
     setNote(undefined);
     try {
-      await api('POST', `/api/v1/webhooks/deliveries/${encodeURIComponent(id)}/redeliver`);
-      setNote({ tone: 'success', text: 'Queued again with the same webhook-id.' });
+      const answer = await api<{ queued: boolean }>('POST', `/api/v1/webhooks/deliveries/${encodeURIComponent(id)}/redeliver`);
+      setNote({ tone: 'success', text: answer.queued ? 'Queued again with the same webhook-id.' : 'Already queued: the event is waiting to be delivered.' });
       await page.reload();
     } catch (e) {
       setNote({ tone: 'error', text: errorText(e) });
