@@ -23,6 +23,12 @@ RUN npm run build --silent \
  && rm -f dist/.tsbuildinfo \
  && npm prune --omit=dev --no-audit --no-fund \
  && chmod 755 bin/messageapi.js
+# better-sqlite3 needs only its compiled addon at run time, not the C sources and objects (~25 MB).
+RUN cd node_modules/better-sqlite3 \
+ && mv build/Release/better_sqlite3.node . \
+ && rm -rf build deps src \
+ && mkdir -p build/Release \
+ && mv better_sqlite3.node build/Release/
 
 # ---- runtime: the built server, production packages only; no compilers, sources or tests ----
 FROM node:24-bookworm-slim

