@@ -93,6 +93,7 @@ work=$(mktemp -d)
 cleanup() {
   pm rm -f -v -t 0 "$CONTAINER" "$CONTAINER-pg1" "$CONTAINER-pg2" >/dev/null 2>&1
   pm volume rm -f "$VOLUME" >/dev/null 2>&1
+  pm volume prune -f >/dev/null 2>&1 # anonymous /data volumes of `run --rm`; this storage is the check's own
   if [ -n "${TEST_DATABASE_URL:-}" ]; then
     node -e '
       const client = new (require("pg").Client)({ connectionString: process.argv[1], connectionTimeoutMillis: 5000 });
@@ -305,6 +306,7 @@ check "README's backup of the stopped volume (tar, as root)" \
 check "the backup holds the database" grep -qx './messageapi.db' <<<"$(tar -tzf "$work/backup/messageapi-data.tar.gz")"
 
 # A new container on the same volume (as after an upgrade): the data is in /data.
+pm logs "$CONTAINER" >"$work/first.log" 2>&1
 pm rm "$CONTAINER" >/dev/null
 t=$SECONDS
 run_container || fatal "podman run (again, on the same volume)"
@@ -320,6 +322,10 @@ pm exec "$CONTAINER" node -e "require('better-sqlite3')('/data/messageapi.db').b
 copied=$(pm exec "$CONTAINER" node -e "console.log(require('better-sqlite3')('/data/backup.db', { readonly: true }).prepare('SELECT id FROM accounts').all().map((a) => a.id).join(','))" 2>&1)
 check "README's online SQLite backup holds the account ($copied)" test "$copied" = "$account"
 pm stop -t 10 "$CONTAINER" >/dev/null
+pm logs "$CONTAINER" >>"$work/first.log" 2>&1
+errors=$(grep -E '"level":(50|60)' "$work/first.log")
+check "no error in the server's logs of both runs" test -z "$errors"
+[ -z "$errors" ] || printf '%s\n' "$errors" | head -n 5
 pm rm "$CONTAINER" >/dev/null
 
 # --- compose's setup, by hand: two replicas on one PostgreSQL (the machine's, TEST_DATABASE_URL) ---
