@@ -91,9 +91,8 @@ check() {
 
 work=$(mktemp -d)
 cleanup() {
-  pm rm -f -v -t 0 "$CONTAINER" "$CONTAINER-pg1" "$CONTAINER-pg2" >/dev/null 2>&1
+  pm rm -f -v -i -t 0 "$CONTAINER" "$CONTAINER-pg1" "$CONTAINER-pg2" >/dev/null 2>&1
   pm volume rm -f "$VOLUME" >/dev/null 2>&1
-  pm volume prune -f >/dev/null 2>&1 # anonymous /data volumes of `run --rm`; this storage is the check's own
   if [ -n "${TEST_DATABASE_URL:-}" ]; then
     node -e '
       const client = new (require("pg").Client)({ connectionString: process.argv[1], connectionTimeoutMillis: 5000 });
@@ -104,6 +103,7 @@ cleanup() {
     pm rmi -f "$APP_IMAGE" "$BASE_REF" >/dev/null 2>&1
     pm image prune -f >/dev/null 2>&1 # the build stage's intermediate images
   fi
+  pm volume prune -f >/dev/null 2>&1 # anonymous /data volumes; this storage is the check's own
   rm -rf "$work"
 }
 finish() {
