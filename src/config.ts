@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import net from 'node:net';
 import path from 'node:path';
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
@@ -40,6 +41,9 @@ const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
   EVENT_RETENTION_DAYS: Type.Number({ minimum: 0, default: 7 }),
+  TRUST_PROXY: Type.Optional(Type.String({ maxLength: 2000 })),
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  PASSWORD_HASH_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 8 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -90,6 +94,41 @@ export interface Config {
   readonly outboxLockMs: number;
   /** Webhooks: an attempt's time limit, deliveries in flight per account, how long finished events are kept. */
   readonly webhooks: { readonly timeoutMs: number; readonly concurrencyPerAccount: number; readonly retentionDays: number };
+  /** Which proxies may tell the client's address (X-Forwarded-For): none by default, as Fastify's trustProxy takes it. */
+  readonly trustProxy: TrustProxy;
+  /** Password hashes computed at once, and how many may wait; more are refused with 503. */
+  readonly passwordHashing: { readonly concurrency: number; readonly queue: number };
+}
+
+/** false (trust nobody), true (trust every hop: only behind a proxy that overwrites the header), a hop count, or proxy addresses/CIDRs. */
+export type TrustProxy = boolean | number | readonly string[];
+
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrCidr(entry: string): boolean {
+  if (PROXY_ADDRESS_NAMES.has(entry)) return true;
+  const [address, prefix, extra] = entry.split('/');
+  const family = net.isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** TRUST_PROXY: `true`/`false`, a hop count, or a comma-separated list of proxy addresses and CIDRs. */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = value?.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text) === 0 ? false : Number(text);
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const wrong = entries.find((entry) => !isAddressOrCidr(entry));
+  if (wrong !== undefined || entries.length === 0) {
+    throw new ConfigError(
+      `Invalid configuration: TRUST_PROXY must be true, false, a hop count or a comma-separated list of proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)${wrong === undefined ? '' : `; "${wrong}" is none of these`}.`,
+    );
+  }
+  return entries;
 }
 
 export class ConfigError extends Error {}
@@ -160,6 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     outboxLockMs: e.OUTBOX_LOCK_MS,
     webhooks: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrencyPerAccount: e.WEBHOOK_CONCURRENCY, retentionDays: e.EVENT_RETENTION_DAYS },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    passwordHashing: { concurrency: e.PASSWORD_HASH_CONCURRENCY, queue: e.PASSWORD_HASH_QUEUE },
     ...overrides,
   };
   return deepFreeze(config);

@@ -7,6 +7,7 @@ import type { EventRecorder } from './core/events.js';
 import { recordReceipt } from './core/messages.js';
 import { releaseAllLocks } from './core/outbox.js';
 import { OutcomeNotifier } from './core/outcome-notifier.js';
+import { passwordHashingPool } from './core/password-hashing-pool.js';
 import { recordSessionChange } from './core/sessions.js';
 import { createMediaLoader } from './delivery/media-loader.js';
 import { EventDelivery } from './delivery/webhooks/event-delivery.js';
@@ -53,6 +54,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   const log = options.log;
   const store = options.store ?? Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   const ownsStore = options.store === undefined;
+  passwordHashingPool.setLimits(config.passwordHashing);
   await store.migrate();
   const secret = loadOrCreateSecret(config.dataDir, config.secret);
   const eventDelivery = new EventDelivery({ config, store, log: log.child({ component: 'events' }), clock, secret, random: options.random });

@@ -5,6 +5,7 @@ import { createAccount, listAccounts, setPlan } from '../core/accounts.js';
 import { findAccountByEmail, setPassword } from '../core/admin.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../core/api-keys.js';
 import { AppError } from '../core/errors.js';
+import { passwordHashingPool } from '../core/password-hashing-pool.js';
 import { Store } from '../store/store.js';
 import { readPassword } from './read-password.js';
 
@@ -29,6 +30,7 @@ function parsePort(value: string): number {
 const planOption = () => new Option('--plan <plan>', 'trial, personal or unlimited').choices(PLAN_NAMES).makeOptionMandatory();
 
 async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  passwordHashingPool.setLimits(config.passwordHashing);
   const store = Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, backgroundCheckpoints: false });
   try {
     await store.migrate();

@@ -22,8 +22,21 @@ export interface AccountPatch {
   isAdmin?: boolean;
 }
 
+/**
+ * Disables, enables, promotes or demotes an account. The last enabled admin cannot be disabled or
+ * demoted (409): the check and the change share one transaction, and on PostgreSQL the enabled
+ * admins' rows are locked first, so two admins disabling each other at once cannot both succeed.
+ */
 export async function updateAccountFlags(store: Store, accountId: string, patch: AccountPatch): Promise<Account> {
   return store.write(async (tx) => {
+    if (patch.active === false || patch.isAdmin === false) {
+      let admins = tx.selectFrom('accounts').select('id').where('is_admin', '=', 1).where('active', '=', 1).orderBy('id');
+      if (store.locksRows) admins = admins.forUpdate();
+      const enabledAdmins = (await admins.execute()).map((row) => row.id);
+      if (enabledAdmins.includes(accountId) && enabledAdmins.length === 1) {
+        throw new AppError('conflict', 'This is the last enabled admin account: it cannot be disabled or lose its admin rights. Make another account an admin first.');
+      }
+    }
     const set: { active?: number; is_admin?: number } = {};
     if (patch.active !== undefined) set.active = patch.active ? 1 : 0;
     if (patch.isAdmin !== undefined) set.is_admin = patch.isAdmin ? 1 : 0;

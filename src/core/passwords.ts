@@ -1,5 +1,6 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from './errors.js';
+import { passwordHashingPool } from './password-hashing-pool.js';
 
 /** scrypt at N=2^15, r=8, p=1 (about 32 MB and ~80 ms here): slow for a guesser, fine for a sign-in. */
 const PARAMS = { N: 32_768, r: 8, p: 1 } as const;
@@ -9,10 +10,9 @@ const MAX_MEMORY = 64 * 1024 * 1024;
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;
 
-function derive(password: string, salt: Buffer, options: ScryptOptions, length: number): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, length, { ...options, maxmem: MAX_MEMORY }, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+/** Through the bounded pool (never libuv's thread pool, which the durability fsync needs): 503 when it is full. */
+function derive(password: string, salt: Buffer, options: { N: number; r: number; p: number }, length: number): Promise<Buffer> {
+  return passwordHashingPool.scrypt({ password: password.normalize('NFKC'), salt, length, options: { ...options, maxmem: MAX_MEMORY } });
 }
 
 export function checkPasswordPolicy(password: string): void {
@@ -43,5 +43,9 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** A stored hash to compare against when the account does not exist, so timing does not tell. */
 let decoy: Promise<string> | undefined;
 export function decoyHash(): Promise<string> {
-  return (decoy ??= hashPassword('not-a-real-password-for-timing'));
+  decoy ??= hashPassword('not-a-real-password-for-timing').catch((error: unknown) => {
+    decoy = undefined; // refused while the pool was full: try again next time
+    throw error;
+  });
+  return decoy;
 }
