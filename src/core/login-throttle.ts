@@ -67,21 +67,25 @@ export async function reserveLoginAttempt(store: Store, keys: string[], now: num
   if (lockedUntil > now) throw lockedError(lockedUntil, now);
 }
 
+/** Gives a reserved attempt back when its password could not be checked (the server was busy): it was never a guess. */
+export async function releaseLoginAttempt(store: Store, keys: string[]): Promise<void> {
+  await store.write(async (tx) => {
+    for (const row of await lockRows(store, tx, keys)) {
+      const failures = Math.max(0, row.failures - 1);
+      const blockedUntil = Math.min(row.blocked_until, row.last_failure_at + delayAfter(failures));
+      await tx.updateTable('login_attempts').set({ failures, blocked_until: blockedUntil }).where('key', '=', row.key).execute();
+    }
+  });
+}
+
 /**
  * After a correct password: the account's count starts over (its first key), and every other key
  * (the address) gets back the one attempt it reserved, with its lock shortened to match.
  */
 export async function creditLoginSuccess(store: Store, keys: string[]): Promise<void> {
   const [accountKey, ...others] = keys;
-  await store.write(async (tx) => {
-    if (accountKey !== undefined) await tx.deleteFrom('login_attempts').where('key', '=', accountKey).execute();
-    if (others.length === 0) return;
-    for (const row of await lockRows(store, tx, others)) {
-      const failures = Math.max(0, row.failures - 1);
-      const blockedUntil = Math.min(row.blocked_until, row.last_failure_at + delayAfter(failures));
-      await tx.updateTable('login_attempts').set({ failures, blocked_until: blockedUntil }).where('key', '=', row.key).execute();
-    }
-  });
+  if (accountKey !== undefined) await store.write((tx) => tx.deleteFrom('login_attempts').where('key', '=', accountKey).execute());
+  if (others.length > 0) await releaseLoginAttempt(store, others);
 }
 
 /** Forgets failures that no longer count (so a spray of made-up e-mails does not pile up rows). */

@@ -61,12 +61,18 @@ export class PasswordHashingPool {
     this.limits = Object.freeze({ ...limits });
   }
 
+  /** Throws the 503 at once when a hash asked for now would be refused (so a caller can skip the work before it). */
+  ensureRoom(): void {
+    if (this.busy < this.limits.concurrency || this.waiting.length < this.limits.queue) return;
+    throw new AppError('service_unavailable', 'The server is busy checking other passwords. Try again in a moment.', { retryAfterSeconds: 1 });
+  }
+
   scrypt(task: ScryptTask): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
+      this.ensureRoom();
       const pending = { task, resolve, reject };
       if (this.busy < this.limits.concurrency) this.start(pending);
-      else if (this.waiting.length < this.limits.queue) this.waiting.push(pending);
-      else reject(new AppError('service_unavailable', 'The server is busy checking other passwords. Try again in a moment.', { retryAfterSeconds: 1 }));
+      else this.waiting.push(pending);
     });
   }
 

@@ -15,6 +15,11 @@ function derive(password: string, salt: Buffer, options: { N: number; r: number;
   return passwordHashingPool.scrypt({ password: password.normalize('NFKC'), salt, length, options: { ...options, maxmem: MAX_MEMORY } });
 }
 
+/** 503 at once when the server could not hash a password now: check before work that only makes sense with a hash to follow. */
+export function ensureHashingRoom(): void {
+  passwordHashingPool.ensureRoom();
+}
+
 export function checkPasswordPolicy(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw new AppError('invalid_parameter', `Invalid parameter: password must be at least ${MIN_PASSWORD_LENGTH} characters long.`);
@@ -40,12 +45,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(key, expected);
 }
 
-/** A stored hash to compare against when the account does not exist, so timing does not tell. */
-let decoy: Promise<string> | undefined;
-export function decoyHash(): Promise<string> {
-  decoy ??= hashPassword('not-a-real-password-for-timing').catch((error: unknown) => {
-    decoy = undefined; // refused while the pool was full: try again next time
-    throw error;
-  });
-  return decoy;
+/**
+ * A stored hash to compare against when the account does not exist, so timing does not tell. A
+ * constant (of a random password nobody kept) with today's parameters: computing one at run time
+ * made the first flood of sign-ins for unknown e-mails all wait behind that one hash.
+ */
+const DECOY_HASH = 'scrypt$32768$8$1$wDqoZVNWtIscqF4CdL5GxA$9cKUx8eJiCdGhT9TwD_JuGVRGcqGg6bPgr0Lroc2-OY';
+export function decoyHash(): string {
+  return DECOY_HASH;
 }

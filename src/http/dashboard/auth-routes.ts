@@ -4,8 +4,8 @@ import { createAccount, insertAccount, validateNewAccount, type Account } from '
 import { findAccountByEmail, setPassword } from '../../core/admin.js';
 import { createBrowserSession, endAllBrowserSessions, endBrowserSession, pruneBrowserSessions } from '../../core/browser-sessions.js';
 import { AppError } from '../../core/errors.js';
-import { creditLoginSuccess, pruneLoginAttempts, reserveLoginAttempt, throttleKeys } from '../../core/login-throttle.js';
-import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from '../../core/passwords.js';
+import { creditLoginSuccess, pruneLoginAttempts, releaseLoginAttempt, reserveLoginAttempt, throttleKeys } from '../../core/login-throttle.js';
+import { checkPasswordPolicy, decoyHash, ensureHashingRoom, hashPassword, verifyPassword } from '../../core/passwords.js';
 import { consumeSetupToken, hasAnyAccount, setupTokenUsable } from '../../core/setup-token.js';
 import type { Runtime } from '../../runtime.js';
 import { errorResponses } from '../schemas.js';
@@ -47,6 +47,22 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     if (now - lastSweep < 60 * 60 * 1000) return;
     lastSweep = now;
     Promise.all([pruneBrowserSessions(store, now), pruneLoginAttempts(store, now)]).catch((error) => runtime.log.warn({ err: error }, 'could not sweep old sign-ins'));
+  };
+
+  /**
+   * One password check under the sign-in throttle: refused at once when the server could not hash
+   * now (before touching the throttle), reserved before hashing, and given back when the check
+   * could not be made after all.
+   */
+  const throttledCheck = async (keys: string[], check: () => Promise<boolean>): Promise<boolean> => {
+    ensureHashingRoom();
+    await reserveLoginAttempt(store, keys, runtime.clock());
+    try {
+      return await check();
+    } catch (error) {
+      await releaseLoginAttempt(store, keys);
+      throw error;
+    }
   };
 
   const signIn = async (request: FastifyRequest, reply: FastifyReply, account: Pick<Account, 'id' | 'email' | 'plan' | 'isAdmin'>) => {
@@ -121,9 +137,8 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
   app.post('/auth/login', { schema: schema('Sign in with e-mail and password', LoginBody) }, async (request, reply) => {
     const body = request.body as Static<typeof LoginBody>;
     const keys = throttleKeys(body.email, request.ip);
-    await reserveLoginAttempt(store, keys, runtime.clock());
     const row = await findAccountByEmail(store, body.email);
-    const matches = await verifyPassword(body.password, row?.password_hash ?? (await decoyHash()));
+    const matches = await throttledCheck(keys, () => verifyPassword(body.password, row?.password_hash ?? decoyHash()));
     if (!row || !row.password_hash || !matches) throw new AppError('unauthorized', 'Wrong e-mail or password.');
     await creditLoginSuccess(store, keys);
     if (row.active !== 1) throw new AppError('account_disabled', 'This account is disabled. Ask the operator of this server.');
@@ -167,9 +182,9 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     checkPasswordPolicy(body.newPassword);
     // Throttled as sign-in is (same keys): a stolen cookie must not become a password guesser.
     const keys = throttleKeys(session.account.email, request.ip);
-    await reserveLoginAttempt(store, keys, runtime.clock());
     const row = await findAccountByEmail(store, session.account.email);
-    if (!row?.password_hash || !(await verifyPassword(body.currentPassword, row.password_hash))) {
+    const stored = row?.password_hash ?? decoyHash();
+    if (!row?.password_hash || !(await throttledCheck(keys, () => verifyPassword(body.currentPassword, stored)))) {
       throw new AppError('unauthorized', 'The current password is wrong.');
     }
     await creditLoginSuccess(store, keys);
