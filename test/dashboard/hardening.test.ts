@@ -7,6 +7,8 @@ import { testDialects } from '../helpers/databases.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const PASSWORD = 'correct horse battery';
+/** Where the throttle is involved the clock stands still, so that no lock runs out while slow hashes run. */
+const STILL = Date.parse('2026-11-25T10:00:00Z');
 let counter = 0;
 const uniqueEmail = (name: string) => `${name}-${++counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 
@@ -136,9 +138,8 @@ for (const dialect of testDialects()) {
   describe(`password checks are reserved before hashing, and hashing is bounded (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      // A long queue here: only the throttle may refuse. The clock stands still, so no lock runs out while hashes run.
-      const now = Date.parse('2026-11-25T10:00:00Z');
-      t = await startTestApp(dialect, { clock: () => now, env: { PASSWORD_HASH_QUEUE: '1000' } });
+      // A long queue here: only the throttle may refuse.
+      t = await startTestApp(dialect, { clock: () => STILL, env: { PASSWORD_HASH_QUEUE: '1000' } });
     });
     afterAll(() => t.close());
 
@@ -178,7 +179,7 @@ for (const dialect of testDialects()) {
   describe(`with one hashing worker and no queue (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp(dialect, { env: { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' } });
+      t = await startTestApp(dialect, { clock: () => STILL, env: { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' } });
     });
     afterAll(() => t.close());
 
@@ -193,6 +194,19 @@ for (const dialect of testDialects()) {
       expect(busy[0]!.json()).toMatchObject({ success: false, code: 'service_unavailable' });
       expect(busy[0]!.headers['retry-after']).toBe('1');
       expect(answers.every((a) => a.statusCode === 503 || a.statusCode === 401)).toBe(true);
+    });
+
+    it('does not count a sign-in refused for want of a hashing worker against the free tries', async () => {
+      const email = uniqueEmail('busy');
+      const burst = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => t.inject({ method: 'POST', url: '/auth/login', remoteAddress: `10.6.1.${i + 1}`, payload: { email, password: `wrong ${i}` } })),
+      );
+      const checked = burst.filter((a) => a.statusCode === 401).length;
+      expect(burst.filter((a) => a.statusCode === 503).length).toBeGreaterThan(0);
+      for (let i = checked; i < FREE_FAILURES; i++) {
+        expect((await t.inject({ method: 'POST', url: '/auth/login', remoteAddress: '10.6.2.1', payload: { email, password: 'still wrong' } })).statusCode).toBe(401);
+      }
+      expect((await t.inject({ method: 'POST', url: '/auth/login', remoteAddress: '10.6.2.2', payload: { email, password: 'still wrong' } })).statusCode).toBe(429);
     });
 
     it('checks the setup token before any hashing, keeps the link through a typo, and answers at once once accounts exist', async () => {
@@ -216,7 +230,7 @@ for (const dialect of testDialects()) {
   describe(`client addresses without TRUST_PROXY (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp(dialect);
+      t = await startTestApp(dialect, { clock: () => STILL });
     });
     afterAll(() => t.close());
 
@@ -239,7 +253,7 @@ for (const dialect of testDialects()) {
   describe(`client addresses with TRUST_PROXY set to the loopback proxy (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp(dialect, { env: { TRUST_PROXY: '127.0.0.1' } });
+      t = await startTestApp(dialect, { clock: () => STILL, env: { TRUST_PROXY: '127.0.0.1' } });
     });
     afterAll(() => t.close());
 
