@@ -17,11 +17,12 @@ const PROBE_EVERY_MS = 10;
 const WAVE_PAUSE_MS = 200;
 
 /**
- * The attacker, in a process of its own so that its work does not slow the probe's clock: waves
- * of `concurrency` simultaneous bogus sign-ins (the issue's reproduction), the next as soon as
- * the last is answered and a short breath has passed.
+ * The attacker, in a process of its own so that its work does not slow the probe's clock. `waves`:
+ * waves of `concurrency` simultaneous bogus sign-ins (the issue's reproduction), the next once the
+ * last is answered and a short breath has passed. `steady`: `concurrency` sign-ins kept in flight,
+ * each from a new address, which keeps the hashing workers busy at few requests per second.
  */
-async function flood(url, seconds, concurrency, forwarded) {
+async function flood(url, seconds, concurrency, { forwarded, mode }) {
   const deadline = Date.now() + seconds * 1000;
   const statuses = {};
   let n = 0;
@@ -40,6 +41,13 @@ async function flood(url, seconds, concurrency, forwarded) {
       statuses.error = (statuses.error ?? 0) + 1;
     }
   };
+  if (mode === 'steady') {
+    const loop = async () => {
+      while (Date.now() < deadline) await one();
+    };
+    await Promise.all(Array.from({ length: concurrency }, loop));
+    return statuses;
+  }
   while (Date.now() < deadline) {
     await Promise.all(Array.from({ length: concurrency }, one));
     waves++;
@@ -71,8 +79,8 @@ async function probeSends(url, apiKey, seconds) {
 }
 
 /** Sends probed while an attacker process floods: from many forwarded addresses (every sign-in wants a hash), or from one (the throttle refuses all but 5). */
-async function probeDuringFlood(url, apiKey, forwarded) {
-  const attacker = spawn(process.execPath, [SELF, '--flood', url, String(SECONDS + 2), String(FLOOD), forwarded ? 'forwarded' : 'direct'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function probeDuringFlood(url, apiKey, concurrency, options) {
+  const attacker = spawn(process.execPath, [SELF, '--flood', url, String(SECONDS + 2), String(concurrency), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   attacker.stdout.on('data', (d) => (out += d));
   const attackerDone = new Promise((resolve) => attacker.once('exit', resolve));
@@ -90,9 +98,10 @@ export async function benchSigninFlood() {
   try {
     await probeSends(server.url, account.apiKey, 1);
     const rest = await probeSends(server.url, account.apiKey, SECONDS);
-    const hashing = await probeDuringFlood(server.url, account.apiKey, true);
-    const throttled = await probeDuringFlood(server.url, account.apiKey, false);
-    return { rest, hashing, throttled, ratio: hashing.sends.p99 / rest.p99 };
+    const hashing = await probeDuringFlood(server.url, account.apiKey, FLOOD, { forwarded: true, mode: 'waves' });
+    const throttled = await probeDuringFlood(server.url, account.apiKey, FLOOD, { forwarded: false, mode: 'waves' });
+    const busyWorkers = await probeDuringFlood(server.url, account.apiKey, 8, { forwarded: true, mode: 'steady' });
+    return { rest, hashing, throttled, busyWorkers, ratio: hashing.sends.p99 / rest.p99 };
   } finally {
     await server.stop();
   }
@@ -105,16 +114,17 @@ export function printSigninFlood(result) {
     row('at rest', result.rest),
     row(`waves of ${FLOOD} bogus sign-ins, each from its own address`, result.hashing.sends),
     row(`the same from one address (throttled)`, result.throttled.sends),
+    row('8 sign-ins kept in flight (hashing workers always busy)', result.busyWorkers.sends),
   ]));
-  for (const [name, flood] of [['own addresses', result.hashing], ['one address', result.throttled]]) {
+  for (const [name, flood] of [['own addresses', result.hashing], ['one address', result.throttled], ['8 in flight', result.busyWorkers]]) {
     const { waves, ...statuses } = flood.statuses;
-    console.log(`sign-in answers (${name}, ${waves} waves): ${Object.entries(statuses).map(([status, n]) => `${n} × ${status}`).join(', ')}`);
+    console.log(`sign-in answers (${name}${waves ? `, ${waves} waves` : ''}): ${Object.entries(statuses).map(([status, n]) => `${n} × ${status}`).join(', ')}`);
   }
-  console.log(`send p99 flooded (own addresses) / at rest: ${fmt(result.ratio, 2)} (target <= 2); throttled / at rest: ${fmt(result.throttled.sends.p99 / result.rest.p99, 2)}\n`);
+  console.log(`send p99 flooded (own addresses) / at rest: ${fmt(result.ratio, 2)} (target <= 2); throttled / at rest: ${fmt(result.throttled.sends.p99 / result.rest.p99, 2)}; workers busy / at rest: ${fmt(result.busyWorkers.sends.p99 / result.rest.p99, 2)}\n`);
 }
 
 if (process.argv[2] === '--flood') {
-  const statuses = await flood(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6] === 'forwarded');
+  const statuses = await flood(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), JSON.parse(process.argv[6]));
   process.stdout.write(JSON.stringify(statuses));
 } else if (process.argv[1] === SELF) {
   console.log(`Sign-in flood — ${os.cpus().length} cores, Node ${process.version}, ${SECONDS} s per phase, one send every ${PROBE_EVERY_MS} ms\n`);
