@@ -183,8 +183,8 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     // Throttled as sign-in is (same keys): a stolen cookie must not become a password guesser.
     const keys = throttleKeys(session.account.email, request.ip);
     const row = await findAccountByEmail(store, session.account.email);
-    const stored = row?.password_hash ?? decoyHash();
-    if (!row?.password_hash || !(await throttledCheck(keys, () => verifyPassword(body.currentPassword, stored)))) {
+    const stored = row?.password_hash;
+    if (!stored || !(await throttledCheck(keys, () => verifyPassword(body.currentPassword, stored)))) {
       throw new AppError('unauthorized', 'The current password is wrong.');
     }
     await creditLoginSuccess(store, keys);
