@@ -270,3 +270,22 @@ for (const dialect of testDialects()) {
     });
   });
 }
+
+for (const dialect of testDialects()) {
+  describe(`client addresses with TRUST_PROXY as a hop count (${dialect})`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp(dialect, { clock: () => STILL, env: { TRUST_PROXY: '1' } });
+    });
+    afterAll(() => t.close());
+
+    const failWith = (remoteAddress: string, forwardedFor: string) =>
+      t.inject({ method: 'POST', url: '/auth/login', remoteAddress, headers: { 'x-forwarded-for': forwardedFor }, payload: { email: uniqueEmail('nobody'), password: 'wrong password' } });
+
+    it('takes the address the one proxy in front added, whatever the client wrote before it', async () => {
+      for (let i = 0; i < FREE_FAILURES; i++) expect((await failWith('10.5.2.1', `203.0.113.${i + 1}, 198.51.100.9`)).statusCode).toBe(401);
+      expect((await failWith('10.5.2.2', '198.51.100.9')).statusCode).toBe(429);
+      expect((await failWith('10.5.2.1', '198.51.100.10')).statusCode).toBe(401);
+    });
+  });
+}
