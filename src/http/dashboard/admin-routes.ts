@@ -168,7 +168,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
       if (body.plan !== undefined || body.expiresAt !== undefined) {
         account = await setPlan(runtime.store, id, body.plan ?? account.plan, body.expiresAt === undefined ? undefined : parseExpiry(body.expiresAt));
       }
-      if (body.active !== undefined || body.isAdmin !== undefined) account = await updateAccountFlags(runtime.store, id, { active: body.active, isAdmin: body.isAdmin });
+      if (body.active !== undefined || body.isAdmin !== undefined) account = await updateAccountFlags(runtime.store, id, { active: body.active, isAdmin: body.isAdmin }, me.id);
       return { success: true as const, account: await view(account, await hasPassword(id)) };
     },
   );
