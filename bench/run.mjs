@@ -6,14 +6,15 @@ import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { createAccount, cli, fmt, load, ROOT, startProcess, startServer, table } from './lib.mjs';
+import { benchSigninFlood, printSigninFlood } from './signin-flood.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 1_000_000);
 const DISPATCH = Number(process.env.BENCH_DISPATCH ?? 50_000);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-// BENCH_ONLY=sends,history,dispatch,postgres,webhooks runs a subset.
-const only = new Set((process.env.BENCH_ONLY ?? 'sends,history,dispatch,postgres,webhooks').split(','));
+// BENCH_ONLY=sends,history,dispatch,postgres,webhooks,flood runs a subset.
+const only = new Set((process.env.BENCH_ONLY ?? 'sends,history,dispatch,postgres,webhooks,flood').split(','));
 const tmp = (name) => fs.mkdtempSync(path.join(os.tmpdir(), `messageapi-bench-${name}-`));
 const baseEnv = { WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'warn', MESSAGEAPI_SECRET: 'bench-secret-bench-secret-bench' };
 const sendBody = (i = 0) => JSON.stringify({ recipient: '12125551234', text: `bench ${i}`, wait: 0 });
@@ -181,4 +182,9 @@ if (only.has('webhooks') && fs.existsSync(webhookBench)) {
   const out = spawnSync(process.execPath, [webhookBench], { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   process.stdout.write(out.stdout);
   if (out.status !== 0) process.stdout.write(out.stderr);
+}
+
+if (only.has('flood')) {
+  console.log('6. Sends during a flood of bogus sign-ins (issue 12): one send every 10 ms, timed');
+  printSigninFlood(await benchSigninFlood());
 }

@@ -4,6 +4,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TrustProxy } from './config.js';
 import { AppError } from './core/errors.js';
 import { makeAuthenticate, type AlternativeAuth } from './http/auth.js';
 import { dashboardAuth, registerDashboard } from './http/dashboard/index.js';
@@ -29,6 +30,15 @@ export interface AppOptions {
   plugins?: Array<(app: FastifyInstance, runtime: Runtime, authenticate: ReturnType<typeof makeAuthenticate>) => Promise<void> | void>;
 }
 
+/**
+ * X-Forwarded-For is believed only from the proxies TRUST_PROXY names: anyone can write it. A hop
+ * count becomes "the first n hops", as in Express (this Fastify treats a bare number as trust-none).
+ */
+function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
+}
+
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
 /** Builds the HTTP app from the runtime's parts. It never listens: server.ts does, tests use inject(). */
@@ -37,7 +47,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   const app: FastifyInstance = Fastify({
     loggerInstance: runtime.log as FastifyBaseLogger,
     bodyLimit: runtime.config.bodyLimitBytes,
-    trustProxy: true,
+    trustProxy: fastifyTrustProxy(runtime.config.trustProxy),
     requestIdHeader: false,
     // Slow and idle clients are cut off (a streamed answer is not: the request timeout ends when the request has arrived).
     requestTimeout: timeouts.requestTimeoutMs,

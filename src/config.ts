@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import net from 'node:net';
 import path from 'node:path';
 
 const Bool = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
@@ -51,6 +52,9 @@ const EnvSchema = Type.Object({
   API_KEYS_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 20 }),
   WEBHOOK_TESTS_PER_MINUTE: Type.Integer({ minimum: 1, default: 10 }),
   REDELIVERIES_PER_HOUR: Type.Integer({ minimum: 1, default: 100 }),
+  TRUST_PROXY: Type.Optional(Type.String({ maxLength: 2000 })),
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  PASSWORD_HASH_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 8 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -115,6 +119,41 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Per-account caps on what a key can pile up; beyond them, 429 too_many_requests. */
   readonly accountLimits: { readonly apiKeys: number; readonly webhookTestsPerMinute: number; readonly redeliveriesPerHour: number };
+  /** Which proxies may tell the client's address (X-Forwarded-For): none by default, as Fastify's trustProxy takes it. */
+  readonly trustProxy: TrustProxy;
+  /** Password hashes computed at once, and how many may wait; more are refused with 503. */
+  readonly passwordHashing: { readonly concurrency: number; readonly queue: number };
+}
+
+/** false (trust nobody), true (trust every hop: only behind a proxy that overwrites the header), a hop count, or proxy addresses/CIDRs. */
+export type TrustProxy = boolean | number | readonly string[];
+
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrCidr(entry: string): boolean {
+  if (PROXY_ADDRESS_NAMES.has(entry)) return true;
+  const [address, prefix, extra] = entry.split('/');
+  const family = net.isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** TRUST_PROXY: `true`/`false`, a hop count, or a comma-separated list of proxy addresses and CIDRs. */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = value?.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text) === 0 ? false : Number(text);
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const wrong = entries.find((entry) => !isAddressOrCidr(entry));
+  if (wrong !== undefined || entries.length === 0) {
+    throw new ConfigError(
+      `Invalid configuration: TRUST_PROXY must be true, false, a hop count or a comma-separated list of proxy addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)${wrong === undefined ? '' : `; "${wrong}" is none of these`}.`,
+    );
+  }
+  return entries;
 }
 
 export class ConfigError extends Error {}
@@ -206,6 +245,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     streams: { recheckMs: e.STREAM_RECHECK_MS, perAccount: e.STREAMS_PER_ACCOUNT },
     metricsToken: e.METRICS_TOKEN,
     accountLimits: { apiKeys: e.API_KEYS_PER_ACCOUNT, webhookTestsPerMinute: e.WEBHOOK_TESTS_PER_MINUTE, redeliveriesPerHour: e.REDELIVERIES_PER_HOUR },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    passwordHashing: { concurrency: e.PASSWORD_HASH_CONCURRENCY, queue: e.PASSWORD_HASH_QUEUE },
     ...overrides,
   };
   return deepFreeze(config);

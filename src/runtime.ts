@@ -7,6 +7,7 @@ import type { EventRecorder } from './core/events.js';
 import { recordReceipt } from './core/messages.js';
 import { releaseAllLocks } from './core/outbox.js';
 import { OutcomeNotifier } from './core/outcome-notifier.js';
+import { passwordHashingPool } from './core/password-hashing-pool.js';
 import { recordSessionChange } from './core/sessions.js';
 import { createMediaLoader } from './delivery/media-loader.js';
 import { EventDelivery } from './delivery/webhooks/event-delivery.js';
@@ -56,6 +57,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
   secureDataDir(config.dataDir, log);
   const store = options.store ?? Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   const ownsStore = options.store === undefined;
+  passwordHashingPool.setLimits(config.passwordHashing);
   let secret: string;
   try {
     await store.migrate();

@@ -5,6 +5,8 @@ import { createAccount, listAccounts, setPlan } from '../core/accounts.js';
 import { findAccountByEmail, setPassword } from '../core/admin.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../core/api-keys.js';
 import { AppError } from '../core/errors.js';
+import { passwordHashingPool } from '../core/password-hashing-pool.js';
+import { hashPassword } from '../core/passwords.js';
 import { Store } from '../store/store.js';
 import { readPassword } from './read-password.js';
 
@@ -29,6 +31,7 @@ function parsePort(value: string): number {
 const planOption = () => new Option('--plan <plan>', 'trial, personal or unlimited').choices(PLAN_NAMES).makeOptionMandatory();
 
 async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  passwordHashingPool.setLimits(config.passwordHashing);
   const store = Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, backgroundCheckpoints: false });
   try {
     await store.migrate();
@@ -94,9 +97,8 @@ export function buildCli(): Command {
     .action(async (opts: { email: string; plan: string; expires?: Expiry; admin?: boolean; password?: boolean; json?: boolean }) => {
       const password = opts.password ? await readPassword('Dashboard password: ') : undefined;
       const created = await withStore(loadConfig(), async (store) => {
-        const account = await createAccount(store, { email: opts.email, plan: opts.plan, expiresAt: opts.expires?.at ?? null, isAdmin: opts.admin ?? false }, Date.now());
-        if (password !== undefined) await setPassword(store, account.id, password);
-        return account;
+        const passwordHash = password === undefined ? null : await hashPassword(password);
+        return createAccount(store, { email: opts.email, plan: opts.plan, expiresAt: opts.expires?.at ?? null, isAdmin: opts.admin ?? false, passwordHash }, Date.now());
       });
       if (opts.json) {
         console.log(JSON.stringify({ id: created.id, email: created.email, plan: created.plan, apiKey: created.apiKey }));

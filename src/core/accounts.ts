@@ -41,6 +41,12 @@ export function isSubscriptionActive(account: Account, now: number): boolean {
   return account.active && (account.subscriptionExpiresAt === null || account.subscriptionExpiresAt > now);
 }
 
+/** A disabled account can do nothing at all with its keys or its sign-ins (not only send). */
+export function requireEnabled(account: Account): Account {
+  if (!account.active) throw new AppError('account_disabled', 'This account is disabled. Ask the operator of this server.');
+  return account;
+}
+
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface NewAccount {
@@ -48,37 +54,48 @@ export interface NewAccount {
   plan: string;
   expiresAt?: number | null;
   isAdmin?: boolean;
+  /** A hash from hashPassword, when the account gets its dashboard password at once. */
+  passwordHash?: string | null;
 }
 
-export async function createAccount(store: Store, input: NewAccount, now: number) {
+/** The checks a new account must pass, cheap enough to run before anything costly (hashing, a one-time token). */
+export function validateNewAccount(input: Pick<NewAccount, 'email' | 'plan'>): { email: string; plan: PlanName } {
   const email = input.email.trim().toLowerCase();
   if (!EMAIL_PATTERN.test(email)) throw new AppError('invalid_parameter', `"${input.email}" is not a valid e-mail address.`);
   if (!isPlanName(input.plan)) {
     throw new AppError('invalid_parameter', `Unknown plan "${input.plan}": use one of ${PLAN_NAMES.join(', ')}.`);
   }
-  const plan = input.plan;
+  return { email, plan: input.plan };
+}
+
+/** Creates the account and its first API key inside the caller's transaction. */
+export async function insertAccount(tx: Tx, input: NewAccount, now: number) {
+  const { email, plan } = validateNewAccount(input);
   const id = newId('acc');
+  await tx
+    .insertInto('accounts')
+    .values({
+      id,
+      email,
+      password_hash: input.passwordHash ?? null,
+      plan,
+      subscription_expires_at: input.expiresAt ?? null,
+      active: 1,
+      is_admin: input.isAdmin ? 1 : 0,
+      webhook_url: null,
+      webhook_secret: null,
+      disconnect_email: 1,
+      created_at: now,
+    })
+    .execute();
+  const key = await createApiKey(tx, id, now);
+  return { id, email, plan, apiKey: key.apiKey, keyId: key.id };
+}
+
+export async function createAccount(store: Store, input: NewAccount, now: number) {
+  const { email } = validateNewAccount(input);
   try {
-    return await store.write(async (tx) => {
-      await tx
-        .insertInto('accounts')
-        .values({
-          id,
-          email,
-          password_hash: null,
-          plan,
-          subscription_expires_at: input.expiresAt ?? null,
-          active: 1,
-          is_admin: input.isAdmin ? 1 : 0,
-          webhook_url: null,
-          webhook_secret: null,
-          disconnect_email: 1,
-          created_at: now,
-        })
-        .execute();
-      const key = await createApiKey(tx, id, now);
-      return { id, email, plan, apiKey: key.apiKey, keyId: key.id };
-    });
+    return await store.write((tx) => insertAccount(tx, input, now));
   } catch (error) {
     if (/unique|duplicate/i.test(String((error as Error).message))) {
       throw new AppError('conflict', `An account with e-mail ${email} already exists.`);
@@ -121,7 +138,8 @@ const accountByKeyHash = queryTemplate((db, a: { keyHash: string }) =>
 
 /**
  * Resolves an API key to its account. A missing, malformed, unknown or revoked key is the same
- * 401 so that nobody can probe which keys exist.
+ * 401 so that nobody can probe which keys exist; a valid key of a disabled account is 403
+ * `account_disabled`.
  */
 export class KeyAuthenticator {
   private readonly lastUsedWritten = new Map<string, number>();
@@ -135,7 +153,7 @@ export class KeyAuthenticator {
     const row = rows[0];
     if (!row || row.revoked_at !== null) throw new AppError('invalid_api_key', 'Invalid API key: it is unknown or has been revoked.');
     this.touch(row.key_id, now);
-    return toAccount(row);
+    return requireEnabled(toAccount(row));
   }
 
   /** Records the last use at minute resolution, off the request path. */

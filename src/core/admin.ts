@@ -22,8 +22,27 @@ export interface AccountPatch {
   isAdmin?: boolean;
 }
 
-export async function updateAccountFlags(store: Store, accountId: string, patch: AccountPatch): Promise<Account> {
+/**
+ * Disables, enables, promotes or demotes an account, as the admin `actorId`. The last enabled
+ * admin cannot be disabled or demoted (409). The checks and the change share one transaction, and
+ * on PostgreSQL the enabled admins' rows are locked first: two admins disabling each other at once
+ * cannot both succeed, and an admin disabled or demoted while its request was on its way is
+ * refused (403) instead of acting with the rights it just lost.
+ */
+export async function updateAccountFlags(store: Store, accountId: string, patch: AccountPatch, actorId?: string): Promise<Account> {
   return store.write(async (tx) => {
+    let admins = tx.selectFrom('accounts').select('id').where('is_admin', '=', 1).where('active', '=', 1).orderBy('id');
+    if (store.locksRows) admins = admins.forUpdate();
+    const enabledAdmins = (await admins.execute()).map((row) => row.id);
+    if (actorId !== undefined && !enabledAdmins.includes(actorId)) {
+      const actor = await getAccount(tx, actorId);
+      if (!actor?.active) throw new AppError('account_disabled', 'This account is disabled. Ask the operator of this server.');
+      throw new AppError('forbidden', 'This needs an admin account.');
+    }
+    const removesAdmin = patch.active === false || patch.isAdmin === false;
+    if (removesAdmin && enabledAdmins.includes(accountId) && enabledAdmins.length === 1) {
+      throw new AppError('conflict', 'This is the last enabled admin account: it cannot be disabled or lose its admin rights. Make another account an admin first.');
+    }
     const set: { active?: number; is_admin?: number } = {};
     if (patch.active !== undefined) set.active = patch.active ? 1 : 0;
     if (patch.isAdmin !== undefined) set.is_admin = patch.isAdmin ? 1 : 0;

@@ -36,7 +36,11 @@ export async function createBrowserSession(store: Store, accountId: string, user
   return { token, csrfToken };
 }
 
-/** The signed-in account behind a cookie, or undefined when it is unknown, expired or the account is disabled. */
+/**
+ * The signed-in account behind a cookie, or undefined when it is unknown or expired. A disabled
+ * account's session is returned too (with `account.active` false): the caller refuses it with
+ * `account_disabled` rather than treating the browser as signed out.
+ */
 export async function findBrowserSession(store: Store, token: string, now: number): Promise<BrowserSession | undefined> {
   if (token.length < 20 || token.length > 100) return undefined;
   const id = hashToken(token);
@@ -47,7 +51,7 @@ export async function findBrowserSession(store: Store, token: string, now: numbe
     .select(['browser_sessions.csrf_token', 'browser_sessions.created_at as session_created_at', 'browser_sessions.last_seen_at', 'browser_sessions.expires_at'])
     .where('browser_sessions.id', '=', id)
     .executeTakeFirst();
-  if (!row || row.expires_at <= now || row.active !== 1) return undefined;
+  if (!row || row.expires_at <= now) return undefined;
   if (now - row.last_seen_at > REFRESH_EVERY_MS) {
     const expiresAt = Math.min(now + SESSION_IDLE_MS, row.session_created_at + SESSION_MAX_MS);
     await store.write((tx) => tx.updateTable('browser_sessions').set({ last_seen_at: now, expires_at: expiresAt }).where('id', '=', id).execute());

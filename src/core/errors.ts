@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'invalid_api_key'
   | 'unauthorized'
   | 'csrf_failed'
+  | 'account_disabled'
   | 'subscription_inactive'
   | 'plan_restriction'
   | 'forbidden'

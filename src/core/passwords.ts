@@ -1,5 +1,6 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from './errors.js';
+import { passwordHashingPool } from './password-hashing-pool.js';
 
 /** scrypt at N=2^15, r=8, p=1 (about 32 MB and ~80 ms here): slow for a guesser, fine for a sign-in. */
 const PARAMS = { N: 32_768, r: 8, p: 1 } as const;
@@ -9,10 +10,14 @@ const MAX_MEMORY = 64 * 1024 * 1024;
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;
 
-function derive(password: string, salt: Buffer, options: ScryptOptions, length: number): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, length, { ...options, maxmem: MAX_MEMORY }, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+/** Through the bounded pool (never libuv's thread pool, which the durability fsync needs): 503 when it is full. */
+function derive(password: string, salt: Buffer, options: { N: number; r: number; p: number }, length: number): Promise<Buffer> {
+  return passwordHashingPool.scrypt({ password: password.normalize('NFKC'), salt, length, options: { ...options, maxmem: MAX_MEMORY } });
+}
+
+/** 503 at once when the server could not hash a password now: check before work that only makes sense with a hash to follow. */
+export function ensureHashingRoom(): void {
+  passwordHashingPool.ensureRoom();
 }
 
 export function checkPasswordPolicy(password: string): void {
@@ -40,8 +45,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(key, expected);
 }
 
-/** A stored hash to compare against when the account does not exist, so timing does not tell. */
-let decoy: Promise<string> | undefined;
-export function decoyHash(): Promise<string> {
-  return (decoy ??= hashPassword('not-a-real-password-for-timing'));
+/**
+ * A stored hash to compare against when the account does not exist, so timing does not tell. A
+ * constant (of a random password nobody kept) with today's parameters: computing one at run time
+ * made the first flood of sign-ins for unknown e-mails all wait behind that one hash.
+ */
+const DECOY_HASH = 'scrypt$32768$8$1$wDqoZVNWtIscqF4CdL5GxA$9cKUx8eJiCdGhT9TwD_JuGVRGcqGg6bPgr0Lroc2-OY';
+export function decoyHash(): string {
+  return DECOY_HASH;
 }

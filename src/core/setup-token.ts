@@ -21,6 +21,13 @@ export async function issueSetupToken(store: Store, now: number): Promise<string
   return token;
 }
 
+/** Whether setup could succeed with this token (no account yet, the token known and unexpired), without using it up. Cheap: no hashing. */
+export async function setupTokenUsable(store: Store, token: string, now: number): Promise<boolean> {
+  if (await hasAnyAccount(store)) return false;
+  const row = await store.db.selectFrom('setup_tokens').select('token_hash').where('token_hash', '=', hash(token)).where('expires_at', '>', now).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Uses the token up inside the caller's transaction; false when it is unknown, used or expired. */
 export async function consumeSetupToken(tx: Tx, token: string, now: number): Promise<boolean> {
   const result = await tx.deleteFrom('setup_tokens').where('token_hash', '=', hash(token)).where('expires_at', '>', now).executeTakeFirst();

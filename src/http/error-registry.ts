@@ -11,6 +11,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   invalid_api_key: 401,
   unauthorized: 401,
   csrf_failed: 403,
+  account_disabled: 403,
   subscription_inactive: 403,
   plan_restriction: 403,
   forbidden: 403,

@@ -20,7 +20,8 @@ for (const dialect of testDialects()) {
     let now = Date.parse('2026-11-25T10:00:00Z');
 
     beforeAll(async () => {
-      t = await startTestApp(dialect, { clock: () => now });
+      // Behind a proxy on loopback (TRUST_PROXY): the 10.x test addresses below are clients, not proxies.
+      t = await startTestApp(dialect, { clock: () => now, env: { TRUST_PROXY: '127.0.0.1' } });
     });
     afterAll(() => t.close());
 
@@ -47,9 +48,14 @@ for (const dialect of testDialects()) {
       expect(await issueSetupToken(t.runtime.store, now)).toBeUndefined();
     });
 
-    it('marks the cookie Secure behind HTTPS', async () => {
-      const res = await t.inject({ method: 'POST', url: '/auth/login', headers: { 'x-forwarded-proto': 'https' }, remoteAddress: '10.0.0.9', payload: { email: 'admin@example.com', password: PASSWORD } });
+    it('marks the cookie Secure behind HTTPS (as a trusted proxy says)', async () => {
+      const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '10.0.0.9' };
+      const res = await t.inject({ method: 'POST', url: '/auth/login', headers, remoteAddress: '127.0.0.1', payload: { email: 'admin@example.com', password: PASSWORD } });
       expect(String(res.headers['set-cookie'])).toMatch(/Secure/);
+      // the same header from a client that is not the configured proxy is not believed
+      const direct = await t.inject({ method: 'POST', url: '/auth/login', headers, remoteAddress: '10.0.0.9', payload: { email: 'admin@example.com', password: PASSWORD } });
+      expect(direct.statusCode).toBe(200);
+      expect(String(direct.headers['set-cookie'])).not.toMatch(/Secure/);
     });
 
     it('authenticates /api/v1 with the cookie, and refuses a change without the CSRF token', async () => {
@@ -179,8 +185,10 @@ for (const dialect of testDialects()) {
       const patched = await t.inject({ method: 'PATCH', url: `/api/v1/admin/accounts/${id}`, headers, payload: { plan: 'unlimited', expiresAt: null, active: false } });
       expect(patched.json().account).toMatchObject({ plan: 'unlimited', subscriptionExpiresAt: null, active: false, subscriptionActive: false });
       // a disabled account's browser sessions stop working, and it cannot sign in
-      expect((await t.inject({ method: 'GET', url: '/api/v1/status', headers: carolHeaders })).statusCode).toBe(401);
-      expect((await login('carol@example.com', PASSWORD, '10.0.0.7')).statusCode).toBe(403);
+      const refused = await t.inject({ method: 'GET', url: '/api/v1/status', headers: carolHeaders });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({ success: false, code: 'account_disabled' });
+      expect((await login('carol@example.com', PASSWORD, '10.0.0.7')).json()).toMatchObject({ code: 'account_disabled' });
       await t.inject({ method: 'PATCH', url: `/api/v1/admin/accounts/${id}`, headers, payload: { active: true } });
       const reset = await t.inject({ method: 'POST', url: `/api/v1/admin/accounts/${id}/password`, headers, payload: { password: 'another long password' } });
       expect(reset.statusCode).toBe(200);

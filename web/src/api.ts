@@ -45,7 +45,8 @@ export async function api<T = Record<string, unknown>>(method: string, path: str
   const data = (await response.json().catch(() => null)) as (T & { success?: boolean; error?: string; code?: string }) | null;
   if (!response.ok || !data || data.success === false) {
     const error = new ApiError(data?.error ?? `The server answered ${response.status}.`, data?.code ?? 'http_error', response.status);
-    if (response.status === 401 && path.startsWith('/api/v1/')) onSignedOut();
+    // Signed out, or the account was disabled meanwhile: back to the sign-in page, which says which.
+    if ((response.status === 401 || data?.code === 'account_disabled') && path.startsWith('/api/v1/')) onSignedOut();
     throw error;
   }
   return data;

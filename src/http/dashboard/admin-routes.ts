@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PLAN_NAMES } from '../../config.js';
-import { createAccount, getAccount, setPlan, type Account } from '../../core/accounts.js';
+import { createAccount, getAccount, setPlan, validateNewAccount, type Account } from '../../core/accounts.js';
 import { dailyCounts, searchAccounts, setPassword, updateAccountFlags } from '../../core/admin.js';
 import { AppError } from '../../core/errors.js';
-import { checkPasswordPolicy } from '../../core/passwords.js';
+import { hashPassword } from '../../core/passwords.js';
 import { readUsage } from '../../core/quota.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
@@ -125,9 +125,10 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
     async (request) => {
       const body = request.body as Static<typeof CreateBody>;
       const expiresAt = parseExpiry(body.expiresAt ?? null);
-      if (body.password) checkPasswordPolicy(body.password);
-      const created = await createAccount(runtime.store, { email: body.email, plan: body.plan, expiresAt, isAdmin: body.isAdmin ?? false }, runtime.clock());
-      if (body.password) await setPassword(runtime.store, created.id, body.password);
+      validateNewAccount({ email: body.email, plan: body.plan });
+      // Hashed before the account exists, so that a busy server (503) leaves nothing half made.
+      const passwordHash = body.password ? await hashPassword(body.password) : null;
+      const created = await createAccount(runtime.store, { email: body.email, plan: body.plan, expiresAt, isAdmin: body.isAdmin ?? false, passwordHash }, runtime.clock());
       return { success: true as const, account: await view(await load(created.id), Boolean(body.password)), apiKey: created.apiKey };
     },
   );
@@ -167,7 +168,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
       if (body.plan !== undefined || body.expiresAt !== undefined) {
         account = await setPlan(runtime.store, id, body.plan ?? account.plan, body.expiresAt === undefined ? undefined : parseExpiry(body.expiresAt));
       }
-      if (body.active !== undefined || body.isAdmin !== undefined) account = await updateAccountFlags(runtime.store, id, { active: body.active, isAdmin: body.isAdmin });
+      if (body.active !== undefined || body.isAdmin !== undefined) account = await updateAccountFlags(runtime.store, id, { active: body.active, isAdmin: body.isAdmin }, me.id);
       return { success: true as const, account: await view(account, await hasPassword(id)) };
     },
   );

@@ -1,15 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createAccount, type Account } from '../../core/accounts.js';
+import { createAccount, insertAccount, validateNewAccount, type Account } from '../../core/accounts.js';
 import { findAccountByEmail, setPassword } from '../../core/admin.js';
 import { createBrowserSession, endAllBrowserSessions, endBrowserSession, pruneBrowserSessions } from '../../core/browser-sessions.js';
 import { AppError } from '../../core/errors.js';
-import { checkLoginAllowed, clearLoginFailures, pruneLoginAttempts, recordLoginFailure, throttleKeys } from '../../core/login-throttle.js';
-import { checkPasswordPolicy, decoyHash, hashPassword, verifyPassword } from '../../core/passwords.js';
-import { consumeSetupToken, hasAnyAccount } from '../../core/setup-token.js';
+import { creditLoginSuccess, pruneLoginAttempts, releaseLoginAttempt, reserveLoginAttempt, throttleKeys } from '../../core/login-throttle.js';
+import { checkPasswordPolicy, decoyHash, ensureHashingRoom, hashPassword, verifyPassword } from '../../core/passwords.js';
+import { consumeSetupToken, hasAnyAccount, setupTokenUsable } from '../../core/setup-token.js';
 import type { Runtime } from '../../runtime.js';
 import { errorResponses } from '../schemas.js';
-import { browserSessionOf, clearSessionCookie, requireCsrf, SESSION_COOKIE, setSessionCookie } from './cookie-auth.js';
+import { browserSessionOf, clearSessionCookie, requireCsrf, requireSignedIn, SESSION_COOKIE, setSessionCookie } from './cookie-auth.js';
 
 const Email = Type.String({ maxLength: 254, minLength: 3 });
 const Password = Type.String({ maxLength: 256, minLength: 1 });
@@ -49,6 +49,22 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     Promise.all([pruneBrowserSessions(store, now), pruneLoginAttempts(store, now)]).catch((error) => runtime.log.warn({ err: error }, 'could not sweep old sign-ins'));
   };
 
+  /**
+   * One password check under the sign-in throttle: refused at once when the server could not hash
+   * now (before touching the throttle), reserved before hashing, and given back when the check
+   * could not be made after all.
+   */
+  const throttledCheck = async (keys: string[], check: () => Promise<boolean>): Promise<boolean> => {
+    ensureHashingRoom();
+    await reserveLoginAttempt(store, keys, runtime.clock());
+    try {
+      return await check();
+    } catch (error) {
+      await releaseLoginAttempt(store, keys);
+      throw error;
+    }
+  };
+
   const signIn = async (request: FastifyRequest, reply: FastifyReply, account: Pick<Account, 'id' | 'email' | 'plan' | 'isAdmin'>) => {
     sweep(runtime.clock());
     const { token, csrfToken } = await createBrowserSession(store, account.id, request.headers['user-agent'], runtime.clock());
@@ -79,7 +95,9 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      const session = await browserSessionOf(runtime, request);
+      // A disabled account's browser is shown the sign-in page (which then says why), not a dashboard that answers 403 everywhere.
+      const cookieSession = await browserSessionOf(runtime, request);
+      const session = cookieSession?.account.active ? cookieSession : undefined;
       return {
         success: true as const,
         signedIn: session !== undefined,
@@ -94,18 +112,24 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     },
   );
 
+  const setupRefused = () =>
+    new AppError('forbidden', 'This setup link has been used or has expired. Restart the server to print a new one, or use `messageapi accounts create --admin`.');
+
   app.post('/auth/setup', { schema: schema('First run: create the first account, an admin, with the one-time link', SetupBody) }, async (request, reply) => {
     const body = request.body as Static<typeof SetupBody>;
-    const hash = await hashPassword(body.password);
     const now = runtime.clock();
-    // The token is used up in the same transaction that sees there is still no account, so two tabs cannot both succeed.
-    const valid = await store.write(async (tx) => {
+    // The token first, and no hashing before it: a bogus token, or a server that has accounts, is answered at once.
+    if (!(await setupTokenUsable(store, body.token, now))) throw setupRefused();
+    // Then the form: a typo in the e-mail or a short password leaves the link usable.
+    validateNewAccount({ email: body.email, plan: 'unlimited' });
+    const hash = await hashPassword(body.password);
+    // The token is used up in the same transaction that sees there is still no account and creates it, so two tabs cannot both succeed.
+    const created = await store.write(async (tx) => {
       const anyAccount = await tx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
-      return anyAccount === undefined && (await consumeSetupToken(tx, body.token, now));
+      if (anyAccount !== undefined || !(await consumeSetupToken(tx, body.token, now))) return undefined;
+      return insertAccount(tx, { email: body.email, plan: 'unlimited', expiresAt: null, isAdmin: true, passwordHash: hash }, now);
     });
-    if (!valid) throw new AppError('forbidden', 'This setup link has been used or has expired. Restart the server to print a new one, or use `messageapi accounts create --admin`.');
-    const created = await createAccount(store, { email: body.email, plan: 'unlimited', expiresAt: null, isAdmin: true }, now);
-    await store.write((tx) => tx.updateTable('accounts').set({ password_hash: hash }).where('id', '=', created.id).execute());
+    if (!created) throw setupRefused();
     const answer = await signIn(request, reply, { id: created.id, email: created.email, plan: 'unlimited', isAdmin: true });
     return { ...answer, apiKey: created.apiKey };
   });
@@ -113,24 +137,20 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
   app.post('/auth/login', { schema: schema('Sign in with e-mail and password', LoginBody) }, async (request, reply) => {
     const body = request.body as Static<typeof LoginBody>;
     const keys = throttleKeys(body.email, request.ip);
-    await checkLoginAllowed(store, keys, runtime.clock());
     const row = await findAccountByEmail(store, body.email);
-    const matches = await verifyPassword(body.password, row?.password_hash ?? (await decoyHash()));
-    if (!row || !row.password_hash || !matches) {
-      await recordLoginFailure(store, keys, runtime.clock());
-      throw new AppError('unauthorized', 'Wrong e-mail or password.');
-    }
-    if (row.active !== 1) throw new AppError('forbidden', 'This account is disabled. Ask the operator of this server.');
-    await clearLoginFailures(store, keys[0]!);
+    const matches = await throttledCheck(keys, () => verifyPassword(body.password, row?.password_hash ?? decoyHash()));
+    if (!row || !row.password_hash || !matches) throw new AppError('unauthorized', 'Wrong e-mail or password.');
+    await creditLoginSuccess(store, keys);
+    if (row.active !== 1) throw new AppError('account_disabled', 'This account is disabled. Ask the operator of this server.');
     return signIn(request, reply, { id: row.id, email: row.email, plan: row.plan as Account['plan'], isAdmin: row.is_admin === 1 });
   });
 
   app.post('/auth/signup', { schema: schema('Create a Trial account (when the operator allows sign-up)', LoginBody) }, async (request, reply) => {
     if (!runtime.config.signupEnabled) throw new AppError('forbidden', 'Sign-up is closed on this server. Ask the operator for an account.');
     const body = request.body as Static<typeof LoginBody>;
+    validateNewAccount({ email: body.email, plan: 'trial' });
     const hash = await hashPassword(body.password);
-    const created = await createAccount(store, { email: body.email, plan: 'trial', expiresAt: null }, runtime.clock());
-    await store.write((tx) => tx.updateTable('accounts').set({ password_hash: hash }).where('id', '=', created.id).execute());
+    const created = await createAccount(store, { email: body.email, plan: 'trial', expiresAt: null, passwordHash: hash }, runtime.clock());
     const answer = await signIn(request, reply, { id: created.id, email: created.email, plan: 'trial', isAdmin: false });
     return { ...answer, apiKey: created.apiKey };
   });
@@ -149,9 +169,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     '/auth/logout-everywhere',
     { schema: { tags: ['dashboard'], summary: 'Sign out of every browser', response: { 200: Type.Object({ success: Type.Literal(true), sessionsEnded: Type.Integer() }), ...errorResponses } } },
     async (request, reply) => {
-      const session = await browserSessionOf(runtime, request);
-      if (!session) throw new AppError('unauthorized', 'You are not signed in.');
-      requireCsrf(request, session);
+      const session = await requireSignedIn(runtime, request);
       const sessionsEnded = await endAllBrowserSessions(store, session.account.id);
       clearSessionCookie(request, reply);
       return { success: true as const, sessionsEnded };
@@ -159,15 +177,17 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
   );
 
   app.post('/auth/password', { schema: schema('Change your own password (signs out every other browser)', PasswordBody) }, async (request, reply) => {
-    const session = await browserSessionOf(runtime, request);
-    if (!session) throw new AppError('unauthorized', 'You are not signed in.');
-    requireCsrf(request, session);
+    const session = await requireSignedIn(runtime, request);
     const body = request.body as Static<typeof PasswordBody>;
     checkPasswordPolicy(body.newPassword);
+    // Throttled as sign-in is (same keys): a stolen cookie must not become a password guesser.
+    const keys = throttleKeys(session.account.email, request.ip);
     const row = await findAccountByEmail(store, session.account.email);
-    if (!row?.password_hash || !(await verifyPassword(body.currentPassword, row.password_hash))) {
+    const stored = row?.password_hash;
+    if (!stored || !(await throttledCheck(keys, () => verifyPassword(body.currentPassword, stored)))) {
       throw new AppError('unauthorized', 'The current password is wrong.');
     }
+    await creditLoginSuccess(store, keys);
     await setPassword(store, session.account.id, body.newPassword);
     return signIn(request, reply, session.account);
   });

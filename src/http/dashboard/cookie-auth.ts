@@ -1,5 +1,6 @@
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requireEnabled } from '../../core/accounts.js';
 import { csrfMatches, findBrowserSession, SESSION_IDLE_MS, type BrowserSession } from '../../core/browser-sessions.js';
 import { AppError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
@@ -24,6 +25,15 @@ export async function browserSessionOf(runtime: Runtime, request: FastifyRequest
   return session;
 }
 
+/** The cookie's session when its account may act: 401 when signed out, 403 `account_disabled` when disabled. */
+export async function requireSignedIn(runtime: Runtime, request: FastifyRequest): Promise<BrowserSession> {
+  const session = await browserSessionOf(runtime, request);
+  if (!session) throw new AppError('unauthorized', 'You are not signed in.');
+  requireEnabled(session.account);
+  requireCsrf(request, session);
+  return session;
+}
+
 /** Every state change made with the cookie must carry the session's CSRF token in X-CSRF-Token. */
 export function requireCsrf(request: FastifyRequest, session: BrowserSession): void {
   if (SAFE_METHODS.has(request.method)) return;
@@ -41,6 +51,7 @@ export function dashboardAuth(runtime: Runtime): AlternativeAuth {
     if (!request.url.startsWith('/api/v1/')) return undefined;
     const session = await browserSessionOf(runtime, request);
     if (!session) return undefined;
+    requireEnabled(session.account);
     requireCsrf(request, session);
     return session.account;
   };
