@@ -114,8 +114,8 @@ for (const dialect of testDialects()) {
         await connectReceiver(t, apiKey, receiver);
         const before = smtp.mails.length;
         await disconnect(apiKey, 'logged_out');
-        await expect.poll(() => smtp.mails.length).toBe(before + 1);
-        await expect.poll(() => receiver.events().map((e) => e.body.event)).toEqual(['session.disconnected']);
+        await expect.poll(() => smtp.mails.length, { timeout: 10_000 }).toBe(before + 1);
+        await expect.poll(() => receiver.events().map((e) => e.body.event), { timeout: 10_000 }).toEqual(['session.disconnected']);
       } finally {
         await receiver.close();
       }
