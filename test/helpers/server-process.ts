@@ -30,14 +30,17 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Log levels that would hide the "listening" line the bound port is read from. */
+const QUIETER_THAN_INFO = new Set(['warn', 'error', 'fatal', 'silent']);
+
 /**
  * Starts `messageapi serve` in its own process on a port the kernel picks (PORT=0), reads the bound
- * port from its "listening" log line (so no other process can take the port in between), and waits
- * until /readyz answers. The log line needs LOG_LEVEL info or lower (the default).
+ * port from its "listening" log line (so no other process can take the port in between; the server
+ * logs at least at info for this), and waits until /readyz answers.
  */
 export async function startServerProcess(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env, LOG_LEVEL: QUIETER_THAN_INFO.has(env.LOG_LEVEL ?? '') ? 'info' : (env.LOG_LEVEL ?? 'info') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
