@@ -23,7 +23,9 @@ export type GatewayEvent =
 
 /**
  * Where events go. It is called inside the transaction of the change that caused the event, so an
- * implementation that writes outbox rows with `tx` commits them together with that change.
+ * implementation that writes outbox rows with `tx` commits them together with that change. It may
+ * run more than once for one change (group commit re-runs a batch): anything it does outside the
+ * database goes through afterCommit (src/store/after-commit.ts).
  */
 export interface EventRecorder {
   record(tx: Tx, accountId: string, event: GatewayEvent, now: number): Promise<void>;

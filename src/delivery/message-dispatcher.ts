@@ -6,6 +6,7 @@ import { markFailed, markSentMany, type MessageRow } from '../core/messages.js';
 import { claimJobs, completeJob, completeJobs, releaseClaims, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
 import type { OutcomeNotifier, MessageOutcome } from '../core/outcome-notifier.js';
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay } from '../core/retry-schedule.js';
+import { afterCommit } from '../store/after-commit.js';
 import type { Store, Tx } from '../store/store.js';
 import type { MediaPayload, OutgoingMessage, SendOutcome, WhatsAppDriver } from '../whatsapp/driver.js';
 import type { Metrics } from '../metrics.js';
@@ -223,8 +224,8 @@ export class MessageDispatcher {
   private async commit(outcomes: Outcome[]): Promise<void> {
     const { store, events, notifier, metrics } = this.deps;
     const now = this.clock();
-    const announced: Array<[string, MessageOutcome]> = [];
     await store.write(async (tx) => {
+      const announced: Array<[string, MessageOutcome]> = [];
       const finished: number[] = [];
       const sent = outcomes.filter((o) => o.result.status === 'sent');
       if (sent.length > 0) {
@@ -245,11 +246,14 @@ export class MessageDispatcher {
         }
       }
       await completeJobs(tx, finished);
+      // Only once this commit is durable, and once even if the write runs again (group commit).
+      afterCommit(tx, () => {
+        for (const [id, outcome] of announced) {
+          notifier.notify(id, outcome);
+          metrics?.messagesTotal.inc({ status: outcome.status });
+        }
+      });
     });
-    for (const [id, outcome] of announced) {
-      notifier.notify(id, outcome);
-      metrics?.messagesTotal.inc({ status: outcome.status });
-    }
     for (const { row, result } of outcomes) {
       if (result.status !== 'retry') metrics?.dispatchLatency.observe((now - row.created_at) / 1000);
     }

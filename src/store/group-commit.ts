@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { collectEffects, runEffects } from './after-commit.js';
 import type { Database } from './schema.js';
 
 type WriteFn<T> = (tx: Kysely<Database>) => Promise<T>;
@@ -9,13 +10,16 @@ interface Job {
   reject(error: unknown): void;
 }
 
+type Outcome = { ok: true; value: unknown; effects: Array<() => void> } | { ok: false; error: unknown };
+
 const MAX_BATCH = 2000;
 
 /**
  * Runs every write queued in the same turn of the event loop in one SQLite transaction, so that one
  * fsync (synchronous=FULL) makes a whole batch durable. A write that throws is rolled back alone
  * and rejected; the rest of the batch still commits.
- * Nothing resolves before the commit that holds it has returned.
+ * Nothing resolves before the commit that holds it has returned and been flushed, and a write's
+ * after-commit effects (see afterCommit) run then, once, only if it committed.
  */
 export class GroupCommitWriter {
   private queue: Job[] = [];
@@ -53,34 +57,40 @@ export class GroupCommitWriter {
    * First optimistically, every write straight into the transaction (most batches have no failing
    * write, and savepoints would double the statements). If one throws, that attempt is rolled back
    * whole and the batch runs again with a savepoint around each write. Writes are functions of the
-   * database's state, so running one again after a rollback is safe.
+   * database's state, so running one again after a rollback is safe; what a write registered with
+   * afterCommit during a run that did not commit is dropped.
    */
   private async runBatch(batch: Job[]): Promise<void> {
     if (batch.length > 1) {
-      const values: unknown[] = [];
+      const outcomes: Outcome[] = [];
       try {
         await this.db.transaction().execute(async (tx) => {
-          for (const job of batch) values.push(await job.fn(tx));
+          for (const job of batch) {
+            const effects = collectEffects(tx);
+            outcomes.push({ ok: true, value: await job.fn(tx), effects });
+          }
         });
-        this.settleWhenDurable(batch, values.map((value) => ({ ok: true as const, value })));
+        this.settleWhenDurable(batch, outcomes);
         return;
       } catch {
         // fall through: isolate each write
       }
     }
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome[] = [];
     try {
       await this.db.transaction().execute(async (tx) => {
         if (batch.length === 1) {
-          outcomes.push({ ok: true, value: await batch[0]!.fn(tx) });
+          const effects = collectEffects(tx);
+          outcomes.push({ ok: true, value: await batch[0]!.fn(tx), effects });
           return;
         }
         for (const job of batch) {
           await sql`savepoint group_write`.execute(tx);
+          const effects = collectEffects(tx);
           try {
             const value = await job.fn(tx);
             await sql`release savepoint group_write`.execute(tx);
-            outcomes.push({ ok: true, value });
+            outcomes.push({ ok: true, value, effects });
           } catch (error) {
             await sql`rollback to savepoint group_write`.execute(tx);
             await sql`release savepoint group_write`.execute(tx);
@@ -96,14 +106,21 @@ export class GroupCommitWriter {
     this.settleWhenDurable(batch, outcomes);
   }
 
-  /** The next batch may run while this one's flush is on its way; nobody hears of a commit before it is on disk. */
-  private settleWhenDurable(batch: Job[], outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>): void {
+  /**
+   * The next batch may run while this one's flush is on its way; nobody hears of a commit before it
+   * is on disk, and if the flush fails nobody is told it is durable.
+   */
+  private settleWhenDurable(batch: Job[], outcomes: Outcome[]): void {
     this.flush().then(
       () =>
         batch.forEach((job, i) => {
           const outcome = outcomes[i]!;
-          if (outcome.ok) job.resolve(outcome.value);
-          else job.reject(outcome.error);
+          if (outcome.ok) {
+            runEffects(outcome.effects);
+            job.resolve(outcome.value);
+          } else {
+            job.reject(outcome.error);
+          }
         }),
       (error) => batch.forEach((job) => job.reject(error)),
     );

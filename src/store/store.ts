@@ -3,6 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
+import { collectEffects, runEffects } from './after-commit.js';
 import { dialectOf, type Dialect } from './dialect.js';
 import { prepareSqliteFile, PRIVATE_FOLDER_MODE } from './private-files.js';
 import { GroupCommitWriter } from './group-commit.js';
@@ -104,9 +105,16 @@ export class Store {
     );
   }
 
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /** `fn` may run more than once (group commit): it keeps JavaScript side effects for afterCommit. */
+  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.writer) return this.writer.write(fn);
-    return this.writeDb.transaction().execute(fn);
+    let effects: Array<() => void> = [];
+    const value = await this.writeDb.transaction().execute((tx) => {
+      effects = collectEffects(tx);
+      return fn(tx);
+    });
+    runEffects(effects);
+    return value;
   }
 
   /** Row lock for the rest of the transaction on PostgreSQL; SQLite already has a single writer. */

@@ -5,6 +5,7 @@ import type { EventRecorder, GatewayEvent } from '../../src/core/events.js';
 import { recordReceipt } from '../../src/core/messages.js';
 import { recordSessionChange } from '../../src/core/sessions.js';
 import type { Dialect } from '../../src/store/dialect.js';
+import { afterCommit } from '../../src/store/after-commit.js';
 import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { BaileysDriver, type BaileysSettings } from '../../src/whatsapp/baileys/baileys-driver.js';
@@ -24,8 +25,8 @@ export async function driverHarness(dialect: Dialect, settings: Partial<BaileysS
   await store.migrate();
   const recorded: Array<{ accountId: string; event: GatewayEvent }> = [];
   const recorder: EventRecorder = {
-    record: async (_tx, accountId, event) => {
-      recorded.push({ accountId, event });
+    record: async (tx, accountId, event) => {
+      afterCommit(tx, () => recorded.push({ accountId, event }));
     },
   };
   const incoming: Array<{ accountId: string; message: IncomingMessage }> = [];

@@ -1,14 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { ensureBuilt } from './ensure-built.js';
 import { linkedCreds } from './fake-socket.js';
-import { freePort } from '../helpers/server-process.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = 'no-network-test-secret-0123456789';
@@ -27,34 +27,58 @@ function cli(env: NodeJS.ProcessEnv, ...args: string[]): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('the built server with the default baileys driver and no network', () => {
+/**
+ * Where the driver dials instead of WhatsApp: a port of ours on loopback that resets every
+ * connection at once, as a network that cannot reach WhatsApp does. It is held for the whole test,
+ * so nothing else can answer there, and the test means the same on a machine with internet.
+ */
+async function unreachableWhatsApp(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections += 1;
+    socket.resetAndDestroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/ws/chat`,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+for (const dialect of testDialects()) describe(`the built server with the default baileys driver and no network (${dialect})`, () => {
+  let database: TestDatabase;
   let dataDir: string;
+  let whatsapp: Awaited<ReturnType<typeof unreachableWhatsApp>>;
   let server: ChildProcess;
-  let base: string;
+  let base: string | undefined;
+  let env: NodeJS.ProcessEnv;
   let output = '';
   let linked: { id: string; apiKey: string };
   let fresh: { id: string; apiKey: string };
 
   beforeAll(async () => {
     ensureBuilt(ROOT);
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-nonet-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, MESSAGEAPI_SECRET: SECRET, LOG_LEVEL: 'info', WHATSAPP_LINK_TIMEOUT_MS: '5000' };
+    database = await createTestDatabase(dialect);
+    dataDir = database.dataDir;
+    whatsapp = await unreachableWhatsApp();
+    env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: database.url, MESSAGEAPI_SECRET: SECRET, LOG_LEVEL: 'info', WHATSAPP_LINK_TIMEOUT_MS: '5000', WHATSAPP_WS_URL: whatsapp.url };
     delete env.WHATSAPP_DRIVER;
-    delete env.DATABASE_URL;
+    delete env.NODE_ENV;
     linked = JSON.parse(cli(env, 'accounts', 'create', '--email', 'linked@example.com', '--plan', 'unlimited', '--json')) as { id: string; apiKey: string };
     fresh = JSON.parse(cli(env, 'accounts', 'create', '--email', 'fresh@example.com', '--plan', 'unlimited', '--json')) as { id: string; apiKey: string };
     // A number linked earlier: its creds are in the encrypted store.
-    const store = Store.open(`sqlite:${path.join(dataDir, 'messageapi.db')}`);
+    const store = Store.open(database.url);
     await new AuthStateStore(store, SECRET).saveCreds(linked.id, linkedCreds('15550000001'));
     await store.close();
 
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Port 0: the kernel picks a free port and the server says which in its "listening" line.
+    server = spawn(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     for (let i = 0; i < 200; i++) {
-      const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+      base ??= /MessageAPI listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
+      const ok = base !== undefined && (await fetch(`${base}/healthz`).then((r) => r.ok, () => false));
       if (ok) return;
       if (server.exitCode !== null) throw new Error(`the server exited: ${output}`);
       await sleep(50);
@@ -69,7 +93,8 @@ describe('the built server with the default baileys driver and no network', () =
       await Promise.race([exited, sleep(10_000)]);
       if (server.exitCode === null) server.kill('SIGKILL');
     }
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await whatsapp?.close();
+    await database?.drop();
   });
 
   const api = (key: string, method: string, url: string, body?: unknown) =>
@@ -105,12 +130,11 @@ describe('the built server with the default baileys driver and no network', () =
     expect(body.error).toMatch(/Could not reach WhatsApp/);
     const session = (await (await api(fresh.apiKey, 'GET', '/api/v1/session')).json()) as { state: string };
     expect(session.state).toBe('unlinked');
+    // It was our unreachable address the driver dialled, not WhatsApp.
+    expect(whatsapp.connections()).toBeGreaterThan(0);
   });
 
   it('`messageapi link --account ID` ends with the same clear error', () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, MESSAGEAPI_SECRET: SECRET, WHATSAPP_LINK_TIMEOUT_MS: '5000' };
-    delete env.WHATSAPP_DRIVER;
-    delete env.DATABASE_URL;
     const started = Date.now();
     let failure: { status: number | null; stderr: string } | undefined;
     try {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAccount } from '../../src/core/accounts.js';
 import { Store } from '../../src/store/store.js';
 import { SessionLeases } from '../../src/whatsapp/baileys/session-lease.js';
@@ -63,7 +63,13 @@ describe('two gateway processes on one PostgreSQL', () => {
       // the second process sees the session as connected (held by the first) but opens nothing
       expect(await second.isConnected(id)).toBe(true);
       expect((await second.send({ id: 'm', accountId: id, recipient: '12125551234', kind: 'text', text: 'x', filename: null, waMessageId: 'W', createdAt: Date.now() })).status).toBe('retry');
-      await new Promise((resolve) => setTimeout(resolve, 1_500)); // a lease round of the second
+      // A lease round of the second: it asked for the lease, was refused, and opened nothing.
+      const acquire = vi.spyOn(SessionLeases.prototype, 'acquire');
+      try {
+        await until(() => acquire.mock.settledResults.some((r) => r.type === 'fulfilled' && r.value === false), 'a refused lease round');
+      } finally {
+        acquire.mockRestore();
+      }
       expect(h.sockets.sockets.length).toBe(1);
       // the first stops (releases its lease): the second picks the session up at its next round
       await first.stop();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueSetupToken } from '../../src/core/setup-token.js';
 import { setPassword } from '../../src/core/admin.js';
+import { createAccount } from '../../src/core/accounts.js';
 import { pruneBrowserSessions } from '../../src/core/browser-sessions.js';
 import { pruneLoginAttempts } from '../../src/core/login-throttle.js';
 import { testDialects } from '../helpers/databases.js';
@@ -24,6 +25,14 @@ for (const dialect of testDialects()) {
       t = await startTestApp(dialect, { clock: () => now, env: { TRUST_PROXY: '127.0.0.1' } });
     });
     afterAll(() => t.close());
+
+    /** The admin the first test makes through the setup link; made directly when a test runs alone (-t). */
+    async function ensureAdmin() {
+      const row = await t.runtime.store.db.selectFrom('accounts').select('id').where('email', '=', 'admin@example.com').executeTakeFirst();
+      if (row) return;
+      const created = await createAccount(t.runtime.store, { email: 'admin@example.com', plan: 'unlimited', expiresAt: null, isAdmin: true }, now);
+      await setPassword(t.runtime.store, created.id, PASSWORD);
+    }
 
     const login = (email: string, password: string, ip = '10.0.0.1') =>
       t.inject({ method: 'POST', url: '/auth/login', remoteAddress: ip, payload: { email, password } });
@@ -49,6 +58,7 @@ for (const dialect of testDialects()) {
     });
 
     it('marks the cookie Secure behind HTTPS (as a trusted proxy says)', async () => {
+      await ensureAdmin();
       const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '10.0.0.9' };
       const res = await t.inject({ method: 'POST', url: '/auth/login', headers, remoteAddress: '127.0.0.1', payload: { email: 'admin@example.com', password: PASSWORD } });
       expect(String(res.headers['set-cookie'])).toMatch(/Secure/);
@@ -59,6 +69,7 @@ for (const dialect of testDialects()) {
     });
 
     it('authenticates /api/v1 with the cookie, and refuses a change without the CSRF token', async () => {
+      await ensureAdmin();
       const res = await login('admin@example.com', PASSWORD);
       expect(res.statusCode).toBe(200);
       const cookie = cookieOf(res);
@@ -84,12 +95,14 @@ for (const dialect of testDialects()) {
     });
 
     it('does not let the cookie send through /send.php (a link elsewhere must not send in your name)', async () => {
+      await ensureAdmin();
       const cookie = cookieOf(await login('admin@example.com', PASSWORD));
       const res = await t.inject({ method: 'GET', url: '/send.php?recipient=12125551234&text=hi', headers: { cookie } });
       expect(res.statusCode).toBe(401);
     });
 
     it('slows down repeated wrong passwords per account and per address', async () => {
+      await ensureAdmin();
       const account = await t.createAccount('trial', { email: 'slow@example.com' });
       await setPassword(t.runtime.store, account.id, PASSWORD);
       for (let i = 0; i < 5; i++) expect((await login('slow@example.com', 'wrong password', '10.0.0.2')).statusCode).toBe(401);
@@ -126,6 +139,7 @@ for (const dialect of testDialects()) {
     });
 
     it('signs out of this browser, and of every browser', async () => {
+      await ensureAdmin();
       const a = await login('admin@example.com', PASSWORD, '10.0.0.5');
       const b = await login('admin@example.com', PASSWORD, '10.0.0.5');
       const refused = await t.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: cookieOf(a) }, payload: {} });
@@ -166,6 +180,7 @@ for (const dialect of testDialects()) {
     });
 
     it('lets an admin search, create, change and reset accounts, and nobody else', async () => {
+      await ensureAdmin();
       const admin = await login('admin@example.com', PASSWORD, '10.0.0.6');
       const headers = { cookie: cookieOf(admin), 'x-csrf-token': admin.json().csrfToken };
       const created = await t.inject({ method: 'POST', url: '/api/v1/admin/accounts', headers, payload: { email: 'Carol@Example.com', plan: 'personal', expiresAt: '2027-01-31', password: PASSWORD } });

@@ -136,7 +136,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByLabel('Repeat the password').fill(PASSWORD);
     await shoot('setup');
     await page.getByRole('button', { name: 'Create admin account' }).click();
-    await expect.poll(() => page.getByTestId('setup-key').locator('code').textContent()).toMatch(/^msg_/);
+    await expect.poll(() => page.getByTestId('setup-key').locator('code').textContent(), { timeout: 15_000 }).toMatch(/^msg_/);
     await shoot('setup-done');
     await page.getByRole('button', { name: 'Continue to the dashboard' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
@@ -155,7 +155,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByLabel('E-mail').fill(EMAIL);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('login-error').textContent()).toBe('Wrong e-mail or password.');
+    await expect.poll(() => page.getByTestId('login-error').textContent(), { timeout: 15_000 }).toBe('Wrong e-mail or password.');
     await shoot('login');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -175,11 +175,11 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   it('shows the session change pushed by the server: log out, then link, without reloading', async () => {
     await open('/connection');
     const state = page.getByTestId('session-state');
-    await expect.poll(() => state.getAttribute('data-state')).toBe('connected');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 15_000 }).toBe('connected');
     await page.getByRole('button', { name: 'Log out of WhatsApp' }).click();
     await page.getByRole('button', { name: 'Yes, log out' }).click();
     // the logout answer carries no state: "unlinked" can only come from the event stream
-    await expect.poll(() => state.getAttribute('data-state')).toBe('unlinked');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 15_000 }).toBe('unlinked');
     await page.getByTestId('link').waitFor();
     await shoot('connection-unlinked');
     await page.evaluate('window.marker = 42');
@@ -191,18 +191,18 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     driver.session = async () => ({ state: 'linking', phone: null, reason: null, detail: 'Scan the QR code with WhatsApp.', qr, pairingCode: null });
     try {
       const image = page.getByTestId('qr');
-      await expect.poll(() => state.getAttribute('data-state')).toBe('linking');
+      await expect.poll(() => state.getAttribute('data-state'), { timeout: 15_000 }).toBe('linking');
       const first = await image.getAttribute('src');
       expect(first).toMatch(/^data:image\/png;base64,/);
       await shoot('connection-qr');
       qr = 'https://wa.me/qr/SECOND-QR-CODE';
-      await expect.poll(() => image.getAttribute('src')).not.toBe(first);
+      await expect.poll(() => image.getAttribute('src'), { timeout: 15_000 }).not.toBe(first);
     } finally {
       driver.session = realSession;
     }
     await page.getByTestId('link').waitFor();
     await page.getByTestId('link').click();
-    await expect.poll(() => state.getAttribute('data-state')).toBe('connected');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 15_000 }).toBe('connected');
     expect(await page.getByTestId('session-phone').textContent()).toMatch(/^\+1555\d{7}$/);
     // …in the same document: nothing reloaded
     expect(await page.evaluate('window.marker')).toBe(42);
@@ -212,7 +212,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   it('creates a key, and a message sent with it over HTTP appears in the log with its status', async () => {
     await open('/keys');
     await page.getByTestId('create-key').click();
-    const key = await expect.poll(apiKey).toMatch(/^msg_[0-9A-Za-z]{40}$/).then(apiKey);
+    const key = await expect.poll(apiKey, { timeout: 15_000 }).toMatch(/^msg_[0-9A-Za-z]{40}$/).then(apiKey);
     await page.getByTestId('keys-table').waitFor();
     expect(await page.getByTestId('keys-table').locator('tbody tr').count()).toBe(2);
     await shoot('keys');
@@ -233,13 +233,13 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     expect(await failedRow.locator('.badge').getAttribute('data-state')).toBe('failed');
     expect(await failedRow.locator('.row-error').textContent()).toMatch(/not on WhatsApp/);
     await page.getByLabel('Status').selectOption('failed');
-    await expect.poll(() => page.locator('[data-testid="messages-table"] tbody tr').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="messages-table"] tbody tr').count(), { timeout: 15_000 }).toBe(1);
     await page.getByLabel('Status').selectOption('');
-    await expect.poll(() => page.locator('[data-testid="messages-table"] tbody tr').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="messages-table"] tbody tr').count(), { timeout: 15_000 }).toBe(2);
     await shoot('messages');
     // …and the overview counts them
     await open('/');
-    await expect.poll(() => page.locator('.chart-sent').last().getAttribute('style')).toMatch(/height: [1-9]/);
+    await expect.poll(() => page.locator('.chart-sent').last().getAttribute('style'), { timeout: 15_000 }).toMatch(/height: [1-9]/);
     await shoot('overview-with-messages');
   });
 
@@ -259,24 +259,24 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await open('/webhooks');
     await page.getByLabel('Webhook URL').fill(receiverUrl);
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.getByTestId('webhook-secret').locator('code').textContent()).toMatch(/^whsec_/);
+    await expect.poll(() => page.getByTestId('webhook-secret').locator('code').textContent(), { timeout: 15_000 }).toMatch(/^whsec_/);
     await page.getByTestId('test-incoming').click();
-    await expect.poll(() => page.getByTestId('test-result').textContent()).toMatch(/HTTP 200/);
+    await expect.poll(() => page.getByTestId('test-result').textContent(), { timeout: 15_000 }).toMatch(/HTTP 200/);
     expect(received.some((r) => r.body.includes('"test":true') && typeof r.headers['webhook-signature'] === 'string')).toBe(true);
 
     const table = page.getByTestId('deliveries-table');
     await table.waitFor();
     const first = table.locator('tbody tr').first();
-    await expect.poll(() => first.locator('.badge').getAttribute('data-state')).toBe('delivered');
+    await expect.poll(() => first.locator('.badge').getAttribute('data-state'), { timeout: 15_000 }).toBe('delivered');
     const before = received.length;
     const eventId = received[received.length - 1]!.headers['webhook-id'];
     await first.getByRole('button', { name: /Redeliver/ }).click();
-    await expect.poll(() => page.getByTestId('redeliver-note').textContent()).toMatch(/Queued again/);
+    await expect.poll(() => page.getByTestId('redeliver-note').textContent(), { timeout: 15_000 }).toMatch(/Queued again/);
     await expect.poll(() => received.length, { timeout: 10_000 }).toBeGreaterThan(before);
     expect(received[received.length - 1]!.headers['webhook-id']).toBe(eventId);
     await page.getByTestId('refresh-deliveries').click();
     // the redelivery shows in the log too, delivered
-    await expect.poll(async () => (await page.getByTestId('refresh-deliveries').click(), await first.locator('.badge').getAttribute('data-state'))).toBe('delivered');
+    await expect.poll(async () => (await page.getByTestId('refresh-deliveries').click(), await first.locator('.badge').getAttribute('data-state')), { timeout: 15_000 }).toBe('delivered');
     await shoot('webhooks');
   });
 
@@ -303,7 +303,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('API key of customer@example.com').waitFor();
     await page.getByLabel('Search').fill('customer');
-    await expect.poll(() => page.locator('[data-testid="accounts-table"] tbody tr').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="accounts-table"] tbody tr').count(), { timeout: 15_000 }).toBe(1);
     await shoot('admin');
     await page.getByRole('link', { name: 'customer@example.com' }).click();
     await page.getByRole('heading', { name: 'customer@example.com' }).waitFor();
@@ -341,10 +341,10 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
 
     await open('/recipients');
     const rows = page.locator('.rows li');
-    await expect.poll(() => rows.count()).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
     await shoot('recipients-personal');
     await page.getByRole('button', { name: 'Remove 12125550101' }).click();
-    await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
     expect(await rows.first().textContent()).toContain('12125550102');
 
     await open('/webhooks');
@@ -370,7 +370,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     for (let i = 0; i < 4; i++) {
       await page.getByLabel('Password').fill(`wrong password ${i}`);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/Wrong e-mail or password|Too many/);
+      await expect.poll(() => page.getByTestId('login-error').textContent(), { timeout: 15_000 }).toMatch(/Wrong e-mail or password|Too many/);
     }
     // the right password, at once over HTTP and then in the page, is refused for now
     const answer = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
@@ -378,7 +378,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/^Too many wrong passwords\. Wait \d+ seconds?/);
+    await expect.poll(() => page.getByTestId('login-error').textContent(), { timeout: 15_000 }).toMatch(/^Too many wrong passwords\. Wait \d+ seconds?/);
     expect(page.url()).toBe(`${base}/login`);
     await shoot('login-throttled');
   });

@@ -32,7 +32,7 @@ for (const dialect of testDialects()) {
     it('prints the one-time setup link on the terminal when the server starts without accounts', async () => {
       const server = await startServerProcess(env);
       try {
-        await expect.poll(() => server.output()).toMatch(/\/setup#token=[\w-]{20,}/);
+        await expect.poll(() => server.output(), { timeout: 10_000 }).toMatch(/\/setup#token=[\w-]{20,}/);
         const link = /(http:\/\/\S+\/setup#token=\S+)/.exec(server.output())![1]!;
         expect(link.startsWith(server.url)).toBe(true);
         // not through the log: no JSON log line carries the token

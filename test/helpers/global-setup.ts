@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { refuseNarrowedDialectsInCi } from './dialect-coverage.js';
 import { testDialects } from './dialects.js';
 
 declare module 'vitest' {
@@ -16,6 +17,7 @@ declare module 'vitest' {
  * otherwise a throwaway server started here, so `npm test` passes on a fresh machine too.
  */
 export default async function setup(project: TestProject) {
+  refuseNarrowedDialectsInCi(testDialects());
   if (!testDialects().includes('postgres')) {
     project.provide('postgresUrl', null);
     return;

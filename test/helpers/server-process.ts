@@ -30,26 +30,35 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `messageapi serve` in its own process and waits until /readyz answers. */
+/** Log levels that would hide the "listening" line the bound port is read from. */
+const QUIETER_THAN_INFO = new Set(['warn', 'error', 'fatal', 'silent']);
+
+/**
+ * Starts `messageapi serve` in its own process on a port the kernel picks (PORT=0), reads the bound
+ * port from its "listening" log line (so no other process can take the port in between; the server
+ * logs at least at info for this), and waits until /readyz answers.
+ */
 export async function startServerProcess(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
-  const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env, LOG_LEVEL: QUIETER_THAN_INFO.has(env.LOG_LEVEL ?? '') ? 'info' : (env.LOG_LEVEL ?? 'info') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 20_000;
+  let url: string | undefined;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
+    url ??= /MessageAPI listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
+    if (url) {
+      try {
+        const res = await fetch(`${url}/readyz`);
+        if (res.ok) break;
+      } catch {
+        // not ready yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -44,7 +44,7 @@ for (const dialect of testDialects()) {
       const res = await t.inject({ method: 'POST', url: '/api/v1/send', headers: { 'x-api-key': key }, payload: { recipient: '12125551234', text: 'fast', wait: 0 } });
       expect(res.json()).toMatchObject({ success: true, status: 'pending' });
       const id = res.json().messageId;
-      await expect.poll(async () => (await t.inject({ method: 'GET', url: `/api/v1/messages/${id}`, headers: { 'x-api-key': key } })).json().status).toBe('sent');
+      await expect.poll(async () => (await t.inject({ method: 'GET', url: `/api/v1/messages/${id}`, headers: { 'x-api-key': key } })).json().status, { timeout: 10_000 }).toBe('sent');
     });
 
     it('fails a number that is not on WhatsApp with send_failed and the logged messageId', async () => {

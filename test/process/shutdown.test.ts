@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { runCli, startServerProcess } from '../helpers/server-process.js';
 
-describe('graceful shutdown', () => {
+for (const dialect of testDialects()) describe(`graceful shutdown (${dialect})`, () => {
   let database: TestDatabase;
   afterAll(() => database?.drop());
 
   it('on SIGTERM finishes the request in flight, exits 0, and leaves the pending message for the next start', async () => {
-    database = await createTestDatabase('sqlite');
+    database = await createTestDatabase(dialect);
     const env = { DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'info' };
     const { apiKey } = JSON.parse(runCli(['accounts', 'create', '--email', 'term@example.com', '--plan', 'trial', '--json'], env).stdout);
     const server = await startServerProcess(env);
@@ -17,7 +17,10 @@ describe('graceful shutdown', () => {
       headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
       body: JSON.stringify({ recipient: '12125550001', text: 'slow', wait: 1500 }),
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // In flight: its message is logged and the request is waiting for the outcome.
+    await expect
+      .poll(async () => ((await (await fetch(`${server.url}/api/v1/messages?limit=1`, { headers: { 'x-api-key': apiKey } })).json()) as { messages?: unknown[] }).messages?.length, { timeout: 5_000, interval: 20 })
+      .toBe(1);
     const started = Date.now();
     const exit = server.kill('SIGTERM');
     const res = await inFlight;

@@ -50,13 +50,23 @@ for (const dialect of testDialects()) {
       const ids = { [here.id]: await acceptSome(here.id, 3), [there.id]: await acceptSome(there.id, 3) };
       const sandbox = new SandboxDriver(store, noEvents);
       let elsewhere = [there.id];
-      const dispatcher = dispatcherFor(Object.assign(Object.create(sandbox) as SandboxDriver, { accountsServedElsewhere: async () => elsewhere }));
+      let rounds = 0; // claim rounds: each asks which accounts are served elsewhere
+      const dispatcher = dispatcherFor(
+        Object.assign(Object.create(sandbox) as SandboxDriver, {
+          accountsServedElsewhere: async () => {
+            rounds += 1;
+            return elsewhere;
+          },
+        }),
+      );
       const statuses = async (accountId: string) =>
         (await store.db.selectFrom('messages').select('status').where('account_id', '=', accountId).execute()).map((r) => r.status);
       dispatcher.start();
       try {
-        await expect.poll(() => statuses(here.id)).toEqual(['sent', 'sent', 'sent']);
-        await new Promise((r) => setTimeout(r, 200));
+        await expect.poll(() => statuses(here.id), { timeout: 10_000 }).toEqual(['sent', 'sent', 'sent']);
+        // Two more claim rounds, both after `here` was done: neither took `there`'s messages.
+        const seen = rounds;
+        await expect.poll(() => rounds, { timeout: 10_000 }).toBeGreaterThanOrEqual(seen + 2);
         expect(await statuses(there.id)).toEqual(['pending', 'pending', 'pending']);
         const jobs = await store.db.selectFrom('outbox').select(['locked_by', 'attempts']).where('account_id', '=', there.id).execute();
         expect(jobs).toEqual([
@@ -66,7 +76,7 @@ for (const dialect of testDialects()) {
         ]);
         elsewhere = []; // the other process let the session go
         dispatcher.kick();
-        await expect.poll(() => statuses(there.id)).toEqual(['sent', 'sent', 'sent']);
+        await expect.poll(() => statuses(there.id), { timeout: 10_000 }).toEqual(['sent', 'sent', 'sent']);
       } finally {
         await dispatcher.stop();
       }
@@ -89,7 +99,7 @@ for (const dialect of testDialects()) {
       );
       const statuses = async () => (await store.db.selectFrom('messages').select('status').where('account_id', '=', id).execute()).map((r) => r.status);
       dispatcher.start();
-      await expect.poll(async () => (await statuses()).filter((s) => s === 'sent').length, { interval: 20 }).toBeGreaterThan(0);
+      await expect.poll(async () => (await statuses()).filter((s) => s === 'sent').length, { timeout: 10_000, interval: 20 }).toBeGreaterThan(0);
       const stopping = Date.now();
       await dispatcher.stop();
       expect(Date.now() - stopping).toBeLessThan(1000);

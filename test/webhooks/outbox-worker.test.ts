@@ -57,7 +57,7 @@ for (const dialect of testDialects()) {
       await expect.poll(() => handled.length, { timeout: 5000 }).toBe(40);
       expect(new Set(handled).size).toBe(40);
       expect([...most.values()].every((m) => m <= 2)).toBe(true);
-      await expect.poll(async () => (await store.db.selectFrom('outbox').select('seq').execute()).length).toBe(0);
+      await expect.poll(async () => (await store.db.selectFrom('outbox').select('seq').execute()).length, { timeout: 10_000 }).toBe(0);
     });
 
     it('retries a job whose handler threw, later, without losing it', async () => {
@@ -70,7 +70,7 @@ for (const dialect of testDialects()) {
       await enqueueJobs('x', 1);
       worker = new OutboxWorker({ store, kind: 'email', handle, log: pino({ level: 'silent' }), crashDelayMs: 100, idlePollMs: 20 });
       worker.start();
-      await expect.poll(async () => (await store.db.selectFrom('outbox').selectAll().executeTakeFirst())?.last_error ?? null).toBe('boom');
+      await expect.poll(async () => (await store.db.selectFrom('outbox').selectAll().executeTakeFirst())?.last_error ?? null, { timeout: 10_000 }).toBe('boom');
       await expect.poll(async () => (await store.db.selectFrom('outbox').select('seq').execute()).length, { timeout: 3000 }).toBe(0);
       expect(calls).toBe(2);
     });
@@ -85,7 +85,7 @@ for (const dialect of testDialects()) {
       await enqueueJobs('y', 6);
       worker = new OutboxWorker({ store, kind: 'email', handle, log: pino({ level: 'silent' }), perAccount: 2 });
       worker.start();
-      await expect.poll(() => worker!.inFlight).toBe(6);
+      await expect.poll(() => worker!.inFlight, { timeout: 10_000 }).toBe(6);
       const stopping = worker.stop();
       release();
       await stopping;

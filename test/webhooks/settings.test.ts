@@ -126,7 +126,7 @@ for (const dialect of testDialects()) {
         // As if the name were re-pointed at a private address after it was set.
         await t.runtime.store.write((tx) => tx.updateTable('accounts').set({ webhook_url: receiver.url }).where('id', '=', id).execute());
         await t.inject({ method: 'POST', url: '/api/v1/sandbox/incoming', headers: { 'x-api-key': apiKey }, payload: { from: '12125559876', text: 'hi' } });
-        await expect.poll(async () => (await t.inject({ method: 'GET', url: '/api/v1/webhooks/deliveries', headers: { 'x-api-key': apiKey } })).json().deliveries[0]?.attempts).toBe(2);
+        await expect.poll(async () => (await t.inject({ method: 'GET', url: '/api/v1/webhooks/deliveries', headers: { 'x-api-key': apiKey } })).json().deliveries[0]?.attempts, { timeout: 10_000 }).toBe(2);
         const [delivery] = (await t.inject({ method: 'GET', url: '/api/v1/webhooks/deliveries', headers: { 'x-api-key': apiKey } })).json().deliveries;
         expect(delivery).toMatchObject({ status: 'pending', lastStatus: null, lastError: expect.stringMatching(/127\.0\.0\.1.*only public internet addresses/) });
         const test = await t.inject({ method: 'POST', url: '/api/v1/webhooks/test', headers: { 'x-api-key': apiKey } });

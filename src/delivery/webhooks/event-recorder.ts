@@ -3,6 +3,7 @@ import type { EventRecorder, GatewayEvent } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import { queueDelivery, webhookBody } from '../../core/webhook-deliveries.js';
 import { queryTemplate } from '../../store/query-template.js';
+import { afterCommit } from '../../store/after-commit.js';
 import type { Tx } from '../../store/store.js';
 import { queueDisconnectEmail } from '../email/email-outbox.js';
 
@@ -53,7 +54,8 @@ export class OutboxEventRecorder implements EventRecorder {
         queuedEmail = true;
       }
     }
-    if (queuedWebhook) this.deps.queued('webhook');
-    if (queuedEmail) this.deps.queued('email');
+    // A worker woken before the commit would find nothing to claim.
+    if (queuedWebhook) afterCommit(tx, () => this.deps.queued('webhook'));
+    if (queuedEmail) afterCommit(tx, () => this.deps.queued('email'));
   }
 }

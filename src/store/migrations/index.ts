@@ -6,8 +6,12 @@ import { baileysMigration } from './003-baileys.js';
 import { dashboardMigration } from './004-dashboard.js';
 import { usageHoursMigration } from './005-usage-hours.js';
 import { requestBoundsMigration } from './006-request-bounds.js';
+import { repairEditedMigrationsMigration } from './007-repair-edited-migrations.js';
 
-/** Every migration in order. Add new ones at the end with the next number; never edit a released one. */
+/**
+ * Every migration in order. Add new ones at the end with the next number; never edit a released one
+ * (test/store/released-migrations.json holds their hashes, and the suite fails when one changes).
+ */
 export function allMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     '001-core': coreMigration(dialect),
@@ -16,5 +20,6 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     '004-dashboard': dashboardMigration(dialect),
     '005-usage-hours': usageHoursMigration(dialect),
     '006-request-bounds': requestBoundsMigration(),
+    '007-repair-edited-migrations': repairEditedMigrationsMigration(dialect),
   };
 }
