@@ -6,6 +6,8 @@ type WriteFn<T> = (tx: Kysely<Database>) => Promise<T>;
 
 interface Job {
   fn: WriteFn<unknown>;
+  /** false: answered once committed, without waiting for the flush (see WriteOptions). */
+  durable: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -13,6 +15,15 @@ interface Job {
 type Outcome = { ok: true; value: unknown; effects: Array<() => void> } | { ok: false; error: unknown };
 
 const MAX_BATCH = 2000;
+
+export interface WriteOptions {
+  /**
+   * false: resolve once the commit has returned, without waiting for its flush. For a write that
+   * must be committed before what follows it but need not be on disk by itself: SQLite's WAL keeps
+   * commits in order, so the flush of any later durable write puts this one on disk too.
+   */
+  durable?: boolean;
+}
 
 /**
  * Runs every write queued in the same turn of the event loop in one SQLite transaction, so that one
@@ -31,9 +42,9 @@ export class GroupCommitWriter {
     private readonly flush: () => Promise<void> = async () => undefined,
   ) {}
 
-  write<T>(fn: WriteFn<T>): Promise<T> {
+  write<T>(fn: WriteFn<T>, options: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, durable: options.durable !== false, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
         setImmediate(() => void this.drain());
@@ -111,18 +122,29 @@ export class GroupCommitWriter {
    * is on disk, and if the flush fails nobody is told it is durable.
    */
   private settleWhenDurable(batch: Job[], outcomes: Outcome[]): void {
+    const settle = (job: Job, i: number) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        runEffects(outcome.effects);
+        job.resolve(outcome.value);
+      } else {
+        job.reject(outcome.error);
+      }
+    };
+    // Writes that only need to be committed (ordered before what follows) hear of it now.
+    batch.forEach((job, i) => {
+      if (!job.durable) settle(job, i);
+    });
+    if (batch.every((job) => !job.durable)) return;
     this.flush().then(
       () =>
         batch.forEach((job, i) => {
-          const outcome = outcomes[i]!;
-          if (outcome.ok) {
-            runEffects(outcome.effects);
-            job.resolve(outcome.value);
-          } else {
-            job.reject(outcome.error);
-          }
+          if (job.durable) settle(job, i);
         }),
-      (error) => batch.forEach((job) => job.reject(error)),
+      (error) =>
+        batch.forEach((job) => {
+          if (job.durable) job.reject(error);
+        }),
     );
   }
 }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { collectEffects, runEffects } from './after-commit.js';
 import { dialectOf, type Dialect } from './dialect.js';
 import { prepareSqliteFile, PRIVATE_FOLDER_MODE } from './private-files.js';
-import { GroupCommitWriter } from './group-commit.js';
+import { GroupCommitWriter, type WriteOptions } from './group-commit.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalFlusher } from './wal-flusher.js';
 import { allMigrations } from './migrations/index.js';
@@ -106,8 +106,8 @@ export class Store {
   }
 
   /** `fn` may run more than once (group commit): it keeps JavaScript side effects for afterCommit. */
-  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    if (this.writer) return this.writer.write(fn);
+  async write<T>(fn: (tx: Tx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    if (this.writer) return this.writer.write(fn, options);
     let effects: Array<() => void> = [];
     const value = await this.writeDb.transaction().execute((tx) => {
       effects = collectEffects(tx);

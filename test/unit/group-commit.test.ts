@@ -166,6 +166,35 @@ describe('group commit on SQLite', () => {
       await store.close();
     }
   });
+
+  it('answers a write that asks only to be committed ({ durable: false }) before the flush, and the durable one in its batch after', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
+    dirs.push(dir);
+    const store = Store.open(`sqlite:${path.join(dir, 'db.sqlite')}`, { sqliteSynchronous: 'NORMAL' });
+    await store.migrate();
+    try {
+      let releaseFlush!: () => void;
+      const flushed = new Promise<void>((resolve) => (releaseFlush = resolve));
+      const writer = new GroupCommitWriter((store as unknown as { writeDb: Tx }).writeDb, () => flushed);
+      const insert = (key: string) => async (tx: Tx) => {
+        await tx.insertInto('login_attempts').values({ key, failures: 1, last_failure_at: 1, blocked_until: 0 }).execute();
+        return key;
+      };
+      const committedOnly = writer.write(insert('ordered'), { durable: false });
+      let durableSettled = false;
+      const durable = writer.write(insert('durable'));
+      void durable.then(() => (durableSettled = true));
+      await expect(committedOnly).resolves.toBe('ordered');
+      // Committed: another connection sees it, while the flush has not returned.
+      const seen = await store.db.selectFrom('login_attempts').select('key').where('key', '=', 'ordered').executeTakeFirst();
+      expect(seen?.key).toBe('ordered');
+      expect(durableSettled).toBe(false);
+      releaseFlush();
+      await expect(durable).resolves.toBe('durable');
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 for (const dialect of testDialects()) {

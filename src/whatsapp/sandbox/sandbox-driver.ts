@@ -99,11 +99,15 @@ export class SandboxDriver implements WhatsAppDriver {
     if (message.recipient.endsWith('0001') && now < message.createdAt + SANDBOX_PENDING_MS) {
       return { status: 'retry', at: message.createdAt + SANDBOX_PENDING_MS, error: 'Sandbox: held pending for 30 seconds.', countsAsAttempt: false };
     }
-    await this.store.write((tx) =>
-      tx
-        .insertInto('sandbox_sends')
-        .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at: now })
-        .execute(),
+    // The network has the message once this commits; the outcome's own (durable) commit comes after
+    // it, and its flush carries this one to disk too, so it need not wait for a flush of its own.
+    await this.store.write(
+      (tx) =>
+        tx
+          .insertInto('sandbox_sends')
+          .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at: now })
+          .execute(),
+      { durable: false },
     );
     if (++this.sendsOnNetwork === this.testing.hangAfterSends) await new Promise<never>(() => {});
     return { status: 'sent', at: now };
