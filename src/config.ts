@@ -46,6 +46,7 @@ const EnvSchema = Type.Object({
   HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 120_000 }),
+  UNAUTHENTICATED_BODIES_MAX: Type.Integer({ minimum: 1, default: 32 }),
   STREAM_RECHECK_MS: Type.Integer({ minimum: 50, default: 2_000 }),
   STREAMS_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 10 }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -112,7 +113,14 @@ export interface Config {
    * its headers within headersTimeoutMs; an idle keep-alive connection closes after keepAliveTimeoutMs,
    * any socket silent for connectionTimeoutMs (0 = never) is cut.
    */
-  readonly http: { readonly requestTimeoutMs: number; readonly headersTimeoutMs: number; readonly keepAliveTimeoutMs: number; readonly connectionTimeoutMs: number };
+  readonly http: {
+    readonly requestTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly connectionTimeoutMs: number;
+    /** Request bodies read at once before their sender is known (/send.php with its key in the form). */
+    readonly unauthenticatedBodiesMax: number;
+  };
   /** Live streams (session events): how often their right to see is checked again, and how many one account may hold open. */
   readonly streams: { readonly recheckMs: number; readonly perAccount: number };
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
@@ -241,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
       connectionTimeoutMs: e.CONNECTION_TIMEOUT_MS,
+      unauthenticatedBodiesMax: e.UNAUTHENTICATED_BODIES_MAX,
     },
     streams: { recheckMs: e.STREAM_RECHECK_MS, perAccount: e.STREAMS_PER_ACCOUNT },
     metricsToken: e.METRICS_TOKEN,

@@ -25,6 +25,10 @@ function oneKey(value: unknown): string | undefined {
  * The routes still authenticate as before; this only answers earlier.
  */
 export function refuseUnauthenticatedBodies(app: FastifyInstance, runtime: Runtime): void {
+  // Bodies read before anyone is known (a /send.php form carrying its key): at most this many at once,
+  // so slow clients cannot make the server hold one request body each for them.
+  let unauthenticatedBodies = 0;
+  const maxUnauthenticatedBodies = runtime.config.http.unauthenticatedBodiesMax;
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url === undefined || !carriesBody(request)) return;
     const api = request.url.startsWith('/api/v1/');
@@ -34,6 +38,13 @@ export function refuseUnauthenticatedBodies(app: FastifyInstance, runtime: Runti
       const key = oneKey(request.headers['x-api-key']) ?? (api ? undefined : oneKey(query?.apikey));
       if (key !== undefined) await runtime.auth.authenticate(key.trim(), runtime.clock());
       else if (api && !(await browserSessionOf(runtime, request))) throw new AppError('invalid_api_key', 'Missing API key: send it in the X-API-Key header.');
+      else if (!api) {
+        if (unauthenticatedBodies >= maxUnauthenticatedBodies) {
+          throw new AppError('service_unavailable', 'The server is busy reading other requests; send the key in the X-API-Key header or the query, or try again in a moment.', { retryAfterSeconds: 1 });
+        }
+        unauthenticatedBodies += 1;
+        reply.raw.once('close', () => (unauthenticatedBodies -= 1));
+      }
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       reply.header('connection', 'close');

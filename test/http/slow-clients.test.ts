@@ -137,3 +137,47 @@ for (const dialect of testDialects()) {
     });
   });
 }
+
+describe('bodies read before their sender is known are bounded', () => {
+  const MAX = 3;
+  let t: TestApp;
+  let port: number;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await startTestApp(testDialects()[0]!, { env: { UNAUTHENTICATED_BODIES_MAX: String(MAX), REQUEST_TIMEOUT_MS: '20000' } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (t.app.server.address() as AddressInfo).port;
+    key = (await t.createAccount('unlimited')).apiKey;
+  });
+  afterAll(() => t.close());
+
+  it(`holds at most ${MAX} /send.php bodies whose key is in the form, refuses more with a JSON 503, and takes the next once one ends`, async () => {
+    const slow = await Promise.all(Array.from({ length: MAX }, () => connectRaw(port)));
+    for (const c of slow) c.write('POST /send.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 900000\r\n\r\ntext=');
+    // Each of them is being read (no answer yet) when one more arrives.
+    const extra = await connectRaw(port);
+    extra.write('POST /send.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 900000\r\n\r\ntext=');
+    await within(extra.closed, 5000, 'the extra slow body refused');
+    expect(rawStatus(extra.received())).toBe(503);
+    expect(rawJsonBody(extra.received())).toMatchObject({ success: false, code: 'service_unavailable' });
+    expect(slow.map((c) => c.received())).toEqual(slow.map(() => ''));
+
+    // One slow client goes away: its place is free for a real form send with its key in the body.
+    slow[0]!.socket.destroy();
+    await slow[0]!.closed;
+    const form = `recipient=12125551234&apikey=${key}&text=hello`;
+    await expect
+      .poll(
+        async () => {
+          const c = await connectRaw(port);
+          c.write(`POST /send.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`);
+          await within(c.closed, 5000, 'form send answered');
+          return rawStatus(c.received());
+        },
+        { timeout: 5000 },
+      )
+      .toBe(200);
+    for (const c of slow.slice(1)) c.socket.destroy();
+  });
+});
