@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { FastifySwaggerUiOptions } from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -78,6 +81,22 @@ export function swaggerOptions(config: Config): FastifyDynamicSwaggerOptions {
 }
 
 /**
+ * Hashes of the <style> elements Swagger UI renders itself (its own logo, shown until ours replaces
+ * it), so the CSP allows exactly those and no other inline style. Read from the installed bundle,
+ * so an upgrade keeps working; the browser test fails if a new inline style appears.
+ */
+function swaggerUiStyleHashes(): string[] {
+  const folder = path.join(path.dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui')), 'static');
+  const hashes = new Set<string>();
+  for (const file of ['swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js']) {
+    for (const match of readFileSync(path.join(folder, file), 'utf8').matchAll(/createElement\("style",null,"([^"\\]*)"\)/g)) {
+      hashes.add(`'sha256-${createHash('sha256').update(match[1]!).digest('base64')}'`);
+    }
+  }
+  return [...hashes];
+}
+
+/**
  * /docs: our name and logo, and a CSP that works over plain HTTP on any host name (the plugin's
  * default carries upgrade-insecure-requests, which makes browsers fetch its CSS and JS over HTTPS).
  */
@@ -99,7 +118,7 @@ export function swaggerUiOptions(): FastifySwaggerUiOptions {
       "object-src 'none'",
       "script-src 'self'",
       "script-src-attr 'none'",
-      "style-src 'self'",
+      `style-src 'self' ${swaggerUiStyleHashes().join(' ')}`,
       "font-src 'self' data:",
       "connect-src 'self'",
       "form-action 'self'",
