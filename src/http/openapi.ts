@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { SESSION_COOKIE } from './dashboard/cookie-auth.js';
 import { receiversMarkdown } from './routes/receivers.js';
-import { SHARED_SCHEMAS } from './schemas.js';
+import { OPTIONAL_BODY, SHARED_SCHEMAS } from './schemas.js';
 
 /** Our logo (the dashboard's favicon), beside src/ and dist/ so the same path works from both. */
 const LOGO = new URL('../../web/public/favicon.svg', import.meta.url);
@@ -73,8 +73,8 @@ export function swaggerOptions(config: Config): FastifyDynamicSwaggerOptions {
       },
       security: [{ apiKeyHeader: [] }, { dashboardSession: [] }],
     },
-    // Success answers get a description (the plugin would write "Default Response").
-    transformObject: (document) => describeSuccesses('openapiObject' in document ? document.openapiObject : {}),
+    // Success answers get a description (the plugin would write "Default Response"); optional bodies are marked so.
+    transformObject: (document) => finishDocument('openapiObject' in document ? document.openapiObject : {}),
     // Shared schemas keep their own names under components.schemas (instead of def-0, def-1…).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   };
@@ -128,12 +128,27 @@ export function swaggerUiOptions(): FastifySwaggerUiOptions {
 
 type Document = ReturnType<NonNullable<FastifyDynamicSwaggerOptions['transformObject']>>;
 
-function describeSuccesses<T extends Document>(document: T): T {
-  const paths = (document as { paths?: Record<string, Record<string, { responses?: Record<string, { description?: string }> }>> }).paths ?? {};
+interface OperationObject {
+  responses?: Record<string, { description?: string; content?: Record<string, { schema?: { allOf?: unknown[]; description?: string } }> }>;
+  requestBody?: { required?: boolean };
+  [OPTIONAL_BODY]?: boolean;
+}
+
+function finishDocument<T extends Document>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, OperationObject>> }).paths ?? {};
   for (const operations of Object.values(paths)) {
     for (const operation of Object.values(operations)) {
+      if (operation[OPTIONAL_BODY]) {
+        if (operation.requestBody) operation.requestBody.required = false;
+        delete operation[OPTIONAL_BODY];
+      }
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (status.startsWith('2') && response.description === 'Default Response') response.description = 'Success: `success` is true';
+        // A shared schema wrapped in allOf only to carry its examples (see refAnswer, errors) is the schema itself.
+        for (const media of Object.values(response.content ?? {})) {
+          const schema = media.schema;
+          if (schema?.allOf?.length === 1 && Object.keys(schema).every((key) => key === 'allOf' || key === 'description')) media.schema = schema.allOf[0] as typeof schema;
+        }
       }
     }
   }

@@ -253,6 +253,9 @@ const ERROR_EXAMPLES: Readonly<Record<ErrorCode, string>> = {
 
 /** Security of the two routes that also take the key as `apikey` (the document's default is header or session). */
 export const QUERY_KEY_SECURITY: Array<Record<string, string[]>> = [{ apiKeyHeader: [] }, { apiKeyQuery: [] }, { dashboardSession: [] }];
+/** Route schema flag: the body may be left out (the plugin would document every body as required). */
+export const OPTIONAL_BODY = 'x-optional-body';
+
 /** Security of routes anyone may call. */
 export const NO_SECURITY: Array<Record<string, string[]>> = [];
 

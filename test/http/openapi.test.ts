@@ -23,7 +23,7 @@ interface Operation {
   operationId?: string;
   summary?: string;
   security?: Array<Record<string, string[]>>;
-  requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
+  requestBody?: { required?: boolean; content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: unknown; example?: unknown; examples?: Record<string, { value: { code: string } }> }> }>;
 }
 type Document = {
@@ -109,7 +109,9 @@ describe('the OpenAPI document at /openapi.json', () => {
   it('declares the query key on /send.php and /api/v1/status only, and documents the /send.php form body', () => {
     const withQueryKey = operations.filter(({ op }) => (op.security ?? []).some((s) => 'apiKeyQuery' in s)).map(({ method, path: p }) => `${method} ${p}`);
     expect(withQueryKey.sort()).toEqual(['get /api/v1/status', 'get /send.php', 'post /send.php']);
-    const form = document.paths['/send.php']!.post!.requestBody!.content['application/x-www-form-urlencoded']!.schema;
+    const body = document.paths['/send.php']!.post!.requestBody!;
+    expect(body.required, 'the fields may all come in the query string').toBe(false);
+    const form = body.content['application/x-www-form-urlencoded']!.schema;
     expect(Object.keys(form.properties ?? {})).toEqual(expect.arrayContaining(['recipient', 'apikey', 'text', 'file', 'document', 'filename']));
     for (const field of ['apikey', 'file', 'document'] as const) expect((form.properties![field] as { description?: string }).description, field).toBeTruthy();
   });

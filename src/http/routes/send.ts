@@ -5,7 +5,7 @@ import { rateLimitHeaders } from '../../core/messages.js';
 import { sendMessage, type SendInput } from '../../core/send.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { BODY, CHANGE_AUTH, errors, Filename, KEY_AUTH, QUERY_KEY_SECURITY, RecipientField, refAnswer, SendAnswer, Text, Wait } from '../schemas.js';
+import { BODY, CHANGE_AUTH, errors, Filename, KEY_AUTH, QUERY_KEY_SECURITY, OPTIONAL_BODY, RecipientField, refAnswer, SendAnswer, Text, Wait } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
 const DEFAULT_WAIT_MS = 5000;
@@ -126,12 +126,9 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
         ...sendPhpSchema,
         operationId: 'sendPhpPost',
         description: `${sendPhpSchema.description} The same fields may come in the query string, a form body or a JSON body; body fields win.`,
-        body: {
-          content: {
-            'application/x-www-form-urlencoded': { schema: SendPhpFields },
-            'application/json': { schema: SendPhpFields },
-          },
-        },
+        body: Type.Optional(SendPhpFields),
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+        [OPTIONAL_BODY]: true,
         response: { 200: refAnswer(SendAnswer), ...errors(SEND_ERRORS, 'invalid_url', CHANGE_AUTH, BODY) },
       },
       preHandler: authenticate({ allowQueryKey: true }),
