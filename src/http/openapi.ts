@@ -33,7 +33,7 @@ function introduction(baseUrl: string): string {
 }
 
 export function swaggerOptions(config: Config): FastifyDynamicSwaggerOptions {
-  const baseUrl = config.publicUrl ?? 'http://localhost:3000';
+  const baseUrl = config.publicUrl ?? `http://localhost:${config.port || 3000}`;
   return {
     openapi: {
       info: {
