@@ -228,8 +228,8 @@ export const PageQuery = {
 /** An example sentence per code, for the documented error answers. */
 const ERROR_EXAMPLES: Readonly<Record<ErrorCode, string>> = {
   missing_parameter: 'Missing required parameter: recipient',
-  invalid_recipient: 'Invalid recipient "12": use the phone number with its country code, digits only (12125551234).',
-  invalid_url: 'The file URL must start with https:// or http://.',
+  invalid_recipient: 'Invalid recipient "12": use the phone number with country code, 7 to 15 digits (e.g. 12125551234), or a group id ending in @g.us.',
+  invalid_url: 'The file URL is missing; give a full address starting with http:// or https://.',
   invalid_parameter: 'Invalid parameter: limit must be at most 1000.',
   not_connected: 'WhatsApp is not connected for this account: link your number (QR code or pairing code) in Settings, then try again.',
   send_failed: 'The message was logged but could not be sent: the recipient is not on WhatsApp',
@@ -245,10 +245,10 @@ const ERROR_EXAMPLES: Readonly<Record<ErrorCode, string>> = {
   unsupported_media_type: 'Unsupported Content-Type: send JSON with Content-Type: application/json.',
   daily_limit_reached: 'Daily limit reached: your trial plan allows 10 messages in 24 hours. The next one can be sent in 3600 seconds.',
   too_many_requests: 'Too many wrong passwords. Wait 30 seconds and try again.',
-  request_timeout: 'The request took too long to arrive.',
+  request_timeout: 'The request took too long to arrive: send its headers and body without pausing.',
   headers_too_large: 'The request headers are too large.',
   service_unavailable: 'The database is not reachable.',
-  internal_error: 'Something went wrong on the server.',
+  internal_error: 'Something went wrong on the server. The error was logged; try again.',
 };
 
 /** Security of the two routes that also take the key as `apikey` (the document's default is header or session). */
