@@ -11,9 +11,10 @@ import { dashboardAuth, registerDashboard } from './http/dashboard/index.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { refuseUnauthenticatedBodies } from './http/early-auth.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
+import { registerSharedSchemas, swaggerOptions, swaggerUiOptions } from './http/openapi.js';
 import { installResponseHeaders } from './http/response-headers.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
-import { receiversMarkdown, registerReceiverRoutes } from './http/routes/receivers.js';
+import { registerReceiverRoutes } from './http/routes/receivers.js';
 import { registerReadRoutes } from './http/routes/read.js';
 import { registerSandboxRoutes } from './http/routes/sandbox.js';
 import { registerSendRoutes } from './http/routes/send.js';
@@ -79,23 +80,9 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   await app.register(formbody, { bodyLimit: runtime.config.bodyLimitBytes });
   await app.register(cookie);
   refuseUnauthenticatedBodies(app, runtime);
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'MessageAPI',
-        version: '1',
-        description: `Send WhatsApp messages from your own number with plain HTTP.\n\n${receiversMarkdown()}`,
-      },
-      components: {
-        securitySchemes: {
-          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-          apiKeyQuery: { type: 'apiKey', in: 'query', name: 'apikey' },
-        },
-      },
-      security: [{ apiKeyHeader: [] }],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swagger, swaggerOptions(runtime.config));
+  await app.register(swaggerUi, swaggerUiOptions());
+  registerSharedSchemas(app);
 
   // The JSON API takes JSON only (SPEC §4: 415 otherwise); /send.php also takes forms.
   app.addHook('preValidation', async (request) => {

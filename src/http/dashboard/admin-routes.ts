@@ -8,28 +8,16 @@ import { hashPassword } from '../../core/passwords.js';
 import { readUsage } from '../../core/quota.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { ACCOUNT_EXAMPLE, AccountSchema, answer, BODY, CHANGE_AUTH, DAY_EXAMPLE, DayCountSchema, errors, KEY_AUTH, ref } from '../schemas.js';
 import type { Authenticate } from '../routes/types.js';
-import { DayCountSchema } from './stats-routes.js';
 
 const Plan = Type.Union(PLAN_NAMES.map((p) => Type.Literal(p)));
 const Expiry = Type.Union([Type.String({ maxLength: 40 }), Type.Null()], { description: 'YYYY-MM-DD (end of that day, UTC), an ISO time, or null for never' });
 
-const AdminAccount = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  plan: Type.String(),
-  subscriptionExpiresAt: Type.Union([Type.String(), Type.Null()]),
-  subscriptionActive: Type.Boolean(),
-  active: Type.Boolean(),
-  isAdmin: Type.Boolean(),
-  hasPassword: Type.Boolean(),
-  createdAt: Type.String(),
-  state: Type.String(),
-  phone: Type.Union([Type.String(), Type.Null()]),
-  messagesToday: Type.Integer(),
-  dailyLimit: Type.Union([Type.Integer(), Type.Null()]),
-});
+const AdminAccount = ref(AccountSchema);
+/** Every admin route: a key or session of an admin account. */
+const ADMIN = [...KEY_AUTH, 'forbidden'] as const;
+const ADMIN_CHANGE = [...CHANGE_AUTH, 'forbidden'] as const;
 
 const ListQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 254 })),
@@ -95,9 +83,13 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
     {
       schema: {
         tags,
+        operationId: 'adminListAccounts',
         summary: 'Accounts by e-mail, with connection and usage; q searches e-mail or id',
         querystring: ListQuery,
-        response: { 200: Type.Object({ success: Type.Literal(true), accounts: Type.Array(AdminAccount), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses },
+        response: {
+          200: answer({ accounts: Type.Array(AdminAccount), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { accounts: [ACCOUNT_EXAMPLE], nextCursor: null }),
+          ...errors('invalid_parameter', ADMIN),
+        },
       },
       preHandler,
     },
@@ -116,9 +108,13 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
     {
       schema: {
         tags,
+        operationId: 'adminCreateAccount',
         summary: 'Create an account (its first API key is shown once)',
         body: CreateBody,
-        response: { 200: Type.Object({ success: Type.Literal(true), account: AdminAccount, apiKey: Type.String() }), ...errorResponses },
+        response: {
+          200: answer({ account: AdminAccount, apiKey: Type.String() }, { account: ACCOUNT_EXAMPLE, apiKey: 'msg_ab12cd34ef56gh78ij90kl12mn34op56qr78' }),
+          ...errors(ADMIN_CHANGE, BODY, 'missing_parameter', 'conflict'),
+        },
       },
       preHandler,
     },
@@ -138,9 +134,13 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
     {
       schema: {
         tags,
+        operationId: 'adminGetAccount',
         summary: 'One account with its connection, usage and the last 7 days',
         params: IdParams,
-        response: { 200: Type.Object({ success: Type.Literal(true), account: AdminAccount, days: Type.Array(DayCountSchema) }), ...errorResponses },
+        response: {
+          200: answer({ account: AdminAccount, days: Type.Array(ref(DayCountSchema)) }, { account: ACCOUNT_EXAMPLE, days: [DAY_EXAMPLE] }),
+          ...errors('invalid_parameter', ADMIN, 'not_found'),
+        },
       },
       preHandler,
     },
@@ -154,7 +154,14 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
   app.patch(
     '/api/v1/admin/accounts/:id',
     {
-      schema: { tags, summary: 'Change plan, expiry, disable or enable, make admin', params: IdParams, body: PatchBody, response: { 200: Type.Object({ success: Type.Literal(true), account: AdminAccount }), ...errorResponses } },
+      schema: {
+        tags,
+        operationId: 'adminUpdateAccount',
+        summary: 'Change plan, expiry, disable or enable, make admin',
+        params: IdParams,
+        body: PatchBody,
+        response: { 200: answer({ account: AdminAccount }, { account: ACCOUNT_EXAMPLE }), ...errors(ADMIN_CHANGE, BODY, 'not_found', 'conflict') },
+      },
       preHandler,
     },
     async (request) => {
@@ -176,7 +183,14 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
   app.post(
     '/api/v1/admin/accounts/:id/password',
     {
-      schema: { tags, summary: "Set or reset an account's password (signs it out everywhere)", params: IdParams, body: PasswordBody, response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses } },
+      schema: {
+        tags,
+        operationId: 'adminSetPassword',
+        summary: "Set or reset an account's password (signs it out everywhere)",
+        params: IdParams,
+        body: PasswordBody,
+        response: { 200: answer({}, {}), ...errors(ADMIN_CHANGE, BODY, 'missing_parameter', 'not_found') },
+      },
       preHandler,
     },
     async (request) => {

@@ -8,7 +8,8 @@ import { creditLoginSuccess, pruneLoginAttempts, releaseLoginAttempt, reserveLog
 import { checkPasswordPolicy, decoyHash, ensureHashingRoom, hashPassword, verifyPassword } from '../../core/passwords.js';
 import { consumeSetupToken, hasAnyAccount, setupTokenUsable } from '../../core/setup-token.js';
 import type { Runtime } from '../../runtime.js';
-import { errorResponses } from '../schemas.js';
+import { answer, BODY, errors, NO_SECURITY } from '../schemas.js';
+import type { ErrorCode } from '../../core/errors.js';
 import { browserSessionOf, clearSessionCookie, requireCsrf, requireSignedIn, SESSION_COOKIE, setSessionCookie } from './cookie-auth.js';
 
 const Email = Type.String({ maxLength: 254, minLength: 3 });
@@ -18,8 +19,13 @@ const SetupBody = Type.Object({ token: Type.String({ maxLength: 200, minLength: 
 const PasswordBody = Type.Object({ currentPassword: Password, newPassword: Password });
 
 const AccountView = Type.Object({ id: Type.String(), email: Type.String(), plan: Type.String(), isAdmin: Type.Boolean() });
-const SignedIn = Type.Object({ success: Type.Literal(true), csrfToken: Type.String(), account: AccountView, apiKey: Type.Optional(Type.String()) });
-const Ok = Type.Object({ success: Type.Literal(true) });
+const ACCOUNT_VIEW_EXAMPLE = { id: 'acc_01JDQ6', email: 'owner@example.com', plan: 'unlimited', isAdmin: true };
+const SignedIn = answer(
+  { csrfToken: Type.String({ description: 'Send it as X-CSRF-Token with every change' }), account: AccountView, apiKey: Type.Optional(Type.String({ description: 'The new account’s first key (setup and sign-up only)' })) },
+  { csrfToken: 'c2lnbmVkLWluLWNzcmY', account: ACCOUNT_VIEW_EXAMPLE },
+);
+/** Every POST under /auth takes a JSON body only. */
+const AUTH_BODY: ErrorCode[] = [...BODY, 'missing_parameter'];
 
 const accountView = (a: Pick<Account, 'id' | 'email' | 'plan' | 'isAdmin'>) => ({ id: a.id, email: a.email, plan: a.plan, isAdmin: a.isAdmin });
 
@@ -31,7 +37,14 @@ export function baseUrlOf(runtime: Runtime, request: FastifyRequest): string {
 /** Sign-in, first-run setup, sign-up and sign-out for the dashboard. JSON only, so a plain HTML form elsewhere cannot post here. */
 export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void {
   const store = runtime.store;
-  const schema = (summary: string, body: unknown, ok: unknown = SignedIn) => ({ tags: ['dashboard'], summary, body, response: { 200: ok, ...errorResponses } });
+  const schema = (operationId: string, summary: string, body: unknown, codes: ErrorCode[]) => ({
+    tags: ['dashboard'],
+    operationId,
+    summary,
+    body,
+    security: NO_SECURITY,
+    response: { 200: SignedIn, ...errors(AUTH_BODY, codes) },
+  });
 
   app.addHook('preValidation', async (request) => {
     if (!request.url.startsWith('/auth/') || request.method !== 'POST') return;
@@ -77,10 +90,11 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     {
       schema: {
         tags: ['dashboard'],
+        operationId: 'authState',
         summary: 'Who is signed in (with the CSRF token for changes), and what the sign-in page should offer',
+        security: NO_SECURITY,
         response: {
-          200: Type.Object({
-            success: Type.Literal(true),
+          200: answer({
             signedIn: Type.Boolean(),
             setupRequired: Type.Boolean(),
             signupEnabled: Type.Boolean(),
@@ -89,7 +103,17 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
             baseUrl: Type.String(),
             csrfToken: Type.Union([Type.String(), Type.Null()]),
             account: Type.Union([AccountView, Type.Null()]),
+          }, {
+            signedIn: true,
+            setupRequired: false,
+            signupEnabled: false,
+            mailConfigured: false,
+            driver: 'baileys',
+            baseUrl: 'https://wa.example.com',
+            csrfToken: 'c2lnbmVkLWluLWNzcmY',
+            account: ACCOUNT_VIEW_EXAMPLE,
           }),
+          ...errors('invalid_parameter'),
         },
       },
     },
@@ -115,7 +139,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
   const setupRefused = () =>
     new AppError('forbidden', 'This setup link has been used or has expired. Restart the server to print a new one, or use `messageapi accounts create --admin`.');
 
-  app.post('/auth/setup', { schema: schema('First run: create the first account, an admin, with the one-time link', SetupBody) }, async (request, reply) => {
+  app.post('/auth/setup', { schema: schema('authSetup', 'First run: create the first account, an admin, with the one-time link', SetupBody, ['forbidden', 'conflict', 'service_unavailable']) }, async (request, reply) => {
     const body = request.body as Static<typeof SetupBody>;
     const now = runtime.clock();
     // The token first, and no hashing before it: a bogus token, or a server that has accounts, is answered at once.
@@ -134,7 +158,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     return { ...answer, apiKey: created.apiKey };
   });
 
-  app.post('/auth/login', { schema: schema('Sign in with e-mail and password', LoginBody) }, async (request, reply) => {
+  app.post('/auth/login', { schema: schema('authLogin', 'Sign in with e-mail and password', LoginBody, ['unauthorized', 'account_disabled', 'too_many_requests', 'service_unavailable']) }, async (request, reply) => {
     const body = request.body as Static<typeof LoginBody>;
     const keys = throttleKeys(body.email, request.ip);
     const row = await findAccountByEmail(store, body.email);
@@ -145,7 +169,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     return signIn(request, reply, { id: row.id, email: row.email, plan: row.plan as Account['plan'], isAdmin: row.is_admin === 1 });
   });
 
-  app.post('/auth/signup', { schema: schema('Create a Trial account (when the operator allows sign-up)', LoginBody) }, async (request, reply) => {
+  app.post('/auth/signup', { schema: schema('authSignup', 'Create a Trial account (when the operator allows sign-up)', LoginBody, ['forbidden', 'conflict', 'service_unavailable']) }, async (request, reply) => {
     if (!runtime.config.signupEnabled) throw new AppError('forbidden', 'Sign-up is closed on this server. Ask the operator for an account.');
     const body = request.body as Static<typeof LoginBody>;
     validateNewAccount({ email: body.email, plan: 'trial' });
@@ -155,7 +179,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     return { ...answer, apiKey: created.apiKey };
   });
 
-  app.post('/auth/logout', { schema: { tags: ['dashboard'], summary: 'Sign out of this browser', response: { 200: Ok, ...errorResponses } } }, async (request, reply) => {
+  app.post('/auth/logout', { schema: { tags: ['dashboard'], operationId: 'authLogout', summary: 'Sign out of this browser', security: NO_SECURITY, response: { 200: answer({}, {}), ...errors(BODY, 'csrf_failed') } } }, async (request, reply) => {
     const session = await browserSessionOf(runtime, request);
     if (session) {
       requireCsrf(request, session);
@@ -167,7 +191,15 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
 
   app.post(
     '/auth/logout-everywhere',
-    { schema: { tags: ['dashboard'], summary: 'Sign out of every browser', response: { 200: Type.Object({ success: Type.Literal(true), sessionsEnded: Type.Integer() }), ...errorResponses } } },
+    {
+      schema: {
+        tags: ['dashboard'],
+        operationId: 'authLogoutEverywhere',
+        summary: 'Sign out of every browser',
+        security: [{ dashboardSession: [] }],
+        response: { 200: answer({ sessionsEnded: Type.Integer() }, { sessionsEnded: 2 }), ...errors(BODY, 'unauthorized', 'account_disabled', 'csrf_failed') },
+      },
+    },
     async (request, reply) => {
       const session = await requireSignedIn(runtime, request);
       const sessionsEnded = await endAllBrowserSessions(store, session.account.id);
@@ -176,7 +208,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     },
   );
 
-  app.post('/auth/password', { schema: schema('Change your own password (signs out every other browser)', PasswordBody) }, async (request, reply) => {
+  app.post('/auth/password', { schema: { ...schema('authChangePassword', 'Change your own password (signs out every other browser)', PasswordBody, ['unauthorized', 'csrf_failed', 'account_disabled', 'too_many_requests', 'service_unavailable']), security: [{ dashboardSession: [] }] } }, async (request, reply) => {
     const session = await requireSignedIn(runtime, request);
     const body = request.body as Static<typeof PasswordBody>;
     checkPasswordPolicy(body.newPassword);

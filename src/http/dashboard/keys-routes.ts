@@ -3,16 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { createApiKeyWithinLimit, listApiKeys, revokeApiKey } from '../../core/api-keys.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { answer, ApiKeySchema, BODY, CHANGE_AUTH, errors, KEY_AUTH, ref } from '../schemas.js';
 import type { Authenticate } from '../routes/types.js';
 
-const KeyView = Type.Object({
-  id: Type.String(),
-  prefix: Type.String(),
-  createdAt: Type.String(),
-  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
-  revokedAt: Type.Union([Type.String(), Type.Null()]),
-});
+const KEY_EXAMPLE = { id: 'key_01JDQ6', prefix: 'msg_ab12cd', createdAt: '2026-11-30T09:15:00.000Z', lastUsedAt: null, revokedAt: null };
 
 /** The account's own API keys: list by prefix, create (the key is shown once), revoke. */
 export function registerKeysRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
@@ -20,7 +14,15 @@ export function registerKeysRoutes(app: FastifyInstance, runtime: Runtime, authe
 
   app.get(
     '/api/v1/keys',
-    { schema: { tags: ['keys'], summary: 'Your API keys, newest first (prefix only)', response: { 200: Type.Object({ success: Type.Literal(true), keys: Type.Array(KeyView) }), ...errorResponses } }, preHandler },
+    {
+      schema: {
+        tags: ['keys'],
+        operationId: 'listKeys',
+        summary: 'Your API keys, newest first (prefix only)',
+        response: { 200: answer({ keys: Type.Array(ref(ApiKeySchema)) }, { keys: [KEY_EXAMPLE] }), ...errors(KEY_AUTH) },
+      },
+      preHandler,
+    },
     async (request) => ({ success: true as const, keys: await listApiKeys(runtime.store, requireAccount(request).id) }),
   );
 
@@ -29,8 +31,12 @@ export function registerKeysRoutes(app: FastifyInstance, runtime: Runtime, authe
     {
       schema: {
         tags: ['keys'],
+        operationId: 'createKey',
         summary: 'Create an API key; the answer is the only time the whole key is shown (429 beyond the active keys an account may have)',
-        response: { 200: Type.Object({ success: Type.Literal(true), id: Type.String(), prefix: Type.String(), apiKey: Type.String() }), ...errorResponses },
+        response: {
+          200: answer({ id: Type.String(), prefix: Type.String(), apiKey: Type.String() }, { id: 'key_01JDQ6', prefix: 'msg_ab12cd', apiKey: 'msg_ab12cd34ef56gh78ij90kl12mn34op56qr78' }),
+          ...errors(CHANGE_AUTH, BODY, 'too_many_requests'),
+        },
       },
       preHandler,
     },
@@ -46,9 +52,10 @@ export function registerKeysRoutes(app: FastifyInstance, runtime: Runtime, authe
     {
       schema: {
         tags: ['keys'],
+        operationId: 'revokeKey',
         summary: 'Revoke an API key: requests with it get 401 from then on',
         params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
-        response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses },
+        response: { 200: answer({}, {}), ...errors(CHANGE_AUTH, 'invalid_parameter', 'not_found') },
       },
       preHandler,
     },

@@ -4,7 +4,7 @@ import QRCode from 'qrcode';
 import type { Account } from '../../core/accounts.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { errors, KEY_AUTH } from '../schemas.js';
 import type { Authenticate } from '../routes/types.js';
 import { StreamSlots } from '../stream-slots.js';
 
@@ -33,8 +33,15 @@ export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags: ['session'],
+        operationId: 'sessionEvents',
         summary: 'Server-sent events: `session` with the session state (and QR) whenever it changes',
-        response: { ...errorResponses },
+        response: {
+          200: {
+            description: 'An event stream: `event: session` with the session as GET /api/v1/session answers it, at once and on every change',
+            content: { 'text/event-stream': { schema: { type: 'string' }, example: 'retry: 2000\n\nevent: session\ndata: {"success":true,"state":"connected","phone":"12125550100"}\n\n' } },
+          },
+          ...errors(KEY_AUTH, 'too_many_requests'),
+        },
       },
       preHandler: authenticateStream,
     },

@@ -3,10 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { dailyCounts } from '../../core/admin.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { answer, DAY_EXAMPLE, DayCountSchema, errors, KEY_AUTH, ref } from '../schemas.js';
 import type { Authenticate } from '../routes/types.js';
 
-export const DayCountSchema = Type.Object({ date: Type.String(), sent: Type.Integer(), failed: Type.Integer(), pending: Type.Integer() });
 const StatsQuery = Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, default: 7 })) });
 
 /** Messages per day (UTC) for the Overview chart. */
@@ -16,9 +15,10 @@ export function registerStatsRoutes(app: FastifyInstance, runtime: Runtime, auth
     {
       schema: {
         tags: ['read'],
+        operationId: 'dailyStats',
         summary: 'Messages sent, failed and pending per UTC day, oldest first',
         querystring: StatsQuery,
-        response: { 200: Type.Object({ success: Type.Literal(true), days: Type.Array(DayCountSchema) }), ...errorResponses },
+        response: { 200: answer({ days: Type.Array(ref(DayCountSchema)) }, { days: [DAY_EXAMPLE] }), ...errors('invalid_parameter', KEY_AUTH) },
       },
       preHandler: authenticate({ allowQueryKey: false }),
     },

@@ -7,11 +7,11 @@ import { DEFAULT_PAGE_SIZE } from '../../core/pagination.js';
 import { readUsage } from '../../core/quota.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses, MessageViewSchema, PageQuery } from '../schemas.js';
+import { answer, errors, KEY_AUTH, MessageViewSchema, PageQuery, QUERY_KEY_SECURITY, ref } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
-const StatusAnswer = Type.Object({
-  success: Type.Literal(true),
+const StatusAnswer = answer(
+  {
   connected: Type.Boolean(),
   phone: Type.Union([Type.String(), Type.Null()]),
   dailyLimit: Type.Union([Type.Integer(), Type.Null()]),
@@ -20,7 +20,9 @@ const StatusAnswer = Type.Object({
   state: Type.String(),
   subscriptionActive: Type.Boolean(),
   subscriptionExpiresAt: Type.Union([Type.String(), Type.Null()]),
-});
+  },
+  { connected: true, phone: '12125550100', dailyLimit: 100, messagesToday: 3, plan: 'personal', state: 'connected', subscriptionActive: true, subscriptionExpiresAt: null },
+);
 
 const MessagesQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed')])),
@@ -33,9 +35,11 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
     {
       schema: {
         tags: ['read'],
+        operationId: 'getStatus',
         summary: 'WhatsApp connection and usage in the rolling 24 hours',
-        querystring: Type.Object({ apikey: Type.Optional(Type.String({ maxLength: 200 })) }),
-        response: { 200: StatusAnswer, ...errorResponses },
+        querystring: Type.Object({ apikey: Type.Optional(Type.String({ maxLength: 200, description: 'Your API key, when you cannot send the X-API-Key header' })) }),
+        security: QUERY_KEY_SECURITY,
+        response: { 200: StatusAnswer, ...errors('invalid_parameter', KEY_AUTH) },
       },
       preHandler: authenticate({ allowQueryKey: true }),
     },
@@ -63,9 +67,15 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
     {
       schema: {
         tags: ['read'],
+        operationId: 'getMessage',
         summary: "A message's delivery status (only your own messages)",
-        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
-        response: { 200: Type.Intersect([Type.Object({ success: Type.Literal(true) }), MessageViewSchema]), ...errorResponses },
+        params: Type.Object({ id: Type.String({ maxLength: 100, description: 'The messageId a send answered with' }) }),
+        response: {
+          200: Type.Intersect([Type.Object({ success: Type.Literal(true) }), ref(MessageViewSchema)], {
+            examples: [{ success: true, ...MessageViewSchema.examples[0] }],
+          }),
+          ...errors('invalid_parameter', KEY_AUTH, 'not_found'),
+        },
       },
       preHandler: authenticate({ allowQueryKey: false }),
     },
@@ -81,11 +91,15 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
     {
       schema: {
         tags: ['read'],
+        operationId: 'listMessages',
         summary: 'Your message log, newest first',
         querystring: MessagesQuery,
         response: {
-          200: Type.Object({ success: Type.Literal(true), messages: Type.Array(MessageViewSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
-          ...errorResponses,
+          200: answer(
+            { messages: Type.Array(ref(MessageViewSchema)), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+            { messages: MessageViewSchema.examples, nextCursor: null },
+          ),
+          ...errors('invalid_parameter', KEY_AUTH),
         },
       },
       preHandler: authenticate({ allowQueryKey: false }),
@@ -107,13 +121,14 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
     {
       schema: {
         tags: ['read'],
+        operationId: 'listGroups',
         summary: 'Groups of the linked number (Unlimited plan)',
         response: {
-          200: Type.Object({
-            success: Type.Literal(true),
-            groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), participants: Type.Integer() })),
-          }),
-          ...errorResponses,
+          200: answer(
+            { groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), participants: Type.Integer() })) },
+            { groups: [{ id: '120363012345678901@g.us', name: 'Team', participants: 8 }] },
+          ),
+          ...errors('not_connected', KEY_AUTH, 'plan_restriction'),
         },
       },
       preHandler: authenticate({ allowQueryKey: false }),

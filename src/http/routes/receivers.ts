@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { answer, errors, KEY_AUTH, NO_SECURITY } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
 /** The starter receivers of receivers/ (beside src/ and dist/, so the same path works from both). */
@@ -81,17 +81,23 @@ function download(reply: FastifyReply, name: string, body: string): FastifyReply
  */
 export function registerReceiverRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
   const names = Object.keys(RECEIVER_FILES);
-  const params = Type.Object({ name: Type.String({ enum: names }) });
+  const params = Type.Object({ name: Type.String({ enum: names, description: 'htaccess is the .htaccess file to put beside receiver.php' }) });
+  const download200 = {
+    description: 'The script as a download, with `content-disposition: attachment`',
+    content: { 'text/plain': { schema: { type: 'string' }, example: "<?php\n// MessageAPI webhook receiver\n$secret = getenv('WEBHOOK_SECRET') ?: 'whsec_REPLACE_ME';\n" } },
+  };
 
   app.get(
     '/receivers/:name',
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'downloadReceiver',
         summary: 'Download a starter webhook receiver (placeholder secret)',
         description: 'receiver.php (shared hosting, with htaccess as .htaccess beside it), receiver.mjs (node receiver.mjs), receiver.py (python3 receiver.py).',
         params,
-        security: [],
+        security: NO_SECURITY,
+        response: { 200: download200, ...errors('invalid_parameter') },
       },
     },
     async (request, reply) => {
@@ -105,15 +111,18 @@ export function registerReceiverRoutes(app: FastifyInstance, runtime: Runtime, a
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'listReceivers',
         summary: 'The starter webhook receivers, with download links and three lines of instructions each',
         response: {
-          200: Type.Object({
-            success: Type.Literal(true),
-            receivers: Type.Array(
-              Type.Object({ name: Type.String(), title: Type.String(), steps: Type.Array(Type.String()), publicUrl: Type.String(), url: Type.String() }),
-            ),
-          }),
-          ...errorResponses,
+          200: answer(
+            { receivers: Type.Array(Type.Object({ name: Type.String(), title: Type.String(), steps: Type.Array(Type.String()), publicUrl: Type.String(), url: Type.String() })) },
+            {
+              receivers: [
+                { ...RECEIVER_GUIDES[0], steps: [...RECEIVER_GUIDES[0]!.steps], publicUrl: '/receivers/receiver.php', url: '/api/v1/webhooks/receivers/receiver.php' },
+              ],
+            },
+          ),
+          ...errors(KEY_AUTH),
         },
       },
       preHandler: authenticate({ allowQueryKey: false }),
@@ -129,9 +138,10 @@ export function registerReceiverRoutes(app: FastifyInstance, runtime: Runtime, a
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'downloadOwnReceiver',
         summary: "Download a starter webhook receiver with this account's signing secret filled in",
         params,
-        response: errorResponses,
+        response: { 200: download200, ...errors('invalid_parameter', KEY_AUTH) },
       },
       preHandler: authenticate({ allowQueryKey: false }),
     },

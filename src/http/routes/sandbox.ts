@@ -6,7 +6,7 @@ import { parseRecipient } from '../../core/recipients.js';
 import type { Runtime } from '../../runtime.js';
 import { listSandboxSends, SandboxDriver } from '../../whatsapp/sandbox/sandbox-driver.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses, PageQuery } from '../schemas.js';
+import { answer, BODY, CHANGE_AUTH, errors, KEY_AUTH, PageQuery } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
 const IncomingBody = Type.Object({
@@ -23,11 +23,19 @@ export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, au
   const driver = runtime.driver;
   if (!(driver instanceof SandboxDriver)) return;
   const preHandler = authenticate({ allowQueryKey: false });
-  const ok = Type.Object({ success: Type.Literal(true) });
 
   app.post(
     '/api/v1/sandbox/incoming',
-    { schema: { tags: ['sandbox'], summary: 'Simulate someone writing to the linked number', body: IncomingBody, response: { 200: Type.Object({ success: Type.Literal(true), id: Type.String() }), ...errorResponses } }, preHandler },
+    {
+      schema: {
+        tags: ['sandbox'],
+        operationId: 'sandboxIncoming',
+        summary: 'Simulate someone writing to the linked number',
+        body: IncomingBody,
+        response: { 200: answer({ id: Type.String() }, { id: 'SANDBOX3EB0C431' }), ...errors(CHANGE_AUTH, BODY, 'missing_parameter', 'invalid_recipient') },
+      },
+      preHandler,
+    },
     async (request) => {
       const account = requireAccount(request);
       const body = request.body as Static<typeof IncomingBody>;
@@ -46,7 +54,16 @@ export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, au
 
   app.post(
     '/api/v1/sandbox/disconnect',
-    { schema: { tags: ['sandbox'], summary: 'Simulate the session ending (logged out on the phone, or lost)', body: DisconnectBody, response: { 200: ok, ...errorResponses } }, preHandler },
+    {
+      schema: {
+        tags: ['sandbox'],
+        operationId: 'sandboxDisconnect',
+        summary: 'Simulate the session ending (logged out on the phone, or lost)',
+        body: DisconnectBody,
+        response: { 200: answer({}, {}), ...errors(CHANGE_AUTH, BODY, 'missing_parameter') },
+      },
+      preHandler,
+    },
     async (request) => {
       const account = requireAccount(request);
       await driver.simulateDisconnect(account.id, (request.body as Static<typeof DisconnectBody>).reason);
@@ -59,15 +76,18 @@ export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags: ['sandbox'],
+        operationId: 'sandboxSends',
         summary: 'Every send that reached the simulated network, oldest first (duplicates included)',
         querystring: SendsQuery,
         response: {
-          200: Type.Object({
-            success: Type.Literal(true),
-            sends: Type.Array(Type.Object({ messageId: Type.String(), waMessageId: Type.String(), recipient: Type.String(), type: Type.String(), at: Type.String() })),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...errorResponses,
+          200: answer(
+            {
+              sends: Type.Array(Type.Object({ messageId: Type.String(), waMessageId: Type.String(), recipient: Type.String(), type: Type.String(), at: Type.String() })),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            },
+            { sends: [{ messageId: 'msg_01JDQ7Z3K9W2', waMessageId: 'SANDBOX3EB0C431', recipient: '12125551234', type: 'text', at: '2026-11-30T09:15:00.000Z' }], nextCursor: null },
+          ),
+          ...errors('invalid_parameter', KEY_AUTH),
         },
       },
       preHandler,

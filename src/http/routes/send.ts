@@ -6,17 +6,17 @@ import { sendMessage, type SendInput } from '../../core/send.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
 import { requestFingerprint } from '../request-fingerprint.js';
-import { ErrorBody, errorResponses, Filename, RecipientField, SendAnswer, Text, UrlField, Wait } from '../schemas.js';
+import { BODY, CHANGE_AUTH, errors, Filename, KEY_AUTH, QUERY_KEY_SECURITY, OPTIONAL_BODY, RecipientField, refAnswer, SendAnswer, Text, Wait } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
 const DEFAULT_WAIT_MS = 5000;
 
 const SendPhpFields = Type.Object({
   recipient: Type.Optional(RecipientField),
-  apikey: Type.Optional(Type.String({ maxLength: 200 })),
+  apikey: Type.Optional(Type.String({ maxLength: 200, description: 'Your API key, when you cannot send the X-API-Key header' })),
   text: Type.Optional(Text),
-  file: Type.Optional(UrlField),
-  document: Type.Optional(UrlField),
+  file: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of an image (JPEG, PNG or WebP) to send; text becomes its caption' })),
+  document: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of a PDF to send; text becomes its caption' })),
   filename: Type.Optional(Filename),
   wait: Type.Optional(Wait),
 });
@@ -31,8 +31,8 @@ const RestText = Type.Object({
 const RestImage = Type.Object({
   recipient: Type.Optional(RecipientField),
   to: Type.Optional(RecipientField),
-  file: Type.Optional(UrlField),
-  image: Type.Optional(UrlField),
+  file: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of the image (JPEG, PNG or WebP); same as image' })),
+  image: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of the image (JPEG, PNG or WebP)' })),
   text: Type.Optional(Text),
   caption: Type.Optional(Text),
   wait: Type.Optional(Wait),
@@ -40,7 +40,7 @@ const RestImage = Type.Object({
 const RestDocument = Type.Object({
   recipient: Type.Optional(RecipientField),
   to: Type.Optional(RecipientField),
-  document: Type.Optional(UrlField),
+  document: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of the PDF' })),
   filename: Type.Optional(Filename),
   text: Type.Optional(Text),
   caption: Type.Optional(Text),
@@ -49,8 +49,13 @@ const RestDocument = Type.Object({
 type RestFields = Partial<Static<typeof RestImage> & Static<typeof RestDocument>>;
 
 const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, description: 'Repeat a POST with the same key to get the first answer again instead of a second message' }),
+  ),
 });
+
+/** What a send can answer besides success (SPEC §4). */
+const SEND_ERRORS = ['missing_parameter', 'invalid_recipient', 'invalid_parameter', 'not_connected', 'send_failed', 'subscription_inactive', 'plan_restriction', 'daily_limit_reached'] as const;
 
 function idempotencyKey(request: FastifyRequest): string | undefined {
   if (request.method !== 'POST') return undefined;
@@ -119,21 +124,50 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
   const sendPhpSchema = {
     tags: ['send'],
     summary: 'Send text, an image (file) or a PDF (document) with query or form fields',
+    description: 'The key may come as `apikey` instead of the X-API-Key header. Give `file` for an image or `document` for a PDF (not both); without either, `text` is sent.',
     querystring: SendPhpFields,
-    response: { 200: SendAnswer, ...errorResponses },
+    security: QUERY_KEY_SECURITY,
   };
-  app.get('/send.php', { schema: sendPhpSchema, preHandler: authenticate({ allowQueryKey: true }) }, sendPhp);
+  app.get(
+    '/send.php',
+    { schema: { ...sendPhpSchema, operationId: 'sendPhpGet', response: { 200: refAnswer(SendAnswer), ...errors(SEND_ERRORS, 'invalid_url', KEY_AUTH) } }, preHandler: authenticate({ allowQueryKey: true }) },
+    sendPhp,
+  );
   app.post(
     '/send.php',
-    { schema: { ...sendPhpSchema, body: Type.Optional(SendPhpFields) }, preHandler: authenticate({ allowQueryKey: true }) },
+    {
+      schema: {
+        ...sendPhpSchema,
+        operationId: 'sendPhpPost',
+        description: `${sendPhpSchema.description} The same fields may come in the query string, a form body or a JSON body; body fields win.`,
+        body: Type.Optional(SendPhpFields),
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+        [OPTIONAL_BODY]: true,
+        response: { 200: refAnswer(SendAnswer), ...errors(SEND_ERRORS, 'invalid_url', CHANGE_AUTH, BODY, 'idempotency_key_reused', 'service_unavailable') },
+      },
+      preHandler: authenticate({ allowQueryKey: true }),
+    },
     sendPhp,
   );
 
-  const restRoute = (url: string, summary: string, body: typeof RestText | typeof RestImage | typeof RestDocument, toInput: (f: RestFields) => Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'>) =>
+  const restRoute = (
+    url: string,
+    operationId: string,
+    summary: string,
+    body: typeof RestText | typeof RestImage | typeof RestDocument,
+    toInput: (f: RestFields) => Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'>,
+  ) =>
     app.post(
       url,
       {
-        schema: { tags: ['send'], summary, body, headers: IdempotencyHeaders, response: { 200: SendAnswer, ...errorResponses, 422: ErrorBody } },
+        schema: {
+          tags: ['send'],
+          operationId,
+          summary,
+          body,
+          headers: IdempotencyHeaders,
+          response: { 200: refAnswer(SendAnswer), ...errors(SEND_ERRORS, url === '/api/v1/send' ? [] : ['invalid_url'], CHANGE_AUTH, BODY, 'idempotency_key_reused') },
+        },
         preHandler: authenticate({ allowQueryKey: false }),
       },
       async (request, reply) => {
@@ -142,21 +176,21 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
       },
     );
 
-  restRoute('/api/v1/send', 'Send a text message', RestText, (f) => ({
+  restRoute('/api/v1/send', 'sendText', 'Send a text message', RestText, (f) => ({
     kind: 'text',
     recipient: f.recipient ?? f.to,
     text: f.text,
     mediaUrl: undefined,
     filename: undefined,
   }));
-  restRoute('/api/v1/send/image', 'Send an image from a public URL', RestImage, (f) => ({
+  restRoute('/api/v1/send/image', 'sendImage', 'Send an image from a public URL', RestImage, (f) => ({
     kind: 'image',
     recipient: f.recipient ?? f.to,
     text: f.text ?? f.caption,
     mediaUrl: f.file ?? f.image,
     filename: undefined,
   }));
-  restRoute('/api/v1/send/document', 'Send a PDF from a public URL', RestDocument, (f) => ({
+  restRoute('/api/v1/send/document', 'sendDocument', 'Send a PDF from a public URL', RestDocument, (f) => ({
     kind: 'document',
     recipient: f.recipient ?? f.to,
     text: f.text ?? f.caption,

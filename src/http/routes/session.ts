@@ -6,19 +6,13 @@ import { parseRecipient } from '../../core/recipients.js';
 import type { Runtime } from '../../runtime.js';
 import type { SessionView } from '../../whatsapp/driver.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { answer, BODY, CHANGE_AUTH, errors, KEY_AUTH, ref, SESSION_EXAMPLE, SessionSchema } from '../schemas.js';
+import type { ErrorCode } from '../../core/errors.js';
 import type { Authenticate } from './types.js';
 
-const SessionAnswer = Type.Object({
-  success: Type.Literal(true),
-  state: Type.String(),
-  phone: Type.Union([Type.String(), Type.Null()]),
-  reason: Type.Union([Type.String(), Type.Null()]),
-  detail: Type.Union([Type.String(), Type.Null()]),
-  qr: Type.Union([Type.String(), Type.Null()]),
-  qrDataUrl: Type.Union([Type.String(), Type.Null()]),
-  pairingCode: Type.Union([Type.String(), Type.Null()]),
-});
+const SessionAnswer = Type.Intersect([Type.Object({ success: Type.Literal(true) }), ref(SessionSchema)], { examples: [{ success: true, ...SESSION_EXAMPLE }] });
+/** Linking may meet another server process holding the session (409) or WhatsApp out of reach (503). */
+const LINK_ERRORS: ErrorCode[] = ['conflict', 'service_unavailable'];
 
 async function toAnswer(view: SessionView) {
   return {
@@ -35,24 +29,27 @@ async function toAnswer(view: SessionView) {
 
 export function registerSessionRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
   const preHandler = authenticate({ allowQueryKey: false });
-  const schema = (summary: string, extra: Record<string, unknown> = {}) => ({
+  const schema = (operationId: string, summary: string, codes: ErrorCode[], extra: Record<string, unknown> = {}) => ({
     tags: ['session'],
+    operationId,
     summary,
-    response: { 200: SessionAnswer, ...errorResponses },
+    response: { 200: SessionAnswer, ...errors(codes) },
     ...extra,
   });
 
-  app.get('/api/v1/session', { schema: schema('The linked WhatsApp session, with the current QR while linking'), preHandler }, async (request) =>
+  app.get('/api/v1/session', { schema: schema('getSession', 'The linked WhatsApp session, with the current QR while linking', [...KEY_AUTH]), preHandler }, async (request) =>
     toAnswer(await runtime.driver.session(requireAccount(request).id)),
   );
 
-  app.post('/api/v1/session/link', { schema: schema('Start linking: answers with the QR code to scan'), preHandler }, async (request) =>
+  app.post('/api/v1/session/link', { schema: schema('linkSession', 'Start linking: answers with the QR code to scan', [...CHANGE_AUTH, ...BODY, ...LINK_ERRORS]), preHandler }, async (request) =>
     toAnswer(await runtime.driver.link(requireAccount(request).id)),
   );
 
   app.post(
     '/api/v1/session/pair',
-    { schema: schema('Link with a pairing code instead of a QR', { body: Type.Object({ phone: Type.String({ maxLength: 32 }) }) }), preHandler },
+    { schema: schema('pairSession', 'Link with a pairing code instead of a QR', [...CHANGE_AUTH, ...BODY, 'missing_parameter', 'invalid_recipient', ...LINK_ERRORS], {
+        body: Type.Object({ phone: Type.String({ maxLength: 32, description: 'Your own number with country code (12125551234)' }) }),
+      }), preHandler },
     async (request) => {
       const { phone } = request.body as { phone: string };
       const parsed = parseRecipient(phone);
@@ -63,7 +60,7 @@ export function registerSessionRoutes(app: FastifyInstance, runtime: Runtime, au
 
   app.post(
     '/api/v1/session/logout',
-    { schema: { tags: ['session'], summary: 'Unlink the WhatsApp number', response: { 200: Type.Object({ success: Type.Literal(true) }), ...errorResponses } }, preHandler },
+    { schema: { tags: ['session'], operationId: 'logoutSession', summary: 'Unlink the WhatsApp number', response: { 200: answer({}, {}), ...errors(CHANGE_AUTH, BODY) } }, preHandler },
     async (request) => {
       await runtime.driver.logout(requireAccount(request).id);
       return { success: true as const };

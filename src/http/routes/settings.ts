@@ -3,31 +3,20 @@ import type { FastifyInstance } from 'fastify';
 import { readSettings, removeAllowedRecipient, updateSettings, type SettingsDeps } from '../../core/settings.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { BODY, CHANGE_AUTH, errors, KEY_AUTH, ref, SETTINGS_EXAMPLE, SettingsSchema } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-
-export const SettingsSchema = {
-  email: Type.String(),
-  plan: Type.String(),
-  webhookUrl: Nullable(Type.String()),
-  webhookSecretPrefix: Nullable(Type.String({ description: 'The start of the signing secret, e.g. whsec_ab12' })),
-  webhookState: Type.Union([Type.Literal('none'), Type.Literal('active'), Type.Literal('stopped')], {
-    description: '`stopped`: the receiver answered 410 Gone, so deliveries stopped; set the URL again to resume',
-  }),
-  webhookStoppedAt: Nullable(Type.String()),
-  disconnectEmail: Type.Boolean(),
-  mailConfigured: Type.Boolean({ description: 'false when the server has no SMTP_URL: no disconnect e-mails are sent' }),
-  allowedRecipients: Type.Optional(Type.Array(Type.String(), { description: 'Personal plan only' })),
-};
-
-const SettingsAnswer = Type.Object({ success: Type.Literal(true), ...SettingsSchema });
-const PatchAnswer = Type.Object({
-  success: Type.Literal(true),
-  ...SettingsSchema,
-  webhookSecret: Type.Optional(Type.String({ description: 'Only when this change gave the account its first secret: shown once' })),
-});
+const SettingsAnswer = Type.Intersect([Type.Object({ success: Type.Literal(true) }), ref(SettingsSchema)], { examples: [{ success: true, ...SETTINGS_EXAMPLE }] });
+const PatchAnswer = Type.Intersect(
+  [
+    Type.Object({
+      success: Type.Literal(true),
+      webhookSecret: Type.Optional(Type.String({ description: 'Only when this change gave the account its first secret: shown once' })),
+    }),
+    ref(SettingsSchema),
+  ],
+  { examples: [{ success: true, ...SETTINGS_EXAMPLE, webhookSecret: 'whsec_ab12cd34ef56gh78ij90kl12mn34op56' }] },
+);
 const PatchBody = Type.Object(
   {
     webhookUrl: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 2048 })], { description: 'https URL of your receiver; null or "" removes it' })),
@@ -47,7 +36,10 @@ export function registerSettingsRoutes(app: FastifyInstance, runtime: Runtime, a
 
   app.get(
     '/api/v1/settings',
-    { schema: { tags: ['settings'], summary: 'Your settings: webhook, disconnect e-mails, allowed recipients', response: { 200: SettingsAnswer, ...errorResponses } }, preHandler },
+    {
+      schema: { tags: ['settings'], operationId: 'getSettings', summary: 'Your settings: webhook, disconnect e-mails, allowed recipients', response: { 200: SettingsAnswer, ...errors(KEY_AUTH) } },
+      preHandler,
+    },
     async (request) => ({ success: true as const, ...(await readSettings(deps, requireAccount(request).id)) }),
   );
 
@@ -56,10 +48,11 @@ export function registerSettingsRoutes(app: FastifyInstance, runtime: Runtime, a
     {
       schema: {
         tags: ['settings'],
+        operationId: 'updateSettings',
         summary: 'Change the webhook URL (Unlimited) or switch disconnect e-mails on or off',
         description: 'The first webhook URL comes with a new signing secret, returned once as `webhookSecret`.',
         body: PatchBody,
-        response: { 200: PatchAnswer, ...errorResponses },
+        response: { 200: PatchAnswer, ...errors(CHANGE_AUTH, BODY, 'invalid_url', 'plan_restriction') },
       },
       preHandler,
     },
@@ -74,9 +67,13 @@ export function registerSettingsRoutes(app: FastifyInstance, runtime: Runtime, a
     {
       schema: {
         tags: ['settings'],
+        operationId: 'removeAllowedRecipient',
         summary: 'Free a Personal-plan recipient slot',
-        params: Type.Object({ recipient: Type.String({ maxLength: 64 }) }),
-        response: { 200: Type.Object({ success: Type.Literal(true), allowedRecipients: Type.Array(Type.String()) }), ...errorResponses },
+        params: Type.Object({ recipient: Type.String({ maxLength: 64, description: 'A number from allowedRecipients' }) }),
+        response: {
+          200: Type.Object({ success: Type.Literal(true), allowedRecipients: Type.Array(Type.String()) }, { examples: [{ success: true, allowedRecipients: ['12125551234'] }] }),
+          ...errors(CHANGE_AUTH, 'invalid_parameter', 'invalid_recipient', 'not_found'),
+        },
       },
       preHandler,
     },

@@ -7,35 +7,12 @@ import { findDelivery, getDelivery, listDeliveries, redeliver, type DeliveryStat
 import { loadTarget } from '../../delivery/webhooks/webhook-deliverer.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses, PageQuery } from '../schemas.js';
+import { answer, BODY, CHANGE_AUTH, DELIVERY_EXAMPLE, DeliveryAttemptSchema, DeliveryFields, DeliverySchema, errors, KEY_AUTH, PageQuery, ref } from '../schemas.js';
 import { settingsDeps } from './settings.js';
 import type { Authenticate } from './types.js';
 
-const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
-
-const Delivery = Type.Object({
-  id: Type.String(),
-  eventId: Type.String({ description: 'The webhook-id header: the same on every attempt and redelivery' }),
-  event: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
-  attempts: Type.Integer(),
-  lastStatus: NullableInt,
-  lastError: NullableString,
-  nextAttemptAt: NullableString,
-  createdAt: Type.String(),
-  deliveredAt: NullableString,
-  test: Type.Boolean(),
-});
-
-const Attempt = Type.Object({
-  at: Type.String(),
-  url: Type.String(),
-  status: NullableInt,
-  error: NullableString,
-  response: NullableString,
-  durationMs: Type.Integer(),
-});
+const DeliveryDetail = Type.Object({ ...DeliveryFields, payload: Type.Unknown({ description: 'The JSON body that was sent' }), attemptLog: Type.Array(ref(DeliveryAttemptSchema)) });
 
 const DeliveriesQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')])),
@@ -53,8 +30,9 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags,
+        operationId: 'rotateWebhookSecret',
         summary: 'Rotate the signing secret (shown once)',
-        response: { 200: Type.Object({ success: Type.Literal(true), webhookSecret: Type.String() }), ...errorResponses },
+        response: { 200: answer({ webhookSecret: Type.String() }, { webhookSecret: 'whsec_ab12cd34ef56gh78ij90kl12mn34op56' }), ...errors(CHANGE_AUTH, BODY, 'plan_restriction') },
       },
       preHandler,
     },
@@ -66,9 +44,13 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags,
+        operationId: 'listWebhookDeliveries',
         summary: 'Recent webhook deliveries, newest first',
         querystring: DeliveriesQuery,
-        response: { 200: Type.Object({ success: Type.Literal(true), deliveries: Type.Array(Delivery), nextCursor: NullableString }), ...errorResponses },
+        response: {
+          200: answer({ deliveries: Type.Array(ref(DeliverySchema)), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { deliveries: [DELIVERY_EXAMPLE], nextCursor: null }),
+          ...errors('invalid_parameter', KEY_AUTH),
+        },
       },
       preHandler,
     },
@@ -88,11 +70,21 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags,
+        operationId: 'getWebhookDelivery',
         summary: 'One delivery with its body and every attempt',
         params: IdParams,
         response: {
-          200: Type.Object({ success: Type.Literal(true), delivery: Type.Intersect([Delivery, Type.Object({ payload: Type.Unknown(), attemptLog: Type.Array(Attempt) })]) }),
-          ...errorResponses,
+          200: answer(
+            { delivery: DeliveryDetail },
+            {
+              delivery: {
+                ...DELIVERY_EXAMPLE,
+                payload: { type: 'message.received', data: { from: '12125551234', text: 'Hi' } },
+                attemptLog: [{ at: '2026-11-30T09:15:00.000Z', url: 'https://example.com/receiver.php', status: 200, error: null, response: 'ok', durationMs: 84 }],
+              },
+            },
+          ),
+          ...errors('invalid_parameter', KEY_AUTH, 'not_found'),
         },
       },
       preHandler,
@@ -105,15 +97,18 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags,
+        operationId: 'redeliverWebhook',
         summary: 'Queue the event of a delivery again (same webhook-id and body); while the event is still queued, the answer is its pending delivery',
         params: IdParams,
         response: {
-          200: Type.Object({
-            success: Type.Literal(true),
-            delivery: Delivery,
-            queued: Type.Boolean({ description: 'false: the event was still queued, and `delivery` is its pending delivery' }),
-          }),
-          ...errorResponses,
+          200: answer(
+            {
+              delivery: ref(DeliverySchema),
+              queued: Type.Boolean({ description: 'false: the event was still queued, and `delivery` is its pending delivery' }),
+            },
+            { delivery: { ...DELIVERY_EXAMPLE, status: 'pending', deliveredAt: null }, queued: true },
+          ),
+          ...errors(CHANGE_AUTH, BODY, 'plan_restriction', 'not_found', 'too_many_requests'),
         },
       },
       preHandler,
@@ -136,18 +131,15 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
     {
       schema: {
         tags,
+        operationId: 'testWebhook',
         summary: 'Test incoming: deliver a signed test message.received now',
         description: 'Answers with the receiver\'s HTTP status and the time it took, or `status: null` and `error` when it could not be reached. At most WEBHOOK_TESTS_PER_MINUTE a minute per account (429 beyond).',
         response: {
-          200: Type.Object({
-            success: Type.Literal(true),
-            status: NullableInt,
-            durationMs: Type.Integer(),
-            error: Type.Optional(Type.String()),
-            deliveryId: Type.String(),
-            eventId: Type.String(),
-          }),
-          ...errorResponses,
+          200: answer(
+            { status: NullableInt, durationMs: Type.Integer(), error: Type.Optional(Type.String()), deliveryId: Type.String(), eventId: Type.String() },
+            { status: 200, durationMs: 84, deliveryId: 'dlv_01JDQ8A1', eventId: 'evt_01JDQ8A1' },
+          ),
+          ...errors(CHANGE_AUTH, BODY, 'plan_restriction'),
         },
       },
       preHandler,
