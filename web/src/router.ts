@@ -29,6 +29,11 @@ export function onLinkClick(event: MouseEvent): void {
   const anchor = (event.target as HTMLElement).closest('a');
   if (!anchor || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || anchor.target || anchor.hasAttribute('download')) return;
   const url = new URL(anchor.href, location.href);
+  // A link within this page (the skip link to #main): the browser scrolls to it; focus goes there too.
+  if (url.hash && url.origin === location.origin && url.pathname === location.pathname) {
+    document.getElementById(url.hash.slice(1))?.focus();
+    return;
+  }
   if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/docs')) return;
   event.preventDefault();
   navigate(url.pathname + url.search);
