@@ -13,18 +13,20 @@ export interface CreatedKey {
   id: string;
   prefix: string;
   apiKey: string;
+  name: string | null;
 }
 
-/** Makes a key and stores only its hash; the caller shows `apiKey` once. */
-export async function createApiKey(tx: Tx, accountId: string, now: number): Promise<CreatedKey> {
+/** Makes a key and stores only its hash; the caller shows `apiKey` once. A blank name is no name. */
+export async function createApiKey(tx: Tx, accountId: string, now: number, name?: string | null): Promise<CreatedKey> {
   const apiKey = `msg_${randomBase62(40)}`;
   const id = newId('key');
   const prefix = apiKey.slice(0, 10);
+  const label = name?.trim() || null;
   await tx
     .insertInto('api_keys')
-    .values({ id, account_id: accountId, prefix, key_hash: hashApiKey(apiKey), created_at: now, last_used_at: null, revoked_at: null })
+    .values({ id, account_id: accountId, prefix, key_hash: hashApiKey(apiKey), created_at: now, last_used_at: null, revoked_at: null, name: label })
     .execute();
-  return { id, prefix, apiKey };
+  return { id, prefix, apiKey, name: label };
 }
 
 export async function revokeApiKey(store: Store, keyId: string, now: number, accountId?: string): Promise<void> {
@@ -39,13 +41,14 @@ export async function revokeApiKey(store: Store, keyId: string, now: number, acc
 export async function listApiKeys(store: Store, accountId: string) {
   const rows = await store.db
     .selectFrom('api_keys')
-    .select(['id', 'prefix', 'created_at', 'last_used_at', 'revoked_at'])
+    .select(['id', 'prefix', 'name', 'created_at', 'last_used_at', 'revoked_at'])
     .where('account_id', '=', accountId)
     .orderBy('created_at', 'desc')
     .execute();
   return rows.map((r) => ({
     id: r.id,
     prefix: r.prefix,
+    name: r.name,
     createdAt: new Date(r.created_at).toISOString(),
     lastUsedAt: r.last_used_at === null ? null : new Date(r.last_used_at).toISOString(),
     revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at).toISOString(),

@@ -9,6 +9,7 @@ import type { Authenticate } from '../routes/types.js';
 const KeyView = Type.Object({
   id: Type.String(),
   prefix: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()], { description: 'The name given at creation, or null' }),
   createdAt: Type.String(),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.String(), Type.Null()]),
@@ -30,14 +31,25 @@ export function registerKeysRoutes(app: FastifyInstance, runtime: Runtime, authe
       schema: {
         tags: ['keys'],
         summary: 'Create an API key; the answer is the only time the whole key is shown',
-        response: { 200: Type.Object({ success: Type.Literal(true), id: Type.String(), prefix: Type.String(), apiKey: Type.String() }), ...errorResponses },
+        body: Type.Union([
+          Type.Object(
+            { name: Type.Optional(Type.String({ maxLength: 60, description: 'A name to tell your keys apart, e.g. "shop server"' })) },
+            { additionalProperties: false },
+          ),
+          Type.Null(),
+        ]),
+        response: {
+          200: Type.Object({ success: Type.Literal(true), id: Type.String(), prefix: Type.String(), name: Type.Union([Type.String(), Type.Null()]), apiKey: Type.String() }),
+          ...errorResponses,
+        },
       },
       preHandler,
     },
     async (request) => {
       const account = requireAccount(request);
-      const key = await runtime.store.write((tx) => createApiKey(tx, account.id, runtime.clock()));
-      return { success: true as const, id: key.id, prefix: key.prefix, apiKey: key.apiKey };
+      const name = (request.body as { name?: string } | null | undefined)?.name;
+      const key = await runtime.store.write((tx) => createApiKey(tx, account.id, runtime.clock(), name));
+      return { success: true as const, id: key.id, prefix: key.prefix, name: key.name, apiKey: key.apiKey };
     },
   );
 

@@ -5,6 +5,7 @@ import { webhooksMigration } from './002-webhooks.js';
 import { baileysMigration } from './003-baileys.js';
 import { dashboardMigration } from './004-dashboard.js';
 import { usageHoursMigration } from './005-usage-hours.js';
+import { keyNamesMigration } from './007-key-names.js';
 
 /** Every migration in order. Add new ones at the end with the next number; never edit a released one. */
 export function allMigrations(dialect: Dialect): Record<string, Migration> {
@@ -14,5 +15,6 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     '003-baileys': baileysMigration(dialect),
     '004-dashboard': dashboardMigration(dialect),
     '005-usage-hours': usageHoursMigration(dialect),
+    '007-key-names': keyNamesMigration(dialect),
   };
 }
