@@ -103,7 +103,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
       const anyAccount = await tx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
       return anyAccount === undefined && (await consumeSetupToken(tx, body.token, now));
     });
-    if (!valid) throw new AppError('forbidden', 'This setup link has been used or has expired. Restart the server to print a new one, or use `messageapi accounts create --admin`.');
+    if (!valid) throw new AppError('forbidden', 'This setup link has been used or has expired. Restart the server to print a new one, or run messageapi accounts create --admin in a terminal.');
     const created = await createAccount(store, { email: body.email, plan: 'unlimited', expiresAt: null, isAdmin: true }, now);
     await store.write((tx) => tx.updateTable('accounts').set({ password_hash: hash }).where('id', '=', created.id).execute());
     const answer = await signIn(request, reply, { id: created.id, email: created.email, plan: 'unlimited', isAdmin: true });
