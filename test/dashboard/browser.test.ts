@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,12 @@ const EMAIL = 'owner@example.com';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
+/** axe-core's WCAG 2.0–2.2 level A and AA rules; a serious or critical violation on any page at either width fails the suite. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** The markup does not depend on the database: the pages are audited once, under the first dialect of the run. */
+const AUDITED_DIALECT = testDialects()[0];
+
 /** SKIP_BROWSER_TESTS=1 skips this file where no browser can run; otherwise a missing browser or build is a failure, not a silent skip. */
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
 
@@ -41,6 +48,9 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   let receiverUrl: string;
   const received: Received[] = [];
   const problems: string[] = [];
+  const findings: string[] = [];
+  const audited: string[] = [];
+  const auditing = dialect === AUDITED_DIALECT;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-chromium-'));
 
   beforeAll(async () => {
@@ -93,7 +103,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   afterAll(async () => {
     await context?.close();
     await server?.close();
-    await new Promise((resolve) => receiver?.close(resolve));
+    if (receiver) await new Promise((resolve) => receiver.close(resolve));
     await database?.drop();
     fs.rmSync(profile, { recursive: true, force: true });
   });
@@ -107,14 +117,42 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
       if (Date.now() > deadline) throw new Error(`still loading: ${await busy.count()} busy element(s)`);
       await page.waitForTimeout(25);
     }
-    if (dialect !== 'sqlite') return;
+    const screenshots = dialect === 'sqlite';
+    if (!screenshots && !auditing) return;
     await page.evaluate('window.scrollTo(0, 0)');
-    await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
+    if (screenshots) await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
+    if (auditing) await audit(`${name} (desktop)`);
     await page.setViewportSize(PHONE);
     await page.waitForTimeout(50);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
+    if (screenshots) await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
+    if (auditing) await audit(`${name} (phone)`);
     await page.setViewportSize(DESKTOP);
   }
+
+  /** axe-core over the page as it is now, plus what axe does not check: the page's own title, no literal backticks in its text. */
+  async function audit(name: string): Promise<void> {
+    // Evaluated over the DevTools protocol, which the page's CSP does not govern (an injected <script> would be refused).
+    if ((await page.evaluate('typeof window.axe')) === 'undefined') await page.evaluate(AXE_SOURCE);
+    // (a string: the test's TypeScript has no DOM types)
+    const result = (await page.evaluate(`(async () => {
+      const { violations } = await window.axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_TAGS)} }, resultTypes: ['violations'] });
+      return {
+        violations: violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })),
+        title: document.title,
+        backticks: document.body.innerText.includes('\`'),
+      };
+    })()`)) as { violations: Array<{ id: string; impact: string | null; help: string; targets: string[] }>; title: string; backticks: boolean };
+    for (const v of result.violations) {
+      if (v.impact === 'serious' || v.impact === 'critical') findings.push(`${name}: ${v.impact} ${v.id} (${v.help}) at ${v.targets.join(', ')}`);
+    }
+    if (!/^.+ · MessageAPI$/.test(result.title)) findings.push(`${name}: the page has no title of its own ("${result.title}")`);
+    if (result.backticks) findings.push(`${name}: a literal backtick in the page's text`);
+    audited.push(name);
+  }
+
+  const activeId = async () => (await page.evaluate('document.activeElement ? document.activeElement.id : ""')) as string;
+  const activeText = async () => (await page.evaluate('document.activeElement ? document.activeElement.innerText.trim() : ""')) as string;
+  const activeInside = async (selector: string) => (await page.evaluate(`Boolean(document.activeElement && document.activeElement.closest(${JSON.stringify(selector)}))`)) as boolean;
 
   async function open(pathname: string): Promise<void> {
     await page.click(`nav a[href="${pathname}"]`);
@@ -312,6 +350,73 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await shoot('admin-account');
   });
 
+  it('works with the keyboard: the skip link, focus back to the content, after creating and revoking a key, the phone menu', async () => {
+    await page.goto(`${base}/keys`);
+    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    expect(await page.title()).toBe('API keys · MessageAPI');
+    // The skip link is the first stop and takes focus to the page's content.
+    await page.keyboard.press('Tab');
+    expect(await activeText()).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await activeId()).toBe('main');
+    expect(new URL(page.url()).pathname).toBe('/keys');
+    // Moving to another page and back to the first-loaded one: focus goes to the content each time (not left on the link).
+    await open('/messages');
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('main');
+    expect(await page.title()).toBe('Messages · MessageAPI');
+    await open('/keys');
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('main');
+
+    // A named key made from the keyboard: focus lands on the new key, then Revoke → confirm → the sentence saying it is done.
+    await page.getByLabel('Name (optional)').fill('keyboard test');
+    await page.getByLabel('Name (optional)').press('Enter');
+    await expect.poll(() => activeInside('[data-testid="new-key"]'), { timeout: 5_000 }).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await activeText()).toBe('Copy');
+    const row = page.locator('[data-testid="keys-table"] tbody tr', { hasText: 'keyboard test' });
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Revoke key keyboard test' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(activeText, { timeout: 5_000 }).toMatch(/^Revoke msg_/);
+    await page.keyboard.press('Enter');
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('keys-note');
+    expect(await page.getByTestId('keys-note').textContent()).toMatch(/^Key keyboard test revoked/);
+    await expect.poll(() => row.count()).toBe(0);
+
+    // The phone menu: Escape closes it and gives focus back to its button; so does focus leaving it.
+    await page.setViewportSize(PHONE);
+    const toggle = page.getByRole('button', { name: 'Menu' });
+    const menu = page.locator('#nav');
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#nav a[href="/keys"]').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await activeInside('#nav')).toBe(true);
+    await page.keyboard.press('Escape');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await menu.isVisible()).toBe(false);
+    expect(await activeText()).toBe('Menu');
+    await page.keyboard.press('Enter');
+    await page.locator('#nav a[href="/keys"]').waitFor();
+    await page.keyboard.press('Shift+Tab');
+    expect(await activeInside('#nav')).toBe(false);
+    await expect.poll(() => toggle.getAttribute('aria-expanded'), { timeout: 5_000 }).toBe('false');
+    expect(await menu.isVisible()).toBe(false);
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it("shows its own not-found page for an unknown path, signed in, with a 404 status", async () => {
+    const answer = await page.goto(`${base}/no-such-page`);
+    expect(answer?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    expect(await page.title()).toBe('Page not found · MessageAPI');
+    // inside the dashboard's frame: the navigation is there
+    await page.locator('nav a[href="/keys"]').waitFor();
+    await shoot('not-found');
+    await page.getByRole('link', { name: 'Back to the overview' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  });
+
   it('shows a Personal account its recipients (and removes one), and what its plan does not include', async () => {
     // the admin makes the account over the admin API, with the browser's session and CSRF token
     const cookie = (await context.cookies(base)).find((c) => c.name === 'messageapi_session')!;
@@ -381,6 +486,30 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/^Too many wrong passwords\. Wait \d+ seconds?/);
     expect(page.url()).toBe(`${base}/login`);
     await shoot('login-throttled');
+  });
+
+  it('signed out: the not-found page, and an old setup link shows only the way to sign in', async () => {
+    const answer = await page.goto(`${base}/nothing/here`);
+    expect(answer?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/nothing/here');
+    await page.getByRole('link', { name: 'Go to sign-in' }).waitFor();
+    await shoot('not-found-signed-out');
+
+    await page.goto(setupLink);
+    await page.getByRole('heading', { name: 'This server is already set up' }).waitFor();
+    expect(await page.locator('form, input').count()).toBe(0);
+    await shoot('setup-used');
+    await page.getByRole('link', { name: 'Go to sign-in' }).click();
+    await page.waitForURL(`${base}/login`);
+  });
+
+  if (auditing) it('meets WCAG 2.2 AA under axe-core on every page at both widths (no serious or critical violation), each page with its own title', () => {
+    for (const name of ['setup', 'setup-done', 'login', 'overview', 'connection-unlinked', 'connection', 'keys', 'messages', 'webhooks', 'groups', 'recipients', 'quick-start', 'account', 'admin', 'admin-account', 'not-found', 'overview-personal', 'recipients-personal', 'webhooks-personal', 'groups-personal', 'not-found-signed-out', 'setup-used', 'login-throttled']) {
+      expect(audited, name).toContain(`${name} (desktop)`);
+      expect(audited, name).toContain(`${name} (phone)`);
+    }
+    expect(findings).toEqual([]);
   });
 
   it('ran every page without a script error or a Content-Security-Policy violation', () => {
