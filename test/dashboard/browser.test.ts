@@ -244,6 +244,9 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     expect(await page.getByTestId('session-phone').textContent()).toMatch(/^\+1555\d{7}$/);
     // …in the same document: nothing reloaded
     expect(await page.evaluate('window.marker')).toBe(42);
+    // no SMTP_URL on this server: an admin is told where mail is configured
+    const mailNotice = await page.locator('.card', { hasText: 'Disconnect e-mail' }).locator('.notice').textContent();
+    expect(mailNotice).toContain("set SMTP_URL (for example smtps://user:password@smtp.example.com) in the server's environment");
     await shoot('connection');
   });
 
@@ -295,6 +298,8 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
 
   it('sets a webhook, tests it against a local receiver, and redelivers a delivery', async () => {
     await open('/webhooks');
+    // the switch for private addresses is named where the URL is typed
+    expect(await page.locator('.field', { has: page.getByLabel('Webhook URL') }).locator('.hint').textContent()).toContain('ALLOW_PRIVATE_URLS=true');
     await page.getByLabel('Webhook URL').fill(receiverUrl);
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('webhook-secret').locator('code').textContent()).toMatch(/^whsec_/);
@@ -321,14 +326,37 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   it('shows groups, recipients, quick start, account and the admin pages', async () => {
     await open('/groups');
     await page.getByRole('button', { name: 'Copy id' }).first().waitFor();
+    // On a phone a group id may wrap before its @g.us, never inside the digits.
+    await page.setViewportSize(PHONE);
+    const digitLines = (await page.evaluate(`[...document.querySelectorAll('.id-cell code')].map((code) => {
+      const range = document.createRange();
+      range.selectNodeContents(code.firstChild);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    })`)) as number[];
+    expect(digitLines.length).toBeGreaterThan(0);
+    expect(digitLines.every((lines) => lines === 1)).toBe(true);
+    await page.setViewportSize(DESKTOP);
     await shoot('groups');
     await open('/recipients');
     await page.getByText('No recipient limit on your plan').waitFor();
     await shoot('recipients');
     await open('/quick-start');
     expect(await page.locator('.code pre code').textContent()).toContain(`${base}/send.php?recipient=`);
+    await page.getByRole('tab', { name: 'Python' }).click();
+    const python = await page.locator('.code pre code').textContent();
+    expect(python).toContain('import urllib.request');
+    expect(python).not.toMatch(/import requests/);
     await page.getByRole('tab', { name: 'Google Sheets' }).click();
     expect(await page.locator('.code pre code').textContent()).toContain('UrlFetchApp.fetch');
+    // On a phone: the tabs take two rows at most, and the Copy button sits above the code instead of over it.
+    await page.setViewportSize(PHONE);
+    const tabBox = (await page.getByRole('tab', { name: 'Browser' }).boundingBox())!;
+    const tabsBox = (await page.getByRole('tablist').boundingBox())!;
+    expect(tabsBox.height).toBeLessThan(tabBox.height * 2.5);
+    const copyBox = (await page.locator('.code-copy button').boundingBox())!;
+    const codeBox = (await page.locator('.code pre').boundingBox())!;
+    expect(copyBox.y + copyBox.height).toBeLessThanOrEqual(codeBox.y + 1);
+    await page.setViewportSize(DESKTOP);
     await shoot('quick-start');
     await open('/account');
     await shoot('account');
@@ -454,6 +482,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
 
     await open('/webhooks');
     await page.getByText('Webhooks need the Unlimited plan').waitFor();
+    await page.getByText('You are on Personal.').waitFor();
     await shoot('webhooks-personal');
     await open('/groups');
     await page.getByText('Groups need the Unlimited plan').waitFor();
