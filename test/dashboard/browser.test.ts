@@ -29,6 +29,15 @@ const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-c
 /** The markup does not depend on the database: the pages are audited once, under the first dialect of the run. */
 const AUDITED_DIALECT = testDialects()[0];
 
+/** WCAG contrast ratio of a CSS rgb() colour against white. */
+function contrastWithWhite(rgb: string): number {
+  const [r, g, b] = rgb.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05);
+}
+
 /** SKIP_BROWSER_TESTS=1 skips this file where no browser can run; otherwise a missing browser or build is a failure, not a silent skip. */
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
 
@@ -401,6 +410,12 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await expect.poll(() => activeInside('[data-testid="new-key"]'), { timeout: 5_000 }).toBe(true);
     await page.keyboard.press('Tab');
     expect(await activeText()).toBe('Copy');
+    // its focus ring: solid, at least 2 px, and 3:1 or more against the white card around it
+    const ring = (await page.evaluate('(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth, s.outlineColor]; })()')) as string[];
+    expect(ring[0]).toBe('solid');
+    expect(parseFloat(ring[1]!)).toBeGreaterThanOrEqual(2);
+    expect(ring[2]).toMatch(/^rgb\(/);
+    expect(contrastWithWhite(ring[2]!)).toBeGreaterThanOrEqual(3);
     const row = page.locator('[data-testid="keys-table"] tbody tr', { hasText: 'keyboard test' });
     await row.waitFor();
     await row.getByRole('button', { name: 'Revoke key keyboard test' }).focus();
