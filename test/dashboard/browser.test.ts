@@ -199,6 +199,8 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   it('signs out, refuses a wrong password, and signs in', async () => {
     await page.getByTestId('sign-out').click();
     await page.waitForURL(`${base}/login`);
+    // the Sign out button is gone: focus starts at the form instead of <body>
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('email');
     await page.getByLabel('E-mail').fill(EMAIL);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -208,6 +210,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${base}/`);
     await page.getByTestId('overview-state').waitFor();
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('main');
     expect(await page.getByTestId('overview-state').getAttribute('data-state')).toBe('connected');
     await shoot('overview');
     // the phone layout's menu

@@ -2,9 +2,16 @@ import { useEffect, useState } from 'preact/hooks';
 
 /** A tiny pushState router: links are real <a href> (open in a new tab works), clicks stay in the page. */
 const listeners = new Set<() => void>();
+let navigations = 0;
+
+/** Whether this document has moved between pages yet (false right after it was loaded). */
+export function hasNavigated(): boolean {
+  return navigations > 0;
+}
 
 export function navigate(path: string, replace = false): void {
   if (path === location.pathname + location.search) return;
+  navigations++;
   if (replace) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
   for (const listener of listeners) listener();
@@ -12,6 +19,7 @@ export function navigate(path: string, replace = false): void {
 }
 
 window.addEventListener('popstate', () => {
+  navigations++;
   for (const listener of listeners) listener();
 });
 

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
-import { navigate, onLinkClick } from '../router';
+import { hasNavigated, navigate, onLinkClick } from '../router';
 import { useAuth } from '../session';
 import { planLabel } from './ui';
 
@@ -24,10 +24,12 @@ export function Shell(props: { path: string; children: ComponentChildren }) {
   const toggle = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     setMenuOpen(false);
-    // After moving to another page (the first-loaded one included, when coming back to it),
-    // start keyboard and screen-reader users at its content; not on the first load itself.
-    if (firstRender.current) firstRender.current = false;
-    else document.getElementById('main')?.focus({ preventScroll: true });
+    // After moving to another page (the first-loaded one included, when coming back to it, and the
+    // first page after signing in), start keyboard and screen-reader users at its content; not when
+    // the document has just been loaded.
+    const first = firstRender.current;
+    firstRender.current = false;
+    if (!first || hasNavigated()) document.getElementById('main')?.focus({ preventScroll: true });
   }, [props.path]);
   // The phone menu covers the page: it closes on Escape (focus back on its button) and as soon
   // as focus leaves it, so focus never lands on controls hidden under it.
