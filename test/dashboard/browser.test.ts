@@ -225,11 +225,13 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   it('shows the session change pushed by the server: log out, then link, without reloading', async () => {
     await open('/connection');
     const state = page.getByTestId('session-state');
-    await expect.poll(() => state.getAttribute('data-state')).toBe('connected');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
     await page.getByRole('button', { name: 'Log out of WhatsApp' }).click();
     await page.getByRole('button', { name: 'Yes, log out' }).click();
     // the logout answer carries no state: "unlinked" can only come from the event stream
-    await expect.poll(() => state.getAttribute('data-state')).toBe('unlinked');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 10_000 }).toBe('unlinked');
+    // the pressed button is gone: focus is on the status it changed, not on <body>
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('status-title');
     await page.getByTestId('link').waitFor();
     await shoot('connection-unlinked');
     await page.evaluate('window.marker = 42');
@@ -241,18 +243,18 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     driver.session = async () => ({ state: 'linking', phone: null, reason: null, detail: 'Scan the QR code with WhatsApp.', qr, pairingCode: null });
     try {
       const image = page.getByTestId('qr');
-      await expect.poll(() => state.getAttribute('data-state')).toBe('linking');
+      await expect.poll(() => state.getAttribute('data-state'), { timeout: 10_000 }).toBe('linking');
       const first = await image.getAttribute('src');
       expect(first).toMatch(/^data:image\/png;base64,/);
       await shoot('connection-qr');
       qr = 'https://wa.me/qr/SECOND-QR-CODE';
-      await expect.poll(() => image.getAttribute('src')).not.toBe(first);
+      await expect.poll(() => image.getAttribute('src'), { timeout: 10_000 }).not.toBe(first);
     } finally {
       driver.session = realSession;
     }
     await page.getByTestId('link').waitFor();
     await page.getByTestId('link').click();
-    await expect.poll(() => state.getAttribute('data-state')).toBe('connected');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
     expect(await page.getByTestId('session-phone').textContent()).toMatch(/^\+1555\d{7}$/);
     // …in the same document: nothing reloaded
     expect(await page.evaluate('window.marker')).toBe(42);
@@ -317,6 +319,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await expect.poll(() => page.getByTestId('webhook-secret').locator('code').textContent()).toMatch(/^whsec_/);
     await page.getByTestId('test-incoming').click();
     await expect.poll(() => page.getByTestId('test-result').textContent()).toMatch(/HTTP 200/);
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('test-result');
     expect(received.some((r) => r.body.includes('"test":true') && typeof r.headers['webhook-signature'] === 'string')).toBe(true);
 
     const table = page.getByTestId('deliveries-table');
@@ -327,6 +330,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     const eventId = received[received.length - 1]!.headers['webhook-id'];
     await first.getByRole('button', { name: /Redeliver/ }).click();
     await expect.poll(() => page.getByTestId('redeliver-note').textContent()).toMatch(/Queued again/);
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('redeliver-note');
     await expect.poll(() => received.length, { timeout: 10_000 }).toBeGreaterThan(before);
     expect(received[received.length - 1]!.headers['webhook-id']).toBe(eventId);
     await page.getByTestId('refresh-deliveries').click();
@@ -380,6 +384,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByLabel('Subscription ends').fill('2027-06-30');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('API key of customer@example.com').waitFor();
+    await expect.poll(() => activeInside('.secret'), { timeout: 5_000 }).toBe(true);
     await page.getByLabel('Search').fill('customer');
     await expect.poll(() => page.locator('[data-testid="accounts-table"] tbody tr').count()).toBe(1);
     await shoot('admin');
@@ -496,6 +501,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await shoot('recipients-personal');
     await page.getByRole('button', { name: 'Remove 12125550101' }).click();
     await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('recipients-note');
     expect(await rows.first().textContent()).toContain('12125550102');
 
     await open('/webhooks');
