@@ -31,6 +31,7 @@ export function registerKeysRoutes(app: FastifyInstance, runtime: Runtime, authe
       schema: {
         tags: ['keys'],
         summary: 'Create an API key; the answer is the only time the whole key is shown',
+        // null: a POST without a body (Fastify validates it as null) makes an unnamed key
         body: Type.Union([
           Type.Object(
             { name: Type.Optional(Type.String({ maxLength: 60, description: 'A name to tell your keys apart, e.g. "shop server"' })) },
