@@ -163,7 +163,7 @@ async function claimRecipientSlot(tx: Tx, accountId: string, recipient: string, 
   if (Number(count) >= max) {
     throw new AppError(
       'plan_restriction',
-      `Recipient ${recipient} is not allowed: the Personal plan sends to at most ${max} different recipients. Remove one in Settings to free a slot.`,
+      `Recipient ${recipient} is not allowed: the Personal plan sends to at most ${max} different recipients. Remove one on the dashboard's Recipients page to free a slot.`,
     );
   }
   await tx.insertInto('allowed_recipients').values({ account_id: accountId, recipient, created_at: now }).execute();

@@ -69,7 +69,7 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
     throw new AppError('subscription_inactive', `Your subscription is not active, so sending is disabled.${when} Renew it to send again.`);
   }
   if (!(await deps.driver.isConnected(account.id))) {
-    throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number (QR code or pairing code) in Settings, then try again.');
+    throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number (QR code or pairing code) on the dashboard\'s WhatsApp connection page, then try again.');
   }
   const accepted = await acceptMessage(
     deps.store,

@@ -117,7 +117,7 @@ export async function removeAllowedRecipient(deps: SettingsDeps, account: Accoun
   const result = await deps.store.write((tx) =>
     tx.deleteFrom('allowed_recipients').where('account_id', '=', account.id).where('recipient', '=', recipient).executeTakeFirst(),
   );
-  if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `${recipient} is not one of this account's allowed recipients.`);
+  if (Number(result.numDeletedRows) === 0) throw new AppError('not_found', `${recipient} is not on this account's Recipients list (see the dashboard's Recipients page).`);
 }
 
 export function requireWebhookPlan(config: Config, account: Account): void {

@@ -79,6 +79,23 @@ export function appError(code: ErrorCode, message: string): AppError {
   return new AppError(code, message);
 }
 
+type PageSender = (reply: FastifyReply) => FastifyReply;
+const browserNotFoundPages = new WeakMap<FastifyInstance, PageSender>();
+
+/** The dashboard's own not-found page, for a browser asking for a page that does not exist (SPEC §4 JSON for everything else). */
+export function serveNotFoundPageToBrowsers(app: FastifyInstance, send: PageSender): void {
+  browserNotFoundPages.set(app, send);
+}
+
+/** A browser navigating to a page: GET/HEAD outside the API's paths, asking for HTML. */
+function wantsPage(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const pathname = request.url.split('?')[0]!;
+  if (/^\/(api|auth|docs|openapi\.json|send\.php|metrics|healthz|readyz)(\/|$)/.test(pathname)) return false;
+  const accept = request.headers.accept;
+  return typeof accept === 'string' && accept.includes('text/html');
+}
+
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError & { validation?: ValidationIssue[] }, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return sendError(reply, error);
@@ -89,7 +106,9 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
     // 5xx details stay in the log; the client gets a sentence without internals.
     return sendError(reply, new AppError('internal_error', 'Something went wrong on the server. The error was logged; try again.'));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new AppError('not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}. See /docs for the API.`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const page = browserNotFoundPages.get(app);
+    if (page && wantsPage(request)) return page(reply);
+    return sendError(reply, new AppError('not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}. See /docs for the API.`));
+  });
 }

@@ -165,6 +165,7 @@ export const ApiKeySchema = Type.Object(
   {
     id: Type.String(),
     prefix: Type.String({ description: 'The start of the key, to tell keys apart' }),
+    name: Type.Union([Type.String(), Type.Null()], { description: 'The name given at creation, or null' }),
     createdAt: Type.String(),
     lastUsedAt: NullableString,
     revokedAt: NullableString,

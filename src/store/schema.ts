@@ -23,6 +23,8 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Chosen by the account to tell its keys apart; null when none was given. */
+  name: string | null;
 }
 
 export interface MessagesTable {

@@ -94,6 +94,28 @@ for (const dialect of testDialects()) {
       expect(withRevoked.statusCode).toBe(401);
     });
 
+    it('names an API key at creation and lists it by that name; an unnamed key has name null', async () => {
+      const { apiKey } = await t.createAccount('trial', { email: 'names@example.com' });
+      const headers = { 'x-api-key': apiKey };
+      const named = await t.inject({ method: 'POST', url: '/api/v1/keys', headers, payload: { name: '  shop server ' } });
+      expect(named.statusCode).toBe(200);
+      expect(named.json()).toMatchObject({ success: true, name: 'shop server', apiKey: expect.stringMatching(/^msg_/) });
+      const blank = await t.inject({ method: 'POST', url: '/api/v1/keys', headers, payload: { name: '   ' } });
+      expect(blank.json()).toMatchObject({ success: true, name: null });
+      const keys = (await t.inject({ method: 'GET', url: '/api/v1/keys', headers })).json().keys as Array<{ id: string; name: string | null }>;
+      expect(keys.find((k) => k.id === named.json().id)?.name).toBe('shop server');
+      expect(keys.find((k) => k.id === blank.json().id)?.name).toBeNull();
+      // the first key, made with the account, has none
+      expect(keys.filter((k) => k.name === null)).toHaveLength(2);
+
+      const long = await t.inject({ method: 'POST', url: '/api/v1/keys', headers, payload: { name: 'x'.repeat(61) } });
+      expect(long.statusCode).toBe(400);
+      expect(long.json()).toMatchObject({ success: false, code: 'invalid_parameter' });
+      const unknown = await t.inject({ method: 'POST', url: '/api/v1/keys', headers, payload: { label: 'shop' } });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json()).toMatchObject({ success: false });
+    });
+
     it('does not let the cookie send through /send.php (a link elsewhere must not send in your name)', async () => {
       await ensureAdmin();
       const cookie = cookieOf(await login('admin@example.com', PASSWORD));

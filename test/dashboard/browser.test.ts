@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,21 @@ const EMAIL = 'owner@example.com';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
+/** axe-core's WCAG 2.0–2.2 level A and AA rules; a serious or critical violation on any page at either width fails the suite. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** The markup does not depend on the database: the pages are audited once, under the first dialect of the run. */
+const AUDITED_DIALECT = testDialects()[0];
+
+/** WCAG contrast ratio of a CSS rgb() colour against white. */
+function contrastWithWhite(rgb: string): number {
+  const [r, g, b] = rgb.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05);
+}
+
 /** SKIP_BROWSER_TESTS=1 skips this file where no browser can run; otherwise a missing browser or build is a failure, not a silent skip. */
 const skip = process.env.SKIP_BROWSER_TESTS === '1';
 
@@ -41,6 +57,9 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   let receiverUrl: string;
   const received: Received[] = [];
   const problems: string[] = [];
+  const findings: string[] = [];
+  const audited: string[] = [];
+  const auditing = dialect === AUDITED_DIALECT;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'messageapi-chromium-'));
 
   beforeAll(async () => {
@@ -93,7 +112,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   afterAll(async () => {
     await context?.close();
     await server?.close();
-    await new Promise((resolve) => receiver?.close(resolve));
+    if (receiver) await new Promise((resolve) => receiver.close(resolve));
     await database?.drop();
     fs.rmSync(profile, { recursive: true, force: true });
   });
@@ -107,14 +126,42 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
       if (Date.now() > deadline) throw new Error(`still loading: ${await busy.count()} busy element(s)`);
       await page.waitForTimeout(25);
     }
-    if (dialect !== 'sqlite') return;
+    const screenshots = dialect === 'sqlite';
+    if (!screenshots && !auditing) return;
     await page.evaluate('window.scrollTo(0, 0)');
-    await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
+    if (screenshots) await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
+    if (auditing) await audit(`${name} (desktop)`);
     await page.setViewportSize(PHONE);
     await page.waitForTimeout(50);
-    await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
+    if (screenshots) await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
+    if (auditing) await audit(`${name} (phone)`);
     await page.setViewportSize(DESKTOP);
   }
+
+  /** axe-core over the page as it is now, plus what axe does not check: the page's own title, no literal backticks in its text. */
+  async function audit(name: string): Promise<void> {
+    // Evaluated over the DevTools protocol, which the page's CSP does not govern (an injected <script> would be refused).
+    if ((await page.evaluate('typeof window.axe')) === 'undefined') await page.evaluate(AXE_SOURCE);
+    // (a string: the test's TypeScript has no DOM types)
+    const result = (await page.evaluate(`(async () => {
+      const { violations } = await window.axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_TAGS)} }, resultTypes: ['violations'] });
+      return {
+        violations: violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })),
+        title: document.title,
+        backticks: document.body.innerText.includes('\`'),
+      };
+    })()`)) as { violations: Array<{ id: string; impact: string | null; help: string; targets: string[] }>; title: string; backticks: boolean };
+    for (const v of result.violations) {
+      if (v.impact === 'serious' || v.impact === 'critical') findings.push(`${name}: ${v.impact} ${v.id} (${v.help}) at ${v.targets.join(', ')}`);
+    }
+    if (!/^.+ · MessageAPI$/.test(result.title)) findings.push(`${name}: the page has no title of its own ("${result.title}")`);
+    if (result.backticks) findings.push(`${name}: a literal backtick in the page's text`);
+    audited.push(name);
+  }
+
+  const activeId = async () => (await page.evaluate('document.activeElement ? document.activeElement.id : ""')) as string;
+  const activeText = async () => (await page.evaluate('document.activeElement ? document.activeElement.innerText.trim() : ""')) as string;
+  const activeInside = async (selector: string) => (await page.evaluate(`Boolean(document.activeElement && document.activeElement.closest(${JSON.stringify(selector)}))`)) as boolean;
 
   async function open(pathname: string): Promise<void> {
     await page.click(`nav a[href="${pathname}"]`);
@@ -152,6 +199,8 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   it('signs out, refuses a wrong password, and signs in', async () => {
     await page.getByTestId('sign-out').click();
     await page.waitForURL(`${base}/login`);
+    // the Sign out button is gone: focus starts at the form instead of <body>
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('email');
     await page.getByLabel('E-mail').fill(EMAIL);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -161,6 +210,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${base}/`);
     await page.getByTestId('overview-state').waitFor();
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('main');
     expect(await page.getByTestId('overview-state').getAttribute('data-state')).toBe('connected');
     await shoot('overview');
     // the phone layout's menu
@@ -180,6 +230,8 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByRole('button', { name: 'Yes, log out' }).click();
     // the logout answer carries no state: "unlinked" can only come from the event stream
     await expect.poll(() => state.getAttribute('data-state'), { timeout: 15_000 }).toBe('unlinked');
+    // the pressed button is gone: focus is on the status it changed, not on <body>
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('status-title');
     await page.getByTestId('link').waitFor();
     await shoot('connection-unlinked');
     await page.evaluate('window.marker = 42');
@@ -206,6 +258,9 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     expect(await page.getByTestId('session-phone').textContent()).toMatch(/^\+1555\d{7}$/);
     // …in the same document: nothing reloaded
     expect(await page.evaluate('window.marker')).toBe(42);
+    // no SMTP_URL on this server: an admin is told where mail is configured
+    const mailNotice = await page.locator('.card', { hasText: 'Disconnect e-mail' }).locator('.notice').textContent();
+    expect(mailNotice).toContain("set SMTP_URL (for example smtps://user:password@smtp.example.com) in the server's environment");
     await shoot('connection');
   });
 
@@ -257,11 +312,14 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
 
   it('sets a webhook, tests it against a local receiver, and redelivers a delivery', async () => {
     await open('/webhooks');
+    // the switch for private addresses is named where the URL is typed
+    expect(await page.locator('.field', { has: page.getByLabel('Webhook URL') }).locator('.hint').textContent()).toContain('ALLOW_PRIVATE_URLS=true');
     await page.getByLabel('Webhook URL').fill(receiverUrl);
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('webhook-secret').locator('code').textContent(), { timeout: 15_000 }).toMatch(/^whsec_/);
     await page.getByTestId('test-incoming').click();
     await expect.poll(() => page.getByTestId('test-result').textContent(), { timeout: 15_000 }).toMatch(/HTTP 200/);
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('test-result');
     expect(received.some((r) => r.body.includes('"test":true') && typeof r.headers['webhook-signature'] === 'string')).toBe(true);
 
     const table = page.getByTestId('deliveries-table');
@@ -272,6 +330,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     const eventId = received[received.length - 1]!.headers['webhook-id'];
     await first.getByRole('button', { name: /Redeliver/ }).click();
     await expect.poll(() => page.getByTestId('redeliver-note').textContent(), { timeout: 15_000 }).toMatch(/Queued again/);
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('redeliver-note');
     await expect.poll(() => received.length, { timeout: 10_000 }).toBeGreaterThan(before);
     expect(received[received.length - 1]!.headers['webhook-id']).toBe(eventId);
     await page.getByTestId('refresh-deliveries').click();
@@ -283,14 +342,37 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   it('shows groups, recipients, quick start, account and the admin pages', async () => {
     await open('/groups');
     await page.getByRole('button', { name: 'Copy id' }).first().waitFor();
+    // On a phone a group id may wrap before its @g.us, never inside the digits.
+    await page.setViewportSize(PHONE);
+    const digitLines = (await page.evaluate(`[...document.querySelectorAll('.id-cell code')].map((code) => {
+      const range = document.createRange();
+      range.selectNodeContents(code.firstChild);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    })`)) as number[];
+    expect(digitLines.length).toBeGreaterThan(0);
+    expect(digitLines.every((lines) => lines === 1)).toBe(true);
+    await page.setViewportSize(DESKTOP);
     await shoot('groups');
     await open('/recipients');
     await page.getByText('No recipient limit on your plan').waitFor();
     await shoot('recipients');
     await open('/quick-start');
     expect(await page.locator('.code pre code').textContent()).toContain(`${base}/send.php?recipient=`);
+    await page.getByRole('tab', { name: 'Python' }).click();
+    const python = await page.locator('.code pre code').textContent();
+    expect(python).toContain('import urllib.request');
+    expect(python).not.toMatch(/import requests/);
     await page.getByRole('tab', { name: 'Google Sheets' }).click();
     expect(await page.locator('.code pre code').textContent()).toContain('UrlFetchApp.fetch');
+    // On a phone: the tabs take two rows at most, and the Copy button sits above the code instead of over it.
+    await page.setViewportSize(PHONE);
+    const tabBox = (await page.getByRole('tab', { name: 'Browser' }).boundingBox())!;
+    const tabsBox = (await page.getByRole('tablist').boundingBox())!;
+    expect(tabsBox.height).toBeLessThan(tabBox.height * 2.5);
+    const copyBox = (await page.locator('.code-copy button').boundingBox())!;
+    const codeBox = (await page.locator('.code pre').boundingBox())!;
+    expect(copyBox.y + copyBox.height).toBeLessThanOrEqual(codeBox.y + 1);
+    await page.setViewportSize(DESKTOP);
     await shoot('quick-start');
     await open('/account');
     await shoot('account');
@@ -302,6 +384,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByLabel('Subscription ends').fill('2027-06-30');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('API key of customer@example.com').waitFor();
+    await expect.poll(() => activeInside('.secret'), { timeout: 5_000 }).toBe(true);
     await page.getByLabel('Search').fill('customer');
     await expect.poll(() => page.locator('[data-testid="accounts-table"] tbody tr').count(), { timeout: 15_000 }).toBe(1);
     await shoot('admin');
@@ -310,6 +393,79 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByRole('button', { name: 'Disable account' }).click();
     await page.getByText('Account disabled').waitFor();
     await shoot('admin-account');
+  });
+
+  it('works with the keyboard: the skip link, focus back to the content, after creating and revoking a key, the phone menu', async () => {
+    await page.goto(`${base}/keys`);
+    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    expect(await page.title()).toBe('API keys · MessageAPI');
+    // The skip link is the first stop and takes focus to the page's content.
+    await page.keyboard.press('Tab');
+    expect(await activeText()).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await activeId()).toBe('main');
+    expect(new URL(page.url()).pathname).toBe('/keys');
+    // Moving to another page and back to the first-loaded one: focus goes to the content each time (not left on the link).
+    await open('/messages');
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('main');
+    expect(await page.title()).toBe('Messages · MessageAPI');
+    await open('/keys');
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('main');
+
+    // A named key made from the keyboard: focus lands on the new key, then Revoke → confirm → the sentence saying it is done.
+    await page.getByLabel('Name (optional)').fill('keyboard test');
+    await page.getByLabel('Name (optional)').press('Enter');
+    await expect.poll(() => activeInside('[data-testid="new-key"]'), { timeout: 5_000 }).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await activeText()).toBe('Copy');
+    // its focus ring: solid, at least 2 px, and 3:1 or more against the white card around it
+    const ring = (await page.evaluate('(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth, s.outlineColor]; })()')) as string[];
+    expect(ring[0]).toBe('solid');
+    expect(parseFloat(ring[1]!)).toBeGreaterThanOrEqual(2);
+    expect(ring[2]).toMatch(/^rgb\(/);
+    expect(contrastWithWhite(ring[2]!)).toBeGreaterThanOrEqual(3);
+    const row = page.locator('[data-testid="keys-table"] tbody tr', { hasText: 'keyboard test' });
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Revoke key keyboard test' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(activeText, { timeout: 5_000 }).toMatch(/^Revoke msg_/);
+    await page.keyboard.press('Enter');
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('keys-note');
+    expect(await page.getByTestId('keys-note').textContent()).toMatch(/^Key keyboard test revoked/);
+    await expect.poll(() => row.count()).toBe(0);
+
+    // The phone menu: Escape closes it and gives focus back to its button; so does focus leaving it.
+    await page.setViewportSize(PHONE);
+    const toggle = page.getByRole('button', { name: 'Menu' });
+    const menu = page.locator('#nav');
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#nav a[href="/keys"]').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await activeInside('#nav')).toBe(true);
+    await page.keyboard.press('Escape');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await menu.isVisible()).toBe(false);
+    expect(await activeText()).toBe('Menu');
+    await page.keyboard.press('Enter');
+    await page.locator('#nav a[href="/keys"]').waitFor();
+    await page.keyboard.press('Shift+Tab');
+    expect(await activeInside('#nav')).toBe(false);
+    await expect.poll(() => toggle.getAttribute('aria-expanded'), { timeout: 5_000 }).toBe('false');
+    expect(await menu.isVisible()).toBe(false);
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it("shows its own not-found page for an unknown path, signed in, with a 404 status", async () => {
+    const answer = await page.goto(`${base}/no-such-page`);
+    expect(answer?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    expect(await page.title()).toBe('Page not found · MessageAPI');
+    // inside the dashboard's frame: the navigation is there
+    await page.locator('nav a[href="/keys"]').waitFor();
+    await shoot('not-found');
+    await page.getByRole('link', { name: 'Back to the overview' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
   });
 
   it('shows a Personal account its recipients (and removes one), and what its plan does not include', async () => {
@@ -345,10 +501,12 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await shoot('recipients-personal');
     await page.getByRole('button', { name: 'Remove 12125550101' }).click();
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(activeId, { timeout: 5_000 }).toBe('recipients-note');
     expect(await rows.first().textContent()).toContain('12125550102');
 
     await open('/webhooks');
     await page.getByText('Webhooks need the Unlimited plan').waitFor();
+    await page.getByText('You are on Personal.').waitFor();
     await shoot('webhooks-personal');
     await open('/groups');
     await page.getByText('Groups need the Unlimited plan').waitFor();
@@ -381,6 +539,30 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await expect.poll(() => page.getByTestId('login-error').textContent(), { timeout: 15_000 }).toMatch(/^Too many wrong passwords\. Wait \d+ seconds?/);
     expect(page.url()).toBe(`${base}/login`);
     await shoot('login-throttled');
+  });
+
+  it('signed out: the not-found page, and an old setup link shows only the way to sign in', async () => {
+    const answer = await page.goto(`${base}/nothing/here`);
+    expect(answer?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/nothing/here');
+    await page.getByRole('link', { name: 'Go to sign-in' }).waitFor();
+    await shoot('not-found-signed-out');
+
+    await page.goto(setupLink);
+    await page.getByRole('heading', { name: 'This server is already set up' }).waitFor();
+    expect(await page.locator('form, input').count()).toBe(0);
+    await shoot('setup-used');
+    await page.getByRole('link', { name: 'Go to sign-in' }).click();
+    await page.waitForURL(`${base}/login`);
+  });
+
+  if (auditing) it('meets WCAG 2.2 AA under axe-core on every page at both widths (no serious or critical violation), each page with its own title', () => {
+    for (const name of ['setup', 'setup-done', 'login', 'overview', 'connection-unlinked', 'connection', 'keys', 'messages', 'webhooks', 'groups', 'recipients', 'quick-start', 'account', 'admin', 'admin-account', 'not-found', 'overview-personal', 'recipients-personal', 'webhooks-personal', 'groups-personal', 'not-found-signed-out', 'setup-used', 'login-throttled']) {
+      expect(audited, name).toContain(`${name} (desktop)`);
+      expect(audited, name).toContain(`${name} (phone)`);
+    }
+    expect(findings).toEqual([]);
   });
 
   it('ran every page without a script error or a Content-Security-Policy violation', () => {

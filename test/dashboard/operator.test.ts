@@ -111,6 +111,25 @@ describe('the built pages at / (sqlite)', () => {
     expect((await t.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
+  it("gives a browser opening an unknown path the dashboard's not-found page (404); API paths and programs keep the JSON 404", async () => {
+    const html = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    for (const url of ['/no-such-page', '/keys/extra', '/settings?tab=1']) {
+      const res = await t.inject({ method: 'GET', url, headers: { accept: html } });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      expect(res.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+      expect(res.body).toContain('<div id="app">');
+    }
+    for (const url of ['/api/v1/nothing-here', '/api/nothing', '/auth/nothing', '/docs/nothing/here']) {
+      const res = await t.inject({ method: 'GET', url, headers: { accept: html } });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json(), url).toMatchObject({ success: false, code: 'not_found' });
+    }
+    // a program (no HTML in Accept) and a POST get JSON anywhere
+    expect((await t.inject({ method: 'GET', url: '/no-such-page', headers: { accept: 'application/json' } })).json()).toMatchObject({ code: 'not_found' });
+    expect((await t.inject({ method: 'POST', url: '/no-such-page', headers: { accept: html } })).json()).toMatchObject({ code: 'not_found' });
+  });
+
   it('streams the session state as server-sent events', async () => {
     const { apiKey } = await t.createAccount('trial');
     await t.app.listen({ port: 0, host: '127.0.0.1' });

@@ -94,6 +94,7 @@ export interface MessageView {
 export interface KeyView {
   id: string;
   prefix: string;
+  name: string | null;
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;

@@ -21,6 +21,33 @@ import { Auth } from './session';
 
 const PUBLIC_PAGES = new Set(['/login', '/setup', '/signup']);
 
+const TITLES: Record<string, string> = {
+  '/': 'Overview',
+  '/login': 'Sign in',
+  '/signup': 'Create an account',
+  '/setup': 'Set up this server',
+  '/connection': 'WhatsApp connection',
+  '/keys': 'API keys',
+  '/webhooks': 'Webhooks',
+  '/groups': 'Groups',
+  '/messages': 'Messages',
+  '/recipients': 'Recipients',
+  '/quick-start': 'Quick start',
+  '/account': 'Your account',
+  '/admin': 'Admin: accounts',
+};
+
+/** Each page's own tab title (and what a screen reader announces on arrival). */
+function titleOf(path: string): string {
+  const title = TITLES[path] ?? (/^\/admin\/accounts\/[^/]+$/.test(path) ? 'Account details' : 'Page not found');
+  return `${title} · MessageAPI`;
+}
+
+/** Known dashboard paths: anything else gets the not-found page, signed in or not. */
+export function isKnownPath(path: string): boolean {
+  return path in TITLES || /^\/admin\/accounts\/[^/]+$/.test(path);
+}
+
 function Page(props: { path: string }) {
   const { path } = props;
   const admin = /^\/admin\/accounts\/([^/]+)$/.exec(path);
@@ -72,9 +99,14 @@ export function App() {
     whenSignedOut(() => void refresh());
   }, [refresh]);
 
+  useEffect(() => {
+    document.title = titleOf(path);
+  }, [path]);
+
   // Send people where they can do something: setup on a fresh server, sign-in when signed out.
   useEffect(() => {
     if (!auth) return;
+    if (!isKnownPath(path)) return;
     if (!auth.signedIn && !PUBLIC_PAGES.has(path)) navigate(auth.setupRequired ? `/setup${location.hash}` : '/login', true);
     else if (auth.signedIn && PUBLIC_PAGES.has(path)) navigate('/', true);
   }, [auth, path]);
@@ -104,7 +136,13 @@ export function App() {
 
   return (
     <Auth.Provider value={{ auth, refresh }}>
-      {path === '/setup' && !auth.signedIn ? (
+      {!isKnownPath(path) && !auth.signedIn ? (
+        <main id="main" class="center-page">
+          <div class="card narrow">
+            <NotFoundPage signedIn={false} />
+          </div>
+        </main>
+      ) : path === '/setup' && !auth.signedIn ? (
         <SetupPage />
       ) : !auth.signedIn || PUBLIC_PAGES.has(path) ? (
         <LoginPage signup={path === '/signup'} />

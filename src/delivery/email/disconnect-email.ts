@@ -41,7 +41,7 @@ export function renderDisconnectEmail(input: DisconnectEmailInput): RenderedEmai
     '',
     apiHint,
     '',
-    'You get this e-mail because disconnect e-mails are on in Settings; you can switch them off there.',
+    'You get this e-mail because disconnect e-mails are on for your account; you can switch them off on the dashboard\'s WhatsApp connection page.',
   ].join('\n');
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5;color:#111">
 <h2 style="margin:0 0 12px">${esc(number)} was disconnected</h2>
@@ -50,7 +50,7 @@ export function renderDisconnectEmail(input: DisconnectEmailInput): RenderedEmai
 <p><strong>To link it again:</strong></p>
 <ol>${steps.map((s) => `<li>${linkify(s, dashboard)}</li>`).join('')}</ol>
 <p style="color:#555">${esc(apiHint)}</p>
-<p style="color:#777;font-size:13px">You get this e-mail because disconnect e-mails are on in Settings; you can switch them off there.</p>
+<p style="color:#777;font-size:13px">You get this e-mail because disconnect e-mails are on for your account; you can switch them off on the dashboard's WhatsApp connection page.</p>
 </body></html>`;
   return { subject, text, html };
 }

@@ -137,7 +137,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
   );
 
   const setupRefused = () =>
-    new AppError('forbidden', 'This setup link has been used or has expired. Restart the server to print a new one, or use `messageapi accounts create --admin`.');
+    new AppError('forbidden', 'This setup link has been used or has expired. Restart the server to print a new one, or run messageapi accounts create --admin in a terminal.');
 
   app.post('/auth/setup', { schema: schema('authSetup', 'First run: create the first account, an admin, with the one-time link', SetupBody, ['forbidden', 'conflict', 'service_unavailable']) }, async (request, reply) => {
     const body = request.body as Static<typeof SetupBody>;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { serveNotFoundPageToBrowsers } from '../error-handler.js';
 
 /** Where `vite build` puts the dashboard (the same place from src/ under vitest and from dist/ in production). */
 export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
@@ -83,4 +84,9 @@ export async function registerStaticFiles(app: FastifyInstance, root: string = W
       return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
     });
   }
+  // Any other path a browser opens: the same pages, which show their not-found page, with a 404 status.
+  serveNotFoundPageToBrowsers(app, (reply) => {
+    securityHeaders(reply);
+    return reply.code(404).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
+  });
 }

@@ -119,7 +119,7 @@ export function registerWebhookRoutes(app: FastifyInstance, runtime: Runtime, au
       await findDelivery(runtime.store.db, account.id, id);
       requireWebhookPlan(runtime.config, account);
       const target = await loadTarget(runtime.store.db, account.id);
-      if (!target?.url) throw new AppError('invalid_parameter', 'No webhook URL is set: set one in Settings before redelivering.');
+      if (!target?.url) throw new AppError('invalid_parameter', 'No webhook URL is set: set one on the dashboard\'s Webhooks page (or with PATCH /api/v1/settings) before redelivering.');
       const { delivery, queued } = await redeliver(runtime.store, account.id, id, runtime.clock(), runtime.config.accountLimits.redeliveriesPerHour);
       if (queued) runtime.eventDelivery.kick();
       return { success: true as const, delivery, queued };

@@ -7,6 +7,7 @@ import { dashboardMigration } from './004-dashboard.js';
 import { usageHoursMigration } from './005-usage-hours.js';
 import { requestBoundsMigration } from './006-request-bounds.js';
 import { repairEditedMigrationsMigration } from './007-repair-edited-migrations.js';
+import { keyNamesMigration } from './008-key-names.js';
 
 /**
  * Every migration in order. Add new ones at the end with the next number; never edit a released one
@@ -21,5 +22,6 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     '005-usage-hours': usageHoursMigration(dialect),
     '006-request-bounds': requestBoundsMigration(),
     '007-repair-edited-migrations': repairEditedMigrationsMigration(dialect),
+    '008-key-names': keyNamesMigration(dialect),
   };
 }

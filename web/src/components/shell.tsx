@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
-import { navigate, onLinkClick } from '../router';
+import { hasNavigated, navigate, onLinkClick } from '../router';
 import { useAuth } from '../session';
 import { planLabel } from './ui';
 
@@ -19,12 +19,38 @@ const NAV = [
 export function Shell(props: { path: string; children: ComponentChildren }) {
   const { auth, refresh } = useAuth();
   const [menuOpen, setMenuOpen] = useState(false);
-  const [firstPath] = useState(props.path);
+  const firstRender = useRef(true);
+  const menu = useRef<HTMLElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     setMenuOpen(false);
-    // After moving to another page, start keyboard and screen-reader users at its content.
-    if (props.path !== firstPath) document.getElementById('main')?.focus({ preventScroll: true });
+    // After moving to another page (the first-loaded one included, when coming back to it, and the
+    // first page after signing in), start keyboard and screen-reader users at its content; not when
+    // the document has just been loaded.
+    const first = firstRender.current;
+    firstRender.current = false;
+    if (!first || hasNavigated()) document.getElementById('main')?.focus({ preventScroll: true });
   }, [props.path]);
+  // The phone menu covers the page: it closes on Escape (focus back on its button) and as soon
+  // as focus leaves it, so focus never lands on controls hidden under it.
+  useEffect(() => {
+    if (!menuOpen) return;
+    const inside = (node: EventTarget | null) => node instanceof Node && (menu.current?.contains(node) || toggle.current?.contains(node));
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      setMenuOpen(false);
+      toggle.current?.focus();
+    };
+    const onFocus = (event: FocusEvent) => {
+      if (!inside(event.target)) setMenuOpen(false);
+    };
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('focusin', onFocus);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('focusin', onFocus);
+    };
+  }, [menuOpen]);
   const account = auth.account!;
   const links = [...NAV, { href: '/account', label: 'Your account' }, ...(account.isAdmin ? [{ href: '/admin', label: 'Admin: accounts' }] : [])];
   const current = (href: string) => (href === '/' ? props.path === '/' : props.path === href || props.path.startsWith(`${href}/`));
@@ -53,12 +79,12 @@ export function Shell(props: { path: string; children: ComponentChildren }) {
           <button type="button" class="btn btn-ghost signout-top" onClick={() => void signOut()} data-testid="sign-out">
             Sign out
           </button>
-          <button type="button" class="btn btn-ghost menu-toggle" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen(!menuOpen)}>
+          <button type="button" ref={toggle} class="btn btn-ghost menu-toggle" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen(!menuOpen)}>
             Menu
           </button>
         </div>
       </header>
-      <nav id="nav" class={`sidebar ${menuOpen ? 'open' : ''}`} aria-label="Settings pages">
+      <nav id="nav" ref={menu} class={`sidebar ${menuOpen ? 'open' : ''}`} aria-label="Settings pages">
         <ul>
           {links.map((link) => (
             <li key={link.href}>

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export function Card(props: { title?: string; actions?: ComponentChildren; children: ComponentChildren; class?: string; id?: string }) {
   return (
@@ -84,9 +84,9 @@ export function CopyButton(props: { text: string; label?: string }) {
   );
 }
 
-export function Notice(props: { tone: 'error' | 'success' | 'info' | 'warn'; children: ComponentChildren; testId?: string }) {
+export function Notice(props: { tone: 'error' | 'success' | 'info' | 'warn'; children: ComponentChildren; testId?: string; id?: string }) {
   return (
-    <div class={`notice notice-${props.tone}`} role={props.tone === 'error' ? 'alert' : 'status'} data-testid={props.testId}>
+    <div class={`notice notice-${props.tone}`} role={props.tone === 'error' ? 'alert' : 'status'} data-testid={props.testId} id={props.id} tabIndex={props.id ? -1 : undefined}>
       {props.children}
     </div>
   );
@@ -144,9 +144,28 @@ export function PlanFields(props: { idPrefix: string; plan: string; onPlan(plan:
   );
 }
 
+/**
+ * Moves keyboard focus to the element with this id once the page has re-rendered: after an action
+ * disables or removes the button that was pressed, focus would otherwise fall to <body>.
+ */
+export function focusWhenShown(id: string): void {
+  let tries = 0;
+  const attempt = () => {
+    const element = document.getElementById(id);
+    if (element) {
+      if (element.tabIndex < 0 && !element.hasAttribute('tabindex')) element.tabIndex = -1;
+      element.focus();
+    } else if (tries++ < 20) requestAnimationFrame(attempt);
+  };
+  requestAnimationFrame(attempt);
+}
+
+/** A secret shown once, right after the action that made it: focus goes to it, so a keyboard user lands on the Copy button next. */
 export function SecretReveal(props: { title: string; value: string; children?: ComponentChildren; testId?: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => box.current?.focus(), [props.value]);
   return (
-    <div class="secret" data-testid={props.testId}>
+    <div class="secret" data-testid={props.testId} ref={box} tabIndex={-1} role="group" aria-label={props.title}>
       <p class="secret-title">{props.title}</p>
       <div class="secret-row">
         <code class="secret-value">{props.value}</code>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, setCsrfToken } from '../api';
-import { Card, Field, Notice, PageHeader, errorText, planLabel } from '../components/ui';
+import { Card, Field, Notice, PageHeader, errorText, focusWhenShown, planLabel } from '../components/ui';
 import { navigate } from '../router';
 import { useAuth } from '../session';
 
@@ -28,6 +28,7 @@ export function AccountPage() {
     } finally {
       setBusy(false);
     }
+    focusWhenShown('password-message');
   };
   const everywhere = async () => {
     await api('POST', '/auth/logout-everywhere', {}).catch(() => undefined);
@@ -59,7 +60,11 @@ export function AccountPage() {
         </Card>
       </div>
       <Card title="Change password">
-        {message && <Notice tone={message.tone}>{message.text}</Notice>}
+        {message && (
+          <Notice tone={message.tone} id="password-message">
+            {message.text}
+          </Notice>
+        )}
         <form onSubmit={change} class="form-narrow">
           <Field label="Current password" id="current-password">
             <input id="current-password" type="password" autoComplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />

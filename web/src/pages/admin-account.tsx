@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type AdminAccount, type DayCount } from '../api';
 import { DailyChart, UsageBar } from '../components/charts';
-import { Badge, Card, Field, Notice, PageHeader, PlanFields, Skeleton, errorText, formatDate, planLabel } from '../components/ui';
+import { Badge, Card, Field, Notice, PageHeader, PlanFields, Skeleton, errorText, focusWhenShown, formatDate, planLabel } from '../components/ui';
 import { useAuth, useLoad } from '../session';
 
 export function AdminAccountPage(props: { id: string }) {
@@ -28,6 +28,7 @@ export function AdminAccountPage(props: { id: string }) {
     } catch (e) {
       setMessage({ tone: 'error', text: errorText(e) });
     }
+    focusWhenShown('admin-account-message');
   };
   const path = `/api/v1/admin/accounts/${encodeURIComponent(props.id)}`;
 
@@ -35,7 +36,11 @@ export function AdminAccountPage(props: { id: string }) {
     <>
       <PageHeader title={a?.email ?? 'Account'} lead={<a href="/admin">← All accounts</a>} />
       {detail.error && <Notice tone="error">{detail.error}</Notice>}
-      {message && <Notice tone={message.tone}>{message.text}</Notice>}
+      {message && (
+        <Notice tone={message.tone} id="admin-account-message">
+          {message.text}
+        </Notice>
+      )}
       {!a && !detail.error && (
         <Card>
           <Skeleton lines={5} />

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type AdminAccount } from '../api';
 import { Pager, useCursorPages } from '../components/pager';
-import { Badge, Card, Empty, Field, Notice, PageHeader, PlanFields, SecretReveal, Skeleton, errorText, formatDate, planLabel } from '../components/ui';
+import { Badge, Card, Empty, Field, Notice, PageHeader, PlanFields, SecretReveal, Skeleton, errorText, focusWhenShown, formatDate, planLabel } from '../components/ui';
 import { useAuth, useLoad } from '../session';
 
 export function AdminPage() {
@@ -120,6 +120,7 @@ function CreateAccount(props: { onCreated(): void }) {
       props.onCreated();
     } catch (e) {
       setError(errorText(e));
+      focusWhenShown('new-account-error');
     } finally {
       setBusy(false);
     }
@@ -132,7 +133,11 @@ function CreateAccount(props: { onCreated(): void }) {
           Shown only now: give it to the account holder.
         </SecretReveal>
       )}
-      {error && <Notice tone="error">{error}</Notice>}
+      {error && (
+        <Notice tone="error" id="new-account-error">
+          {error}
+        </Notice>
+      )}
       <form onSubmit={submit} class="form-grid">
         <Field label="E-mail" id="new-email">
           <input id="new-email" type="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />

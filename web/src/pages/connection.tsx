@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type SessionAnswer, type Settings } from '../api';
-import { Badge, Card, Field, Notice, PageHeader, Skeleton, errorText } from '../components/ui';
+import { Badge, Card, Field, Notice, PageHeader, Skeleton, errorText, focusWhenShown } from '../components/ui';
 import { useAuth, useLoad } from '../session';
 
 /** Follows the session over server-sent events, so a scan on the phone shows here at once. */
@@ -32,8 +32,11 @@ export function ConnectionPage() {
     setError(undefined);
     try {
       await action();
+      // the pressed button is gone or disabled now: focus the status, which says what happened
+      focusWhenShown(what === 'pair' ? 'pairing-code' : 'status-title');
     } catch (e) {
       setError(errorText(e));
+      focusWhenShown('connection-error');
     } finally {
       setBusy(undefined);
     }
@@ -55,7 +58,11 @@ export function ConnectionPage() {
   return (
     <>
       <PageHeader title="WhatsApp connection" lead="Link your number as a linked device, like WhatsApp Web. Messages go out from your own number." />
-      {error && <Notice tone="error">{error}</Notice>}
+      {error && (
+        <Notice tone="error" id="connection-error">
+          {error}
+        </Notice>
+      )}
       <Card
         title="Status"
         id="status"
@@ -130,7 +137,7 @@ export function ConnectionPage() {
             {session.pairingCode ? (
               <div class="pairing">
                 <p>Enter this code in WhatsApp: Settings → Linked devices → Link with phone number.</p>
-                <p class="pairing-code" data-testid="pairing-code">
+                <p class="pairing-code" data-testid="pairing-code" id="pairing-code" tabIndex={-1}>
                   {session.pairingCode}
                 </p>
               </div>
@@ -148,12 +155,12 @@ export function ConnectionPage() {
         </div>
       )}
 
-      <DisconnectEmail mailConfigured={auth.mailConfigured} />
+      <DisconnectEmail mailConfigured={auth.mailConfigured} admin={auth.account?.isAdmin === true} />
     </>
   );
 }
 
-function DisconnectEmail(props: { mailConfigured: boolean }) {
+function DisconnectEmail(props: { mailConfigured: boolean; admin: boolean }) {
   const settings = useLoad(() => api<Settings>('GET', '/api/v1/settings'));
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -163,8 +170,10 @@ function DisconnectEmail(props: { mailConfigured: boolean }) {
     try {
       await api('PATCH', '/api/v1/settings', { disconnectEmail: on });
       await settings.reload();
+      focusWhenShown('disconnect-email');
     } catch (e) {
       setError(errorText(e));
+      focusWhenShown('disconnect-email-error');
     } finally {
       setSaving(false);
     }
@@ -172,13 +181,22 @@ function DisconnectEmail(props: { mailConfigured: boolean }) {
   return (
     <Card title="Disconnect e-mail">
       {!props.mailConfigured && (
-        <Notice tone="warn">E-mail is not set up on this server (no SMTP_URL), so no disconnect e-mail can go out. Ask the operator.</Notice>
+        <Notice tone="warn">
+          E-mail is not set up on this server, so no disconnect e-mail can go out.{' '}
+          {props.admin
+            ? "To send it, set SMTP_URL (for example smtps://user:password@smtp.example.com) in the server's environment and restart the server."
+            : 'The operator of this server can turn it on by setting SMTP_URL in the server\'s environment.'}
+        </Notice>
       )}
       {settings.error && <Notice tone="error">{settings.error}</Notice>}
-      {error && <Notice tone="error">{error}</Notice>}
+      {error && (
+        <Notice tone="error" id="disconnect-email-error">
+          {error}
+        </Notice>
+      )}
       {settings.data ? (
         <label class="switch">
-          <input type="checkbox" role="switch" checked={settings.data.disconnectEmail} disabled={saving} onChange={(e) => void toggle(e.currentTarget.checked)} />
+          <input id="disconnect-email" type="checkbox" role="switch" checked={settings.data.disconnectEmail} disabled={saving} onChange={(e) => void toggle(e.currentTarget.checked)} />
           <span>
             E-mail me at <strong>{settings.data.email}</strong> when WhatsApp disconnects (unlinked from the phone, or the connection could not be restored).
           </span>

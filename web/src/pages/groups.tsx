@@ -35,7 +35,7 @@ export function GroupsPage() {
                     <td data-label="Name">{g.name}</td>
                     <td data-label="Members">{g.participants}</td>
                     <td data-label="Group id" class="id-cell">
-                      <code>{g.id}</code> <CopyButton text={g.id} label="Copy id" />
+                      <code>{g.id.replace(/@.*$/, '')}<wbr />{g.id.slice(g.id.replace(/@.*$/, '').length)}</code> <CopyButton text={g.id} label="Copy id" />
                     </td>
                   </tr>
                 ))}

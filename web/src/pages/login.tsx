@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrfToken } from '../api';
-import { Field, Notice, errorText } from '../components/ui';
+import { Field, Notice, errorText, focusWhenShown } from '../components/ui';
 import { FirstKeyPage } from '../components/first-key';
 import { navigate, onLinkClick } from '../router';
 import { useAuth } from '../session';
@@ -13,6 +13,10 @@ export function LoginPage(props: { signup: boolean }) {
   const [busy, setBusy] = useState(false);
   const [newKey, setNewKey] = useState<string | undefined>();
   const signup = props.signup && auth.signupEnabled;
+  // Arriving here from a signed-in page (Sign out): focus would be on <body>; start at the form's first field.
+  useEffect(() => {
+    if (document.activeElement === document.body) document.getElementById('email')?.focus();
+  }, []);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -29,6 +33,8 @@ export function LoginPage(props: { signup: boolean }) {
       }
     } catch (e) {
       setError(errorText(e));
+      // the alert is read out; focus goes back to the password for another try
+      focusWhenShown('password');
     } finally {
       setBusy(false);
     }
@@ -37,7 +43,7 @@ export function LoginPage(props: { signup: boolean }) {
   if (newKey) return <FirstKeyPage title="Welcome to MessageAPI" lead="Your Trial account is ready. This is your API key; it is shown only now." apiKey={newKey} />;
 
   return (
-    <main class="center-page" onClick={onLinkClick}>
+    <main id="main" class="center-page" onClick={onLinkClick}>
       <form class="card narrow auth-card" onSubmit={submit} aria-labelledby="login-title" noValidate={false}>
         <div class="brand brand-large">
           <img src="/favicon.svg" alt="" width="36" height="36" />

@@ -25,7 +25,7 @@ export function MessagesPage() {
         title="Messages"
         lead="Everything you sent, newest first."
         actions={
-          <button class="btn" onClick={() => void page.reload()} disabled={page.loading}>
+          <button class="btn" onClick={() => void (page.loading || page.reload())} aria-busy={page.loading}>
             Refresh
           </button>
         }

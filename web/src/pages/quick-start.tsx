@@ -39,15 +39,22 @@ echo $answer['success'] ? "Sent: {$answer['messageId']}\\n" : "Error: {$answer['
     {
       id: 'python',
       label: 'Python',
-      note: 'Python 3 with requests (pip install requests).',
-      code: `import requests
+      note: 'Python 3, standard library only: nothing to install.',
+      code: `import json
+import urllib.error
+import urllib.request
 
-answer = requests.post(
+request = urllib.request.Request(
     "${base}/api/v1/send",
-    headers={"X-API-Key": "${KEY}"},
-    json={"recipient": "12125551234", "text": "Hello from MessageAPI"},
-    timeout=30,
-).json()
+    data=json.dumps({"recipient": "12125551234", "text": "Hello from MessageAPI"}).encode(),
+    headers={"X-API-Key": "${KEY}", "Content-Type": "application/json"},
+    method="POST",
+)
+try:
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.load(response)
+except urllib.error.HTTPError as error:  # 4xx/5xx still carry the JSON error
+    answer = json.load(error)
 print(answer["messageId"] if answer["success"] else answer["error"])`,
     },
     {
@@ -65,17 +72,27 @@ console.log(answer.success ? answer.messageId : answer.error);`,
     {
       id: 'sheets',
       label: 'Google Sheets',
-      note: 'Extensions → Apps Script, paste, save, then use =SENDWHATSAPP(A2, B2) or run it from a menu or trigger. The server must be reachable from the internet.',
-      code: `function SENDWHATSAPP(recipient, text) {
-  const response = UrlFetchApp.fetch('${base}/api/v1/send', {
-    method: 'post',
-    contentType: 'application/json',
-    headers: { 'X-API-Key': '${KEY}' },
-    payload: JSON.stringify({ recipient: String(recipient), text: text }),
-    muteHttpExceptions: true,
+      note:
+        'Extensions → Apps Script, paste, save, reload the sheet: a WhatsApp menu appears. Select rows (number in column A, text in B) and choose WhatsApp → Send selected rows; the result goes to column C. It sends only when you choose it, never when the sheet recalculates. Google runs it on its own servers, so this server must be reachable from the internet at the address below (not localhost).',
+      code: `function onOpen() {
+  SpreadsheetApp.getUi().createMenu('WhatsApp').addItem('Send selected rows', 'sendSelectedRows').addToUi();
+}
+
+function sendSelectedRows() {
+  const sheet = SpreadsheetApp.getActiveSheet();
+  const range = sheet.getActiveRange();
+  const rows = sheet.getRange(range.getRow(), 1, range.getNumRows(), 2).getValues();
+  rows.forEach(function (row, i) {
+    const response = UrlFetchApp.fetch('${base}/api/v1/send', {
+      method: 'post',
+      contentType: 'application/json',
+      headers: { 'X-API-Key': '${KEY}' },
+      payload: JSON.stringify({ recipient: String(row[0]), text: String(row[1]) }),
+      muteHttpExceptions: true,
+    });
+    const answer = JSON.parse(response.getContentText());
+    sheet.getRange(range.getRow() + i, 3).setValue(answer.success ? answer.status : answer.error);
   });
-  const answer = JSON.parse(response.getContentText());
-  return answer.success ? answer.status : answer.error;
 }`,
     },
   ];
@@ -129,7 +146,8 @@ export function QuickStartPage() {
         <div role="tabpanel" id={`panel-${current.id}`} aria-labelledby={`tab-${current.id}`} class="tabpanel">
           <p class="hint">{current.note}</p>
           <div class="code">
-            <pre>
+            {/* Scrolls sideways on a phone: focusable, so the keyboard can scroll it too. */}
+            <pre tabIndex={0} role="region" aria-label={`${current.label} example`}>
               <code>{current.code}</code>
             </pre>
             <div class="code-copy">
@@ -139,7 +157,7 @@ export function QuickStartPage() {
         </div>
       </Card>
       <Card title="What comes back">
-        <pre class="code-inline">
+        <pre class="code-inline" tabIndex={0} role="region" aria-label="A successful answer">
           <code>{`{"success": true, "messageId": "…", "status": "sent"}`}</code>
         </pre>
         <p class="hint">

@@ -35,10 +35,29 @@ export function SetupPage() {
     }
   };
 
+  // An old setup link (or a bookmark) once accounts exist: nothing to fill in, only the way to sign in.
+  if (!apiKey && !auth.setupRequired) {
+    return (
+      <main id="main" class="center-page">
+        <div class="card narrow auth-card">
+          <div class="brand brand-large">
+            <img src="/favicon.svg" alt="" width="36" height="36" />
+            <span>MessageAPI</span>
+          </div>
+          <h1>This server is already set up</h1>
+          <p class="lead">It has accounts, so this setup link is no longer needed. Sign in with your e-mail and password.</p>
+          <a class="btn btn-primary btn-block" href="/login" data-testid="setup-sign-in">
+            Go to sign-in
+          </a>
+        </div>
+      </main>
+    );
+  }
+
   if (apiKey) return <FirstKeyPage title="You're all set" lead="Your admin account is ready. Here is its first API key; it is shown only now, so copy it somewhere safe. You can create more keys later." apiKey={apiKey} testId="setup-key" />;
 
   return (
-    <main class="center-page">
+    <main id="main" class="center-page">
       <form class="card narrow auth-card" onSubmit={submit} aria-labelledby="setup-title">
         <div class="brand brand-large">
           <img src="/favicon.svg" alt="" width="36" height="36" />
@@ -46,8 +65,7 @@ export function SetupPage() {
         </div>
         <h1 id="setup-title">Set up this server</h1>
         <p class="lead">Create the first account. It is an admin: it can create and manage the accounts of everyone else.</p>
-        {!auth.setupRequired && <Notice tone="info">This server already has accounts. Sign in instead.</Notice>}
-        {auth.setupRequired && !token && (
+        {!token && (
           <Notice tone="warn">Open the setup link exactly as the server printed it in the terminal: it ends with #token=….</Notice>
         )}
         {error && <Notice tone="error">{error}</Notice>}
@@ -63,11 +81,6 @@ export function SetupPage() {
         <button type="submit" class="btn btn-primary btn-block" disabled={busy || !token}>
           {busy ? 'Creating…' : 'Create admin account'}
         </button>
-        {!auth.setupRequired && (
-          <p class="hint center">
-            <a href="/login">Go to sign-in</a>
-          </p>
-        )}
       </form>
     </main>
   );

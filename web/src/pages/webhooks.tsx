@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Delivery, type Settings } from '../api';
 import { Pager, useCursorPages } from '../components/pager';
-import { Badge, Card, Empty, Field, Notice, PageHeader, SecretReveal, Skeleton, errorText, formatTime } from '../components/ui';
+import { Badge, Card, Empty, Field, Notice, PageHeader, SecretReveal, Skeleton, errorText, focusWhenShown, formatTime, planLabel } from '../components/ui';
 import { useLoad, useRefreshWhile } from '../session';
 
 type TestAnswer = { status: number | null; durationMs?: number; error?: string };
@@ -27,6 +27,7 @@ export function WebhooksPage() {
       await action();
     } catch (e) {
       setMessage({ tone: 'error', text: errorText(e) });
+      focusWhenShown('webhook-message');
     } finally {
       setBusy(undefined);
     }
@@ -38,6 +39,8 @@ export function WebhooksPage() {
       if (answer.webhookSecret) setSecret(answer.webhookSecret);
       setMessage({ tone: 'success', text: url.trim() ? 'Webhook URL saved.' : 'Webhook removed: no more events will be sent.' });
       await settings.reload();
+      // a new secret takes focus itself (SecretReveal); otherwise the sentence saying what happened
+      if (!answer.webhookSecret) focusWhenShown('webhook-message');
     });
   };
   const rotate = () =>
@@ -50,6 +53,7 @@ export function WebhooksPage() {
       setTest(undefined);
       setTest(await api<TestAnswer>('POST', '/api/v1/webhooks/test'));
       setDeliveriesVersion((v) => v + 1);
+      focusWhenShown('test-result');
     });
 
   const s = settings.data;
@@ -66,13 +70,13 @@ export function WebhooksPage() {
       )}
       {s && restricted && (
         <Card>
-          <Empty title="Webhooks need the Unlimited plan">You are on {s.plan}. Ask the operator of this server to move you to Unlimited.</Empty>
+          <Empty title="Webhooks need the Unlimited plan">You are on {planLabel(s.plan)}. Ask the operator of this server to move you to Unlimited.</Empty>
         </Card>
       )}
       {s && !restricted && (
         <>
           {message && (
-            <Notice tone={message.tone} testId="webhook-message">
+            <Notice tone={message.tone} testId="webhook-message" id="webhook-message">
               {message.text}
             </Notice>
           )}
@@ -85,7 +89,7 @@ export function WebhooksPage() {
           <div class="grid grid-2">
             <Card title="Endpoint">
               <form onSubmit={save}>
-                <Field label="Webhook URL" id="webhook-url" hint="https://… on a public address. Leave empty to stop webhooks.">
+                <Field label="Webhook URL" id="webhook-url" hint="https://… on a public address. Leave empty to stop webhooks. Addresses on this machine or a private network are refused unless the server runs with ALLOW_PRIVATE_URLS=true (the operator's switch, for tests).">
                   <input id="webhook-url" type="url" inputMode="url" placeholder="https://example.com/whatsapp-webhook" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
                 </Field>
                 <div class="button-row">
@@ -113,7 +117,7 @@ export function WebhooksPage() {
               </button>
               {!s.webhookUrl && <p class="hint">Save a URL first.</p>}
               {test && (
-                <div data-testid="test-result">
+                <div data-testid="test-result" id="test-result" tabIndex={-1}>
                   {test.status !== null ? (
                     <Notice tone={test.status >= 200 && test.status < 300 ? 'success' : 'error'}>
                       Your receiver answered <strong>HTTP {test.status}</strong>
@@ -166,18 +170,19 @@ function Deliveries(props: { version: number }) {
     } catch (e) {
       setNote({ tone: 'error', text: errorText(e) });
     }
+    focusWhenShown('redeliver-note');
   };
   return (
     <Card
       title="Recent deliveries"
       actions={
-        <button class="btn btn-small" onClick={() => void page.reload()} disabled={page.loading} data-testid="refresh-deliveries">
+        <button class="btn btn-small" onClick={() => void (page.loading || page.reload())} aria-busy={page.loading} data-testid="refresh-deliveries">
           Refresh
         </button>
       }
     >
       {note && (
-        <Notice tone={note.tone} testId="redeliver-note">
+        <Notice tone={note.tone} testId="redeliver-note" id="redeliver-note">
           {note.text}
         </Notice>
       )}
