@@ -11,6 +11,7 @@ import { clientErrorHandler } from './http/client-errors.js';
 import { refuseUnauthenticatedBodies } from './http/early-auth.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
 import { installResponseHeaders } from './http/response-headers.js';
+import { registerEventRoutes } from './http/routes/events.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
 import { receiversMarkdown, registerReceiverRoutes } from './http/routes/receivers.js';
 import { registerReadRoutes } from './http/routes/read.js';
@@ -118,6 +119,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   registerSandboxRoutes(app, runtime, authenticate);
   registerSettingsRoutes(app, runtime, authenticate);
   registerWebhookRoutes(app, runtime, authenticate);
+  registerEventRoutes(app, runtime, authenticate);
   registerReceiverRoutes(app, runtime, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app, runtime, authenticate);
   await registerDashboard(app, runtime, authenticate);
