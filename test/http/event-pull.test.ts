@@ -67,7 +67,8 @@ for (const dialect of testDialects()) {
       await incoming(apiKey, 'wake up');
       const answer = await waiting;
       expect(texts(answer)).toEqual(['wake up']);
-      expect(performance.now() - started).toBeLessThan(10_000);
+      // Well under the 1 s re-read: the wake, not the interval, answered it.
+      expect(performance.now() - started).toBeLessThan(900);
     });
 
     it('answers an empty page with the same cursor when wait runs out', async () => {

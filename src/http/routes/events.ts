@@ -10,6 +10,8 @@ import type { Authenticate } from './types.js';
 const MAX_WAIT_MS = 30_000;
 /** How often a long-poll reads the log again when no wake came (another process's events, a wake before its commit). */
 const REREAD_MS = 1_000;
+/** After a wake that found nothing (it came before its commit), the next read comes this soon. */
+const AFTER_WAKE_MS = 20;
 
 const PullQuery = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0, description: 'Cursor of the last event handled; acknowledges everything up to it. Default: the last acknowledged cursor' })),
@@ -58,11 +60,12 @@ export function registerEventRoutes(app: FastifyInstance, runtime: Runtime, auth
       const after = query.after ?? (await ackedCursor(runtime.store, account.id));
       if (query.after !== undefined) await ackEvents(runtime.store, account.id, query.after);
       const deadline = performance.now() + (query.wait ?? 0);
+      let woken = false;
       for (;;) {
         const events = await readEvents(runtime.store, account.id, after, limit);
         const left = deadline - performance.now();
         if (events.length > 0 || left <= 0) return { success: true as const, events: events.map(view), cursor: events.at(-1)?.cursor ?? after };
-        await runtime.eventDelivery.logWaiters.wait(account.id, Math.min(left, REREAD_MS));
+        woken = await runtime.eventDelivery.logWaiters.wait(account.id, Math.min(left, woken ? AFTER_WAKE_MS : REREAD_MS));
       }
     },
   );
