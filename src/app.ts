@@ -11,6 +11,7 @@ import { clientErrorHandler } from './http/client-errors.js';
 import { refuseUnauthenticatedBodies } from './http/early-auth.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
 import { installResponseHeaders } from './http/response-headers.js';
+import { registerEventStream } from './http/routes/event-stream.js';
 import { registerEventRoutes } from './http/routes/events.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
 import { receiversMarkdown, registerReceiverRoutes } from './http/routes/receivers.js';
@@ -120,6 +121,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   registerSettingsRoutes(app, runtime, authenticate);
   registerWebhookRoutes(app, runtime, authenticate);
   registerEventRoutes(app, runtime, authenticate);
+  registerEventStream(app, runtime, authenticate);
   registerReceiverRoutes(app, runtime, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app, runtime, authenticate);
   await registerDashboard(app, runtime, authenticate);
