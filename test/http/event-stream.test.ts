@@ -48,7 +48,7 @@ for (const dialect of testDialects()) {
     let base: string;
 
     beforeAll(async () => {
-      t = await startTestApp(dialect, { env: { STREAMS_PER_ACCOUNT: '2' } });
+      t = await startTestApp(dialect, { env: { STREAMS_PER_ACCOUNT: '2', STREAM_RECHECK_MS: '200' } });
       await t.app.listen({ host: '127.0.0.1', port: 0 });
       base = `http://127.0.0.1:${(t.app.server.address() as net.AddressInfo).port}`;
     });
@@ -79,6 +79,24 @@ for (const dialect of testDialects()) {
       const pulled = (await t.inject({ method: 'GET', url: '/api/v1/events?after=0', headers: { 'x-api-key': apiKey } })).json();
       expect(streamed.events[0]!.data).toBe(pulled.events[0].body);
       expect(streamed.events[0]!.id).toBe(String(pulled.events[0].cursor));
+    });
+
+    it('ends when its key is revoked, and counts toward STREAMS_PER_ACCOUNT', async () => {
+      const { apiKey } = await t.createAccount('unlimited');
+      const opened = await Promise.all([0, 1].map(() => fetch(`${base}/api/v1/events/stream`, { headers: { 'x-api-key': apiKey } })));
+      expect(opened.map((r) => r.status)).toEqual([200, 200]);
+      const third = await fetch(`${base}/api/v1/events/stream`, { headers: { 'x-api-key': apiKey } });
+      expect(third.status).toBe(429);
+      expect(await third.json()).toMatchObject({ code: 'too_many_requests' });
+      const keys = (await t.inject({ method: 'GET', url: '/api/v1/keys', headers: { 'x-api-key': apiKey } })).json().keys as Array<{ id: string }>;
+      expect((await t.inject({ method: 'DELETE', url: `/api/v1/keys/${keys[0]!.id}`, headers: { 'x-api-key': apiKey } })).statusCode).toBe(200);
+      // Both streams run to their end (the server closes them) instead of hanging: read each to done.
+      const ends = opened.map(async (res) => {
+        const reader = res.body!.getReader();
+        for (;;) if ((await reader.read()).done) return true;
+      });
+      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref());
+      expect(await Promise.race([Promise.all(ends).then(() => true), timeout])).toBe(true);
     });
 
     it('refuses Trial (plan rule) and a bad key', async () => {
