@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../helpers/databases.js';
+import { pruneExpired } from '../../src/core/housekeeping.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface Pulled {
@@ -99,6 +100,18 @@ for (const dialect of testDialects()) {
       expect(res.statusCode).toBe(403);
       expect(res.json()).toMatchObject({ success: false, code: 'plan_restriction' });
       expect(await t.runtime.store.db.selectFrom('event_log').select('seq').where('account_id', '=', id).execute()).toEqual([]);
+    });
+
+    it('prunes events older than EVENT_RETENTION_DAYS, and later events keep counting on', async () => {
+      const { apiKey } = await t.createAccount('unlimited');
+      await incoming(apiKey, 'old');
+      const retention = t.runtime.config.webhooks.retentionDays;
+      await pruneExpired(t.runtime.store, Date.now() + (retention - 1) * 86_400_000, retention);
+      expect(texts(await pull(apiKey, 'after=0'))).toEqual(['old']);
+      await pruneExpired(t.runtime.store, Date.now() + (retention + 1) * 86_400_000, retention);
+      expect((await pull(apiKey, 'after=0')).events).toEqual([]);
+      await incoming(apiKey, 'new');
+      expect((await pull(apiKey, 'after=0')).events.map((e) => e.cursor)).toEqual([2]);
     });
 
     it('validates its input', async () => {
