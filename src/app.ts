@@ -13,6 +13,8 @@ import { refuseUnauthenticatedBodies } from './http/early-auth.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
 import { registerSharedSchemas, swaggerOptions, swaggerUiOptions } from './http/openapi.js';
 import { installResponseHeaders } from './http/response-headers.js';
+import { registerEventStream } from './http/routes/event-stream.js';
+import { registerEventRoutes } from './http/routes/events.js';
 import { registerOperationsRoutes } from './http/routes/operations.js';
 import { registerReceiverRoutes } from './http/routes/receivers.js';
 import { registerReadRoutes } from './http/routes/read.js';
@@ -115,6 +117,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   registerSandboxRoutes(app, runtime, authenticate);
   registerSettingsRoutes(app, runtime, authenticate);
   registerWebhookRoutes(app, runtime, authenticate);
+  registerEventRoutes(app, runtime, authenticate);
+  registerEventStream(app, runtime, authenticate);
   registerReceiverRoutes(app, runtime, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app, runtime, authenticate);
   await registerDashboard(app, runtime, authenticate);

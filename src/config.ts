@@ -28,6 +28,7 @@ const EnvSchema = Type.Object({
   MAIL_FROM: Type.Optional(Type.String()),
   ALLOW_PRIVATE_URLS: Type.Optional(Bool),
   SIGNUP_ENABLED: Type.Optional(Bool),
+  CALLMEBOT_COMPAT: Type.Optional(Bool),
   LOG_LEVEL: Type.String({ default: 'info' }),
   PLAN_TRIAL_DAILY_LIMIT: Type.Integer({ minimum: 0, default: 50 }),
   PLAN_PERSONAL_DAILY_LIMIT: Type.Integer({ minimum: 0, default: 150 }),
@@ -98,6 +99,8 @@ export interface Config {
   readonly allowPrivateUrls: boolean;
   /** Anyone may create a Trial account from the dashboard's sign-in page. */
   readonly signupEnabled: boolean;
+  /** GET /whatsapp.php answers CallMeBot's clients (on unless CALLMEBOT_COMPAT=false). */
+  readonly callMeBotCompat: boolean;
   readonly logLevel: string;
   readonly plans: Readonly<Record<PlanName, PlanLimits>>;
   readonly media: { readonly maxImageBytes: number; readonly maxDocumentBytes: number; readonly timeoutMs: number };
@@ -223,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mailFrom: e.MAIL_FROM ?? 'MessageAPI <no-reply@localhost>',
     allowPrivateUrls: e.ALLOW_PRIVATE_URLS === 'true' || e.ALLOW_PRIVATE_URLS === '1',
     signupEnabled: e.SIGNUP_ENABLED === 'true' || e.SIGNUP_ENABLED === '1',
+    callMeBotCompat: !(e.CALLMEBOT_COMPAT === 'false' || e.CALLMEBOT_COMPAT === '0'),
     logLevel: e.LOG_LEVEL,
     plans: {
       trial: { dailyLimit: e.PLAN_TRIAL_DAILY_LIMIT, maxRecipients: null, groups: false, webhooks: false },

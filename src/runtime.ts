@@ -112,7 +112,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
       await driver.start();
       dispatcher.start();
       await eventDelivery.start();
-      const housekeeping = () => pruneExpired(store, clock()).catch((error) => log.warn({ err: error }, 'housekeeping failed'));
+      const housekeeping = () => pruneExpired(store, clock(), config.webhooks.retentionDays).catch((error) => log.warn({ err: error }, 'housekeeping failed'));
       void housekeeping();
       housekeepingTimer = setInterval(housekeeping, HOUSEKEEPING_EVERY_MS);
       housekeepingTimer.unref();

@@ -8,6 +8,8 @@ export interface Recipient {
 
 const GROUP_ID = /^\d{5,30}(-\d{5,20})?@g\.us$/;
 const PHONE_DECORATION = /[\s\-().]/g;
+// WhatsApp's own ids for a person (whatsapp-web.js and Green-API write `<digits>@c.us`, Baileys `@s.whatsapp.net`).
+const PERSONAL_JID = /^(\+?\d{7,15})@(c\.us|s\.whatsapp\.net)$/i;
 
 /** Normalises what a user typed into a phone number (country code, 7–15 digits) or a group id. */
 export function parseRecipient(raw: string): Recipient {
@@ -19,6 +21,8 @@ export function parseRecipient(raw: string): Recipient {
     }
     return { value: id, isGroup: true };
   }
+  const jid = PERSONAL_JID.exec(trimmed);
+  if (jid) return { value: jid[1]!.replace(/^\+/, ''), isGroup: false };
   const digits = trimmed.replace(PHONE_DECORATION, '').replace(/^\+/, '');
   if (!/^\d{7,15}$/.test(digits)) {
     throw new AppError(

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Account } from '../core/accounts.js';
 import { AppError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
+import { aliasedValue } from './send-aliases.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,9 +27,14 @@ export function makeAuthenticate(runtime: Runtime, alternatives: AlternativeAuth
   return (options: { allowQueryKey: boolean }) =>
     async (request: FastifyRequest): Promise<void> => {
       const header = singleValue(request.headers['x-api-key']);
-      const fromFields = (fields: unknown) =>
-        options.allowQueryKey && fields && typeof fields === 'object' ? singleValue((fields as Record<string, unknown>).apikey) : undefined;
-      // /send.php may carry the key as a query or form field, as the reference allows there.
+      const fromFields = (fields: unknown) => {
+        if (!options.allowQueryKey || !fields || typeof fields !== 'object') return undefined;
+        const record = fields as Record<string, unknown>;
+        singleValue(record.apikey);
+        singleValue(record.token);
+        return aliasedValue(record, 'apikey');
+      };
+      // /send.php may carry the key as a query or form field (`apikey`, or `token` as other gateways name it).
       const key = header ?? fromFields(request.query) ?? fromFields(request.body);
       if (key === undefined) {
         for (const alternative of alternatives) {

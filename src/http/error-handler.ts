@@ -67,12 +67,20 @@ export function errorBody(error: AppError): Record<string, unknown> {
   return body;
 }
 
-export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
-  const status = ERROR_STATUS[error.code];
-  const body = errorBody(error);
+function errorHeaders(reply: FastifyReply, error: AppError): FastifyReply {
   if (error.details.headers) reply.headers(error.details.headers);
   if (error.details.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.details.retryAfterSeconds));
-  return reply.code(status).type('application/json; charset=utf-8').send(body);
+  return reply.code(ERROR_STATUS[error.code]);
+}
+
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  return errorHeaders(reply, error).type('application/json; charset=utf-8').send(errorBody(error));
+}
+
+/** The same error as one line of text, for clients written for CallMeBot (GET /whatsapp.php). */
+export function sendPlainError(reply: FastifyReply, error: AppError): FastifyReply {
+  const messageId = error.details.messageId ? ` Message id: ${error.details.messageId}` : '';
+  return errorHeaders(reply, error).type('text/plain; charset=utf-8').send(`Error: ${error.message} (${error.code})${messageId}\n`);
 }
 
 export function appError(code: ErrorCode, message: string): AppError {
@@ -96,16 +104,21 @@ function wantsPage(request: FastifyRequest): boolean {
   return typeof accept === 'string' && accept.includes('text/html');
 }
 
+/** Any error a route throws as one of our codes (an unexpected one is logged and becomes internal_error). */
+export function asAppError(error: FastifyError & { validation?: ValidationIssue[] }, request: FastifyRequest, bodyLimit: number): AppError {
+  if (error instanceof AppError) return error;
+  if (error.validation && error.validation.length > 0) return fromValidation(error.validation);
+  const mapped = fromFastify(error, bodyLimit);
+  if (mapped) return mapped;
+  request.log.error({ err: error }, 'unhandled error');
+  // 5xx details stay in the log; the client gets a sentence without internals.
+  return new AppError('internal_error', 'Something went wrong on the server. The error was logged; try again.');
+}
+
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
-  app.setErrorHandler((error: FastifyError & { validation?: ValidationIssue[] }, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof AppError) return sendError(reply, error);
-    if (error.validation && error.validation.length > 0) return sendError(reply, fromValidation(error.validation));
-    const mapped = fromFastify(error, bodyLimit);
-    if (mapped) return sendError(reply, mapped);
-    request.log.error({ err: error }, 'unhandled error');
-    // 5xx details stay in the log; the client gets a sentence without internals.
-    return sendError(reply, new AppError('internal_error', 'Something went wrong on the server. The error was logged; try again.'));
-  });
+  app.setErrorHandler((error: FastifyError & { validation?: ValidationIssue[] }, request: FastifyRequest, reply: FastifyReply) =>
+    sendError(reply, asAppError(error, request, bodyLimit)),
+  );
   app.setNotFoundHandler((request, reply) => {
     const page = browserNotFoundPages.get(app);
     if (page && wantsPage(request)) return page(reply);

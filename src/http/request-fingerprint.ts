@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /** Fields that change how a request is answered, not what it asks for. */
-const NOT_PART_OF_THE_REQUEST = new Set(['apikey', 'wait']);
+const NOT_PART_OF_THE_REQUEST = new Set(['apikey', 'token', 'wait']);
 
 /** JSON with object keys in sorted order, so that key order never makes two requests differ. */
 function canonicalJson(value: unknown): string {

@@ -12,6 +12,7 @@ import type { Store } from '../../store/store.js';
 import { EmailSender } from '../email/email-sender.js';
 import type { LookupFn } from '../media/resolve-host.js';
 import { OutboxWorker } from '../outbox-worker.js';
+import { EventLogWaiters } from '../../core/event-log-waiters.js';
 import { OutboxEventRecorder } from './event-recorder.js';
 import { ReceiverAgents } from './receiver-agents.js';
 import { pruneFinished } from './retention.js';
@@ -44,6 +45,8 @@ const PRUNE_EVERY_MS = 60 * 60 * 1000;
  */
 export class EventDelivery {
   readonly recorder: OutboxEventRecorder;
+  /** The pull queue's long-polls, woken when the recorder appends to an account's event log. */
+  readonly logWaiters = new EventLogWaiters();
   readonly webhookWorker: OutboxWorker;
   readonly emailWorker: OutboxWorker | undefined;
   readonly box: SecretBox;
@@ -76,6 +79,7 @@ export class EventDelivery {
     this.recorder = new OutboxEventRecorder({
       config,
       queued: (kind) => setImmediate(() => (kind === 'webhook' ? this.webhookWorker : this.emailWorker)?.kick()),
+      logged: (accountId) => setImmediate(() => this.logWaiters.notify(accountId)),
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Config, PlanName } from '../../config.js';
+import { appendEvents } from '../../core/event-log.js';
 import type { EventRecorder, GatewayEvent } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import { queueDelivery, webhookBody } from '../../core/webhook-deliveries.js';
@@ -20,6 +21,8 @@ export interface OutboxRecorderDeps {
   config: Config;
   /** Told after a job was written, so its worker claims it without waiting for the next poll. */
   queued(kind: 'webhook' | 'email'): void;
+  /** Told after events were appended to an account's log (before the commit: a waiter reads again until it sees them). */
+  logged?(accountId: string): void;
 }
 
 /**
@@ -40,13 +43,19 @@ export class OutboxEventRecorder implements EventRecorder {
     const { config } = this.deps;
     const row = (await selectEventTargets(tx, { accountId })).rows[0];
     if (!row) return;
-    const webhooks = config.plans[row.plan as PlanName]?.webhooks === true && row.webhook_url !== null && row.webhook_secret !== null && row.retired_url !== row.webhook_url;
+    // The pull queue follows the webhooks' plan rule (SPEC §3), with or without a webhook URL.
+    const receivesEvents = config.plans[row.plan as PlanName]?.webhooks === true;
+    const webhooks = receivesEvents && row.webhook_url !== null && row.webhook_secret !== null && row.retired_url !== row.webhook_url;
     let queuedWebhook = false;
     let queuedEmail = false;
+    const logged: Array<{ id: string; event: string; body: string }> = [];
     for (const event of events) {
+      const eventId = newId('evt');
+      const body = webhookBody(event, now);
+      if (receivesEvents) logged.push({ id: eventId, event: event.event, body });
       if (webhooks) {
         const test = event.event === 'message.received' && event.test === true;
-        await queueDelivery(tx, { accountId, eventId: newId('evt'), event: event.event, payload: webhookBody(event, now), test, now });
+        await queueDelivery(tx, { accountId, eventId, event: event.event, payload: body, test, now });
         queuedWebhook = true;
       }
       if (event.event === 'session.disconnected' && config.smtpUrl && row.disconnect_email === 1) {
@@ -54,7 +63,9 @@ export class OutboxEventRecorder implements EventRecorder {
         queuedEmail = true;
       }
     }
-    // A worker woken before the commit would find nothing to claim.
+    await appendEvents(tx, accountId, logged, now);
+    // Waiters (pull queue, stream) and workers woken before the commit would find nothing new.
+    if (logged.length > 0) afterCommit(tx, () => this.deps.logged?.(accountId));
     if (queuedWebhook) afterCommit(tx, () => this.deps.queued('webhook'));
     if (queuedEmail) afterCommit(tx, () => this.deps.queued('email'));
   }

@@ -5,22 +5,36 @@ import { rateLimitHeaders } from '../../core/messages.js';
 import { sendMessage, type SendInput } from '../../core/send.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
+import { asAppError, sendPlainError } from '../error-handler.js';
 import { requestFingerprint } from '../request-fingerprint.js';
-import { BODY, CHANGE_AUTH, errors, Filename, KEY_AUTH, QUERY_KEY_SECURITY, OPTIONAL_BODY, RecipientField, refAnswer, SendAnswer, Text, Wait } from '../schemas.js';
+import { canonicalSendFields } from '../send-aliases.js';
+import { BODY, CHANGE_AUTH, errors, Filename, KEY_AUTH, QUERY_KEY_SECURITY, OPTIONAL_BODY, RecipientField, refAnswer, SendAnswer, Text, UrlField, Wait } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
 const DEFAULT_WAIT_MS = 5000;
 
-const SendPhpFields = Type.Object({
+const aliasOf = (field: string) => ({ description: `Another name for ${field}` });
+
+/** /send.php's fields and the names other gateways give them (src/http/send-aliases.ts); other fields are ignored. */
+export const SendPhpFields = Type.Object({
   recipient: Type.Optional(RecipientField),
+  phone: Type.Optional(Type.String({ ...RecipientField, ...aliasOf('recipient') })),
+  to: Type.Optional(Type.String({ ...RecipientField, ...aliasOf('recipient') })),
+  number: Type.Optional(Type.String({ ...RecipientField, ...aliasOf('recipient') })),
+  chatId: Type.Optional(Type.String({ ...RecipientField, ...aliasOf('recipient') })),
   apikey: Type.Optional(Type.String({ maxLength: 200, description: 'Your API key, when you cannot send the X-API-Key header' })),
+  token: Type.Optional(Type.String({ maxLength: 200, ...aliasOf('apikey') })),
   text: Type.Optional(Text),
-  file: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of an image (JPEG, PNG or WebP) to send; text becomes its caption' })),
-  document: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of a PDF to send; text becomes its caption' })),
+  body: Type.Optional(Type.String({ ...Text, ...aliasOf('text') })),
+  message: Type.Optional(Type.String({ ...Text, ...aliasOf('text') })),
+  caption: Type.Optional(Type.String({ ...Text, ...aliasOf('text (the caption of an image or document)') })),
+  file: Type.Optional(Type.String({ ...UrlField, description: 'Public URL of an image (JPEG, PNG or WebP) to send; text becomes its caption' })),
+  image: Type.Optional(Type.String({ maxLength: 2048, ...aliasOf('file') })),
+  document: Type.Optional(Type.String({ ...UrlField, description: 'Public URL of a PDF to send; text becomes its caption' })),
   filename: Type.Optional(Filename),
   wait: Type.Optional(Wait),
 });
-type SendPhpFields = Static<typeof SendPhpFields>;
+export type SendPhpFields = Static<typeof SendPhpFields>;
 
 const RestText = Type.Object({
   recipient: Type.Optional(RecipientField),
@@ -103,23 +117,24 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
     return { success: true as const, messageId: result.messageId, status: result.status };
   }
 
-  const sendPhp = async (request: FastifyRequest, reply: FastifyReply) => {
-    const query = (request.query ?? {}) as SendPhpFields;
-    const body = (request.body && typeof request.body === 'object' ? request.body : {}) as SendPhpFields;
-    const fields: SendPhpFields = { ...query, ...body };
-    if (fields.file && fields.document) {
+  /** Sends what /send.php's fields (under any of their names) describe. */
+  const sendFields = (request: FastifyRequest, reply: FastifyReply) => {
+    const fields = fieldsOf(request) as SendPhpFields;
+    const canonical = canonicalSendFields(fields);
+    if (canonical.file && fields.document) {
       throw new AppError('invalid_parameter', 'Invalid parameter: give either file (an image) or document (a PDF), not both.');
     }
-    const kind = fields.file ? 'image' : fields.document ? 'document' : 'text';
+    const kind = canonical.file ? 'image' : fields.document ? 'document' : 'text';
     return respond(request, reply, {
       kind,
-      recipient: fields.recipient,
-      text: fields.text,
-      mediaUrl: fields.file ?? fields.document,
+      recipient: canonical.recipient,
+      text: canonical.text,
+      mediaUrl: canonical.file ?? fields.document,
       filename: fields.filename,
       wait: fields.wait,
     });
   };
+  const sendPhp = (request: FastifyRequest, reply: FastifyReply) => sendFields(request, reply);
 
   const sendPhpSchema = {
     tags: ['send'],
@@ -149,6 +164,30 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
     },
     sendPhp,
   );
+
+  if (runtime.config.callMeBotCompat) {
+    app.get(
+      '/whatsapp.php',
+      {
+        schema: {
+          tags: ['send'],
+          operationId: 'sendWhatsappPhp',
+          security: QUERY_KEY_SECURITY,
+          summary: 'CallMeBot-compatible send (?phone=&text=&apikey=), answered in text/plain; CALLMEBOT_COMPAT=false turns it off',
+          querystring: SendPhpFields,
+          produces: ['text/plain'],
+        },
+        preHandler: authenticate({ allowQueryKey: true }),
+        errorHandler: (error, request, reply) => sendPlainError(reply, asAppError(error, request, runtime.config.bodyLimitBytes)),
+      },
+      async (request, reply) => {
+        const answer = await sendFields(request, reply);
+        // CallMeBot's clients grep for these words; the id lets a script look the message up later.
+        const line = answer.status === 'sent' ? 'Message Sent.' : 'Message queued. You will receive it in a few seconds.';
+        return reply.type('text/plain; charset=utf-8').send(`${line} Message id: ${answer.messageId}\n`);
+      },
+    );
+  }
 
   const restRoute = (
     url: string,

@@ -1,0 +1,111 @@
+import type { ServerResponse } from 'node:http';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Account } from '../../core/accounts.js';
+import { AppError } from '../../core/errors.js';
+import { ackedCursor, readEvents } from '../../core/event-log.js';
+import type { Runtime } from '../../runtime.js';
+import { requireAccount } from '../auth.js';
+import { errorResponses } from '../schemas.js';
+import { StreamSlots } from '../stream-slots.js';
+import type { Authenticate } from './types.js';
+
+const REREAD_MS = 1_000;
+const AFTER_WAKE_MS = 20;
+const HEARTBEAT_MS = 15_000;
+const PAGE = 100;
+
+const StreamQuery = Type.Object({
+  after: Type.Optional(Type.Integer({ minimum: 0, description: 'Start after this cursor (the Last-Event-ID header wins). Default: the last acknowledged cursor' })),
+});
+const StreamHeaders = Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^\\d{1,15}$' })) });
+
+/**
+ * `GET /api/v1/events/stream`: the account's event log as server-sent events, `id:` the cursor,
+ * `event:` the event name, `data:` the webhook body. A client that reconnects with Last-Event-ID
+ * (EventSource does) continues right after the last event it got: nothing missed, nothing twice,
+ * within EVENT_RETENTION_DAYS. Like the session stream it is authenticated again every
+ * STREAM_RECHECK_MS and ends when that fails, and an account holds at most STREAMS_PER_ACCOUNT open.
+ */
+export function registerEventStream(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
+  const open = new Set<ServerResponse>();
+  const slots = new StreamSlots(runtime.config.streams.perAccount);
+  const authenticateStream = authenticate({ allowQueryKey: false });
+  app.addHook('preClose', async () => {
+    for (const raw of open) raw.end();
+    open.clear();
+  });
+
+  app.get(
+    '/api/v1/events/stream',
+    {
+      schema: { tags: ['events'], summary: 'Server-sent events from the event log, resumable with Last-Event-ID', querystring: StreamQuery, headers: StreamHeaders, response: { ...errorResponses } },
+      preHandler: authenticateStream,
+    },
+    async (request, reply) => {
+      const account = requireAccount(request);
+      if (!runtime.config.plans[account.plan].webhooks) {
+        throw new AppError('plan_restriction', `Events (webhooks, the pull queue, the event stream) need the Unlimited plan; this account is on ${account.plan}.`);
+      }
+      const accountId = account.id;
+      const lastEventId = (request.headers as Static<typeof StreamHeaders>)['last-event-id'];
+      let cursor = lastEventId !== undefined ? Number(lastEventId) : ((request.query as Static<typeof StreamQuery>).after ?? (await ackedCursor(runtime.store, accountId)));
+      const release = slots.take(accountId);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      raw.write('retry: 2000\n\n');
+      open.add(raw);
+
+      const stillAllowed = async (): Promise<boolean> => {
+        request.account = undefined;
+        let again: Account | undefined;
+        try {
+          await authenticateStream(request);
+          again = requireAccount(request);
+        } catch {
+          return false;
+        }
+        return again.id === accountId && again.active;
+      };
+      let checking = false;
+      const recheck = setInterval(() => {
+        if (checking || raw.writableEnded) return;
+        checking = true;
+        void stillAllowed().then((allowed) => {
+          checking = false;
+          if (!allowed && !raw.writableEnded) raw.end();
+        });
+      }, runtime.config.streams.recheckMs);
+      const heartbeat = setInterval(() => raw.writableEnded || raw.write(': ping\n\n'), HEARTBEAT_MS);
+      raw.on('close', () => {
+        clearInterval(recheck);
+        clearInterval(heartbeat);
+        open.delete(raw);
+        release();
+      });
+
+      let woken = false;
+      while (!raw.writableEnded && !raw.destroyed) {
+        try {
+          const events = await readEvents(runtime.store, accountId, cursor, PAGE);
+          for (const e of events) {
+            if (raw.writableEnded) break;
+            raw.write(`id: ${e.cursor}\nevent: ${e.event}\ndata: ${e.body}\n\n`);
+            cursor = e.cursor;
+          }
+          if (events.length === PAGE) continue;
+        } catch (error) {
+          request.log.warn({ err: error }, 'event stream: could not read the event log');
+        }
+        woken = await runtime.eventDelivery.logWaiters.wait(accountId, woken ? AFTER_WAKE_MS : REREAD_MS);
+      }
+    },
+  );
+}
