@@ -29,7 +29,7 @@ function quickStartExamples(base: string, key: string): Map<string, string> {
 const APPS_SCRIPT_RUNNER = String.raw`
 const { execFileSync } = require('node:child_process');
 const vm = require('node:vm');
-const { script, call } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+const { script, call, rows = [] } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
 const fetcher = "const { url, options } = JSON.parse(require('fs').readFileSync(0, 'utf8'));" +
   "const headers = { ...(options.headers || {}) }; if (options.contentType) headers['Content-Type'] = options.contentType;" +
   "fetch(url, { method: (options.method || 'get').toUpperCase(), headers, body: options.payload }).then(async (r) => process.stdout.write(JSON.stringify({ code: r.status, text: await r.text() })));";
@@ -41,14 +41,34 @@ const UrlFetchApp = {
     return { getResponseCode: () => answer.code, getContentText: () => answer.text };
   },
 };
-const context = vm.createContext({ UrlFetchApp });
+// A sheet whose selection is rows (number in A, text in B); what the script writes back is kept.
+const written = [];
+const selection = { getRow: () => 2, getNumRows: () => rows.length };
+const sheet = {
+  getActiveRange: () => selection,
+  getRange: (row, column) => ({ getValues: () => rows, setValue: (value) => written.push({ row, column, value }) }),
+};
+const menus = [];
+const SpreadsheetApp = {
+  getActiveSheet: () => sheet,
+  getUi: () => ({ createMenu: (name) => { const menu = { name, items: [], addItem(label, fn) { this.items.push([label, fn]); return this; }, addToUi() { menus.push(this); } }; return menu; } }),
+};
+const context = vm.createContext({ UrlFetchApp, SpreadsheetApp });
 vm.runInContext(script, context);
-process.stdout.write(JSON.stringify({ requests, result: vm.runInContext(call, context) }));
+const result = vm.runInContext(call, context);
+process.stdout.write(JSON.stringify({ requests, result, written, menus }));
 `;
 
-async function runAppsScript(script: string, call: string): Promise<{ requests: Array<{ url: string; options: Record<string, unknown> }>; result: unknown }> {
+interface AppsScriptRun {
+  requests: Array<{ url: string; options: Record<string, unknown> }>;
+  result: unknown;
+  written: Array<{ row: number; column: number; value: unknown }>;
+  menus: Array<{ name: string; items: Array<[string, string]> }>;
+}
+
+async function runAppsScript(script: string, call: string, rows: unknown[][] = []): Promise<AppsScriptRun> {
   const child = execFile(process.execPath, ['-e', APPS_SCRIPT_RUNNER], { timeout: 20_000 });
-  child.stdin!.end(JSON.stringify({ script, call }));
+  child.stdin!.end(JSON.stringify({ script, call, rows }));
   let stdout = '';
   child.stdout!.on('data', (chunk: string) => (stdout += chunk));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -130,10 +150,14 @@ for (const dialect of testDialects()) {
     });
 
     it('Quick start page: Google Sheets Apps Script, with UrlFetchApp making the real request', async () => {
-      const { requests, result } = await runAppsScript(examples.get('sheets')!, 'SENDWHATSAPP(12125551234, "From a sheet")');
+      // A menu action, not a custom function: nothing is sent when the sheet loads or recalculates.
+      const opened = await runAppsScript(examples.get('sheets')!, 'onOpen()');
+      expect(opened.requests).toHaveLength(0);
+      expect(opened.menus).toEqual([{ name: 'WhatsApp', items: [['Send selected rows', 'sendSelectedRows']] }]);
+      const { requests, written } = await runAppsScript(examples.get('sheets')!, 'sendSelectedRows()', [[12125551234, 'From a sheet']]);
       expect(requests).toHaveLength(1);
       expect(requests[0]).toMatchObject({ url: `${base}/api/v1/send`, options: { method: 'post', contentType: 'application/json', headers: { 'X-API-Key': key } } });
-      expect(result).toBe('sent');
+      expect(written).toEqual([{ row: 2, column: 3, value: 'sent' }]);
       const [row] = await t.runtime.store.db.selectFrom('messages').selectAll().where('text', '=', 'From a sheet').execute();
       expect(row).toMatchObject({ recipient: '12125551234', status: 'sent' });
     });

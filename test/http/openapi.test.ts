@@ -90,6 +90,13 @@ describe('the OpenAPI document at /openapi.json', () => {
       const failures = Object.entries(op.responses).filter(([status]) => status.startsWith('4') || status.startsWith('5'));
       expect(failures.length, where).toBeGreaterThan(0);
       for (const [status, response] of failures) {
+        // /whatsapp.php answers in text/plain as CallMeBot does: `Error: <sentence> (<code>)`.
+        const plain = response.content?.['text/plain'];
+        if (plain && !response.content?.['application/json']) {
+          const code = /\(([a-z_]+)\)\n$/.exec(String(plain.example))?.[1];
+          expect(ERROR_STATUS[code as keyof typeof ERROR_STATUS], `${where} ${status}`).toBe(Number(status));
+          continue;
+        }
         const errorMedia = response.content!['application/json']!;
         expect(JSON.stringify(errorMedia.schema), `${where} ${status}`).toContain('#/components/schemas/Error');
         const codes = [...(/one of: (.+)$/.exec(response.description)?.[1] ?? '').matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!);
@@ -106,9 +113,9 @@ describe('the OpenAPI document at /openapi.json', () => {
     expect(ids.size).toBe(operations.length);
   });
 
-  it('declares the query key on /send.php and /api/v1/status only, and documents the /send.php form body', () => {
+  it('declares the query key on /send.php, /whatsapp.php and /api/v1/status only, and documents the /send.php form body', () => {
     const withQueryKey = operations.filter(({ op }) => (op.security ?? []).some((s) => 'apiKeyQuery' in s)).map(({ method, path: p }) => `${method} ${p}`);
-    expect(withQueryKey.sort()).toEqual(['get /api/v1/status', 'get /send.php', 'post /send.php']);
+    expect(withQueryKey.sort()).toEqual(['get /api/v1/status', 'get /send.php', 'get /whatsapp.php', 'post /send.php']);
     const body = document.paths['/send.php']!.post!.requestBody!;
     expect(body.required, 'the fields may all come in the query string').toBe(false);
     const form = body.content['application/x-www-form-urlencoded']!.schema;

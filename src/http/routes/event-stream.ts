@@ -6,7 +6,7 @@ import { AppError } from '../../core/errors.js';
 import { ackedCursor, readEvents } from '../../core/event-log.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { errors, KEY_AUTH } from '../schemas.js';
 import { StreamSlots } from '../stream-slots.js';
 import type { Authenticate } from './types.js';
 
@@ -39,7 +39,25 @@ export function registerEventStream(app: FastifyInstance, runtime: Runtime, auth
   app.get(
     '/api/v1/events/stream',
     {
-      schema: { tags: ['events'], summary: 'Server-sent events from the event log, resumable with Last-Event-ID', querystring: StreamQuery, headers: StreamHeaders, response: { ...errorResponses } },
+      schema: {
+        tags: ['events'],
+        operationId: 'streamEvents',
+        summary: 'Server-sent events from the event log, resumable with Last-Event-ID',
+        querystring: StreamQuery,
+        headers: StreamHeaders,
+        response: {
+          200: {
+            description: 'An event stream: `id` is the cursor, `event` the event name, `data` the body a webhook would POST',
+            content: {
+              'text/event-stream': {
+                schema: { type: 'string' },
+                example: 'id: 42\nevent: message.received\ndata: {"event":"message.received","timestamp":"2026-11-30T09:15:00.000Z","message":{"id":"3EB0C431"}}\n\n',
+              },
+            },
+          },
+          ...errors('invalid_parameter', KEY_AUTH, 'plan_restriction', 'too_many_requests'),
+        },
+      },
       preHandler: authenticateStream,
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@ import { ackEvents, ackedCursor, readEvents, type LoggedEvent } from '../../core
 import { AppError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
-import { errorResponses } from '../schemas.js';
+import { answer, BODY, CHANGE_AUTH, errors, KEY_AUTH } from '../schemas.js';
 import type { Authenticate } from './types.js';
 
 const MAX_WAIT_MS = 30_000;
@@ -26,11 +26,16 @@ const EventView = Type.Object({
   body: Type.String({ description: 'The JSON body a webhook would POST, byte for byte' }),
 });
 
-const PullAnswer = Type.Object({
-  success: Type.Literal(true),
-  events: Type.Array(EventView),
-  cursor: Type.Integer({ description: 'Pass as `after` in the next call' }),
-});
+const EVENT_EXAMPLE = {
+  cursor: 42,
+  id: 'evt_01JDQ7Z3K9W2',
+  event: 'message.received',
+  body: '{"event":"message.received","timestamp":"2026-11-30T09:15:00.000Z","message":{"id":"3EB0C431","from":"12125551234","type":"text","text":"hi"}}',
+};
+const PullAnswer = answer(
+  { events: Type.Array(EventView), cursor: Type.Integer({ description: 'Pass as `after` in the next call' }) },
+  { events: [EVENT_EXAMPLE], cursor: 42 },
+);
 
 const AckBody = Type.Object({ cursor: Type.Integer({ minimum: 0 }) });
 
@@ -49,7 +54,13 @@ export function registerEventRoutes(app: FastifyInstance, runtime: Runtime, auth
   app.get(
     '/api/v1/events',
     {
-      schema: { tags: ['events'], summary: 'Pull events after a cursor (long-poll with wait), oldest first', querystring: PullQuery, response: { 200: PullAnswer, ...errorResponses } },
+      schema: {
+        tags: ['events'],
+        operationId: 'pullEvents',
+        summary: 'Pull events after a cursor (long-poll with wait), oldest first',
+        querystring: PullQuery,
+        response: { 200: PullAnswer, ...errors('invalid_parameter', KEY_AUTH, 'plan_restriction') },
+      },
       preHandler: authenticate({ allowQueryKey: false }),
     },
     async (request) => {
@@ -73,7 +84,13 @@ export function registerEventRoutes(app: FastifyInstance, runtime: Runtime, auth
   app.post(
     '/api/v1/events/ack',
     {
-      schema: { tags: ['events'], summary: 'Acknowledge every event up to a cursor', body: AckBody, response: { 200: Type.Object({ success: Type.Literal(true), cursor: Type.Integer() }), ...errorResponses } },
+      schema: {
+        tags: ['events'],
+        operationId: 'ackEvents',
+        summary: 'Acknowledge every event up to a cursor',
+        body: AckBody,
+        response: { 200: answer({ cursor: Type.Integer() }, { cursor: 42 }), ...errors(CHANGE_AUTH, BODY, 'plan_restriction') },
+      },
       preHandler: authenticate({ allowQueryKey: false }),
     },
     async (request) => {

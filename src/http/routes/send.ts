@@ -15,6 +15,9 @@ const DEFAULT_WAIT_MS = 5000;
 
 const aliasOf = (field: string) => ({ description: `Another name for ${field}` });
 
+/** A text/plain answer of /whatsapp.php, as CallMeBot's clients read them. */
+const plainAnswer = (description: string, example: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' }, example } } });
+
 /** /send.php's fields and the names other gateways give them (src/http/send-aliases.ts); other fields are ignored. */
 export const SendPhpFields = Type.Object({
   recipient: Type.Optional(RecipientField),
@@ -176,6 +179,13 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
           summary: 'CallMeBot-compatible send (?phone=&text=&apikey=), answered in text/plain; CALLMEBOT_COMPAT=false turns it off',
           querystring: SendPhpFields,
           produces: ['text/plain'],
+          response: {
+            200: plainAnswer('`Message Sent.` (or `Message queued. …` when the outcome is not known within `wait`) and the message id', 'Message Sent. Message id: msg_01JDQ7Z3K9W2\n'),
+            400: plainAnswer('`Error: <sentence> (<code>)`; a message logged before it failed adds its id', 'Error: Missing required parameter: phone (missing_parameter)\n'),
+            401: plainAnswer('`Error: <sentence> (invalid_api_key)`', 'Error: Invalid API key. (invalid_api_key)\n'),
+            403: plainAnswer('`Error: <sentence> (<code>)`: account_disabled, subscription_inactive or plan_restriction', 'Error: Your subscription is not active, so sending is disabled. (subscription_inactive)\n'),
+            429: plainAnswer('`Error: <sentence> (daily_limit_reached)`, with Retry-After', 'Error: Daily limit reached. (daily_limit_reached)\n'),
+          },
         },
         preHandler: authenticate({ allowQueryKey: true }),
         errorHandler: (error, request, reply) => sendPlainError(reply, asAppError(error, request, runtime.config.bodyLimitBytes)),
