@@ -1,12 +1,14 @@
 import type { Config } from '../config.js';
 import { checkMediaUrlSyntax, isMediaError } from '../delivery/media/index.js';
 import type { Store } from '../store/store.js';
-import type { WhatsAppDriver } from '../whatsapp/driver.js';
+import type { WhatsAppDriver } from './driver-port.js';
 import { isSubscriptionActive, type Account } from './accounts.js';
 import { AppError } from './errors.js';
 import { acceptMessage, type MessageKind, type RateLimitView } from './messages.js';
 import type { OutcomeNotifier } from './outcome-notifier.js';
+import { isMediaKind } from './message-content.js';
 import { parseRecipient } from './recipients.js';
+import { resolveContent, type SendExtras } from './send-content.js';
 
 export interface SendInput {
   kind: MessageKind;
@@ -14,6 +16,8 @@ export interface SendInput {
   text: string | undefined;
   mediaUrl: string | undefined;
   filename: string | undefined;
+  /** The kind's own fields, `replyTo` and `mentions`. */
+  extras?: SendExtras;
   waitMs: number;
   idempotencyKey: string | undefined;
   /** What the key is bound to (method, route, fields): the key reused with another is refused. */
@@ -49,12 +53,12 @@ function required(value: string | undefined, name: string): string {
  * durable insert (one atomic step) → dispatch → wait up to `waitMs` for the outcome.
  */
 export async function sendMessage(deps: SendDeps, account: Account, input: SendInput): Promise<SendResult> {
-  const recipient = parseRecipient(required(input.recipient, 'recipient'));
+  const recipient = input.kind === 'reaction' ? null : parseRecipient(required(input.recipient, 'recipient'));
   let mediaUrl: string | null = null;
   if (input.kind === 'text') {
     required(input.text, 'text');
-  } else {
-    const label = input.kind === 'image' ? 'file' : 'document';
+  } else if (isMediaKind(input.kind)) {
+    const label = input.kind === 'image' ? 'file' : input.kind;
     const raw = required(input.mediaUrl, label);
     try {
       mediaUrl = checkMediaUrlSyntax(raw.trim(), { allowPrivate: deps.config.allowPrivateUrls, label: `${label} URL` }).href;
@@ -71,13 +75,15 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
   if (!(await deps.driver.isConnected(account.id))) {
     throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number (QR code or pairing code) in Settings, then try again.');
   }
+  const resolved = await resolveContent(deps.store, account.id, input.kind, recipient, input.extras ?? {});
   const accepted = await acceptMessage(
     deps.store,
     deps.config,
     account,
     {
-      recipient,
+      recipient: resolved.recipient,
       kind: input.kind,
+      content: resolved.content,
       text: input.text === undefined || input.text === '' ? null : input.text,
       mediaUrl,
       filename: input.kind === 'document' ? input.filename?.trim() || DEFAULT_FILENAME : null,

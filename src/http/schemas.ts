@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { ContentSummarySchema } from './message-content-schema.js';
 
 export const Text = Type.String({ maxLength: 65_536, description: 'Message body (caption for media)' });
 export const RecipientField = Type.String({ maxLength: 64, description: 'Phone with country code (12125551234) or group id (120363…@g.us)' });
@@ -29,6 +30,7 @@ export const MessageViewSchema = Type.Object({
   sentAt: Type.Union([Type.String(), Type.Null()]),
   deliveredAt: Type.Union([Type.String(), Type.Null()]),
   readAt: Type.Union([Type.String(), Type.Null()]),
+  content: ContentSummarySchema,
 });
 
 export const PageQuery = {

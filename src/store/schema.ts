@@ -41,6 +41,8 @@ export interface MessagesTable {
   sent_at: number | null;
   delivered_at: number | null;
   read_at: number | null;
+  /** JSON (core/message-content.ts); null for text/image/document sent before migration 010. */
+  content: string | null;
 }
 
 /** Accepted messages per account and minute (`Date / 60 000`), split into shards (see quota.ts). */
@@ -104,6 +106,8 @@ export interface SandboxSendsTable {
   recipient: string;
   kind: string;
   at: number;
+  /** JSON content summary of what went out. */
+  content: string | null;
 }
 
 export interface Database {

@@ -8,6 +8,7 @@ import { listSandboxSends, SandboxDriver } from '../../whatsapp/sandbox/sandbox-
 import { requireAccount } from '../auth.js';
 import { errorResponses, PageQuery } from '../schemas.js';
 import type { Authenticate } from './types.js';
+import { ContentSummarySchema } from '../message-content-schema.js';
 
 const IncomingBody = Type.Object({
   from: Type.String({ maxLength: 32 }),
@@ -64,7 +65,9 @@ export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, au
         response: {
           200: Type.Object({
             success: Type.Literal(true),
-            sends: Type.Array(Type.Object({ messageId: Type.String(), waMessageId: Type.String(), recipient: Type.String(), type: Type.String(), at: Type.String() })),
+            sends: Type.Array(
+              Type.Object({ messageId: Type.String(), waMessageId: Type.String(), recipient: Type.String(), type: Type.String(), at: Type.String(), content: ContentSummarySchema }),
+            ),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
           ...errorResponses,
@@ -79,7 +82,14 @@ export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, au
       const page = await listSandboxSends(runtime.store, account.id, limit, query.cursor ? decodeCursor(query.cursor) : null);
       return {
         success: true as const,
-        sends: page.page.map((r) => ({ messageId: r.message_id, waMessageId: r.wa_message_id, recipient: r.recipient, type: r.kind, at: new Date(r.at).toISOString() })),
+        sends: page.page.map((r) => ({
+          messageId: r.message_id,
+          waMessageId: r.wa_message_id,
+          recipient: r.recipient,
+          type: r.kind,
+          at: new Date(r.at).toISOString(),
+          content: r.content === null ? null : (JSON.parse(r.content) as unknown),
+        })),
         nextCursor: page.nextCursor,
       };
     },

@@ -8,6 +8,8 @@ import { requireAccount } from '../auth.js';
 import { requestFingerprint } from '../request-fingerprint.js';
 import { ErrorBody, errorResponses, Filename, RecipientField, SendAnswer, Text, UrlField, Wait } from '../schemas.js';
 import type { Authenticate } from './types.js';
+import { ReplyAndMentions } from '../send-schemas.js';
+import { registerSendKindRoutes } from './send-kinds.js';
 
 const DEFAULT_WAIT_MS = 5000;
 
@@ -23,12 +25,14 @@ const SendPhpFields = Type.Object({
 type SendPhpFields = Static<typeof SendPhpFields>;
 
 const RestText = Type.Object({
+  ...ReplyAndMentions,
   recipient: Type.Optional(RecipientField),
   to: Type.Optional(RecipientField),
   text: Type.Optional(Text),
   wait: Type.Optional(Wait),
 });
 const RestImage = Type.Object({
+  ...ReplyAndMentions,
   recipient: Type.Optional(RecipientField),
   to: Type.Optional(RecipientField),
   file: Type.Optional(UrlField),
@@ -38,6 +42,7 @@ const RestImage = Type.Object({
   wait: Type.Optional(Wait),
 });
 const RestDocument = Type.Object({
+  ...ReplyAndMentions,
   recipient: Type.Optional(RecipientField),
   to: Type.Optional(RecipientField),
   document: Type.Optional(UrlField),
@@ -65,10 +70,15 @@ function fieldsOf(request: FastifyRequest): Record<string, unknown> {
   return { ...query, ...body };
 }
 
+export type SendRouteInput = Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'> & { wait?: number };
+export type SendResponder = (request: FastifyRequest, reply: FastifyReply, input: SendRouteInput) => Promise<{ success: true; messageId: string; status: 'sent' | 'pending' }>;
+export const SEND_ROUTE_ERRORS = { ...errorResponses, 422: ErrorBody };
+export { IdempotencyHeaders };
+
 export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
   const waitCap = runtime.config.sendWaitMaxMs;
 
-  async function respond(request: FastifyRequest, reply: FastifyReply, input: Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'> & { wait?: number }) {
+  const respond: SendResponder = async (request, reply, input) => {
     const account = requireAccount(request);
     const wait = input.wait ?? DEFAULT_WAIT_MS;
     if (wait > waitCap) throw new AppError('invalid_parameter', `Invalid parameter: wait must be at most ${waitCap} milliseconds.`);
@@ -96,7 +106,7 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
     if (result.rateLimit) reply.headers(rateLimitHeaders(result.rateLimit));
     if (result.replayed) reply.header('Idempotent-Replayed', 'true');
     return { success: true as const, messageId: result.messageId, status: result.status };
-  }
+  };
 
   const sendPhp = async (request: FastifyRequest, reply: FastifyReply) => {
     const query = (request.query ?? {}) as SendPhpFields;
@@ -138,7 +148,7 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
       },
       async (request, reply) => {
         const fields = request.body as RestFields;
-        return respond(request, reply, { ...toInput(fields), wait: fields.wait });
+        return respond(request, reply, { ...toInput(fields), extras: { replyTo: fields.replyTo, mentions: fields.mentions }, wait: fields.wait });
       },
     );
 
@@ -163,4 +173,6 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
     mediaUrl: f.document,
     filename: f.filename,
   }));
+
+  registerSendKindRoutes(app, authenticate, respond);
 }

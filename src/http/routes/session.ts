@@ -4,7 +4,7 @@ import QRCode from 'qrcode';
 import { AppError } from '../../core/errors.js';
 import { parseRecipient } from '../../core/recipients.js';
 import type { Runtime } from '../../runtime.js';
-import type { SessionView } from '../../whatsapp/driver.js';
+import type { SessionView } from '../../core/driver-port.js';
 import { requireAccount } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import type { Authenticate } from './types.js';

@@ -6,6 +6,7 @@ import { baileysMigration } from './003-baileys.js';
 import { dashboardMigration } from './004-dashboard.js';
 import { usageHoursMigration } from './005-usage-hours.js';
 import { requestBoundsMigration } from './006-request-bounds.js';
+import { messageContentMigration } from './010-message-content.js';
 
 /** Every migration in order. Add new ones at the end with the next number; never edit a released one. */
 export function allMigrations(dialect: Dialect): Record<string, Migration> {
@@ -16,5 +17,6 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     '004-dashboard': dashboardMigration(dialect),
     '005-usage-hours': usageHoursMigration(dialect),
     '006-request-bounds': requestBoundsMigration(),
+    '010-message-content': messageContentMigration(),
   };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readSession } from '../../core/sessions.js';
+import { contentSummary } from '../../core/content-summary.js';
 import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
 import { pageOf } from '../../core/pagination.js';
 import type { Store } from '../../store/store.js';
@@ -102,7 +103,15 @@ export class SandboxDriver implements WhatsAppDriver {
     await this.store.write((tx) =>
       tx
         .insertInto('sandbox_sends')
-        .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at: now })
+        .values({
+          account_id: message.accountId,
+          message_id: message.id,
+          wa_message_id: message.waMessageId,
+          recipient: message.recipient,
+          kind: message.kind,
+          at: now,
+          content: JSON.stringify(sandboxSummary(message)),
+        })
         .execute(),
     );
     if (++this.sendsOnNetwork === this.testing.hangAfterSends) await new Promise<never>(() => {});
@@ -138,6 +147,15 @@ export class SandboxDriver implements WhatsAppDriver {
     const detail = reason === 'logged_out' ? 'WhatsApp was unlinked from the phone. Link again to send.' : 'The connection was lost and could not be restored. Link again to send.';
     await this.changeSession(accountId, view('disconnected', current.phone, reason, detail));
   }
+}
+
+/** What the simulated network received; media by the hash of the very bytes that would have gone out. */
+function sandboxSummary(message: OutgoingMessage) {
+  const content = { ...message.content };
+  if (message.media) {
+    content.media = { mimetype: message.media.mimetype, size: message.media.bytes.length, sha256: createHash('sha256').update(message.media.bytes).digest('hex') };
+  }
+  return contentSummary(message.kind, message.text, message.filename, content);
 }
 
 export async function listSandboxSends(store: Store, accountId: string, limit: number, afterSeq: number | null) {
