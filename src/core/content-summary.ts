@@ -11,6 +11,9 @@ export interface ContentSummary {
   contacts?: ContactCard[];
   poll?: { question: string; options: string[]; multipleAnswers: boolean };
   reaction?: { messageId: string; emoji: string };
+  /** An edit's or a delete's target. */
+  edit?: { messageId: string };
+  revoke?: { messageId: string };
   replyTo?: { messageId: string; type: string; text: string | null };
   mentions?: string[];
   mentionAll?: boolean;
@@ -24,6 +27,8 @@ export function contentSummary(kind: string, text: string | null, filename: stri
   if (content.contacts) summary.contacts = content.contacts;
   if (content.poll) summary.poll = { question: content.poll.question, options: content.poll.options, multipleAnswers: content.poll.multipleAnswers };
   if (content.reaction) summary.reaction = { messageId: content.reaction.target.messageId, emoji: content.reaction.emoji };
+  if (content.edit) summary.edit = { messageId: content.edit.target.messageId };
+  if (content.revoke) summary.revoke = { messageId: content.revoke.target.messageId };
   if (content.replyTo) summary.replyTo = { messageId: content.replyTo.messageId, type: content.replyTo.kind, text: content.replyTo.text };
   if (content.mentions && content.mentions.length > 0) summary.mentions = content.mentions;
   if (content.mentionAll) summary.mentionAll = true;

@@ -3,7 +3,7 @@
  * `messages.content` and handed to the driver as it is. One shape for every kind; each kind
  * fills its own part.
  */
-export type MessageKind = 'text' | 'image' | 'document' | 'video' | 'audio' | 'sticker' | 'location' | 'contact' | 'poll' | 'reaction';
+export type MessageKind = 'text' | 'image' | 'document' | 'video' | 'audio' | 'sticker' | 'location' | 'contact' | 'poll' | 'reaction' | 'edit' | 'revoke';
 export type MediaMessageKind = 'image' | 'document' | 'video' | 'audio' | 'sticker';
 
 export const MEDIA_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>(['image', 'document', 'video', 'audio', 'sticker']);
@@ -45,6 +45,8 @@ export interface MessageReference {
   participant?: string;
   kind: string;
   text: string | null;
+  /** When it was sent (edit and delete windows run from here). */
+  sentAt?: number;
 }
 
 export interface MediaSummary {
@@ -60,6 +62,10 @@ export interface MessageContent {
   contacts?: ContactCard[];
   poll?: PollContent;
   reaction?: { target: MessageReference; emoji: string };
+  /** An edit's target; the new text is the edit's own text. */
+  edit?: { target: MessageReference };
+  /** A delete-for-everyone's target. */
+  revoke?: { target: MessageReference };
   replyTo?: MessageReference;
   /** Digits of the mentioned numbers. */
   mentions?: string[];
@@ -80,5 +86,14 @@ export function parseContent(raw: string | null): MessageContent {
 
 /** Calls that put something in a chat without being a message of their own do not count toward the daily limit. */
 export function countsTowardLimit(kind: MessageKind): boolean {
-  return kind !== 'reaction';
+  return kind !== 'reaction' && kind !== 'edit' && kind !== 'revoke';
 }
+
+/** The kinds that act on another message of the log: their chat is their target's. */
+export function actsOnAnother(kind: MessageKind): boolean {
+  return kind === 'reaction' || kind === 'edit' || kind === 'revoke';
+}
+
+/** WhatsApp lets a sender edit for about 15 minutes and delete for everyone for about 2 days. */
+export const EDIT_WINDOW_MS = 15 * 60 * 1000;
+export const REVOKE_WINDOW_MS = 48 * 60 * 60 * 1000;

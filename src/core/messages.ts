@@ -136,6 +136,14 @@ const insertPendingMessage = queryTemplate(
     }),
 );
 
+/**
+ * A replay found before the request's content is checked: a retried delete (or reaction) must get
+ * its first answer even though its target has changed since.
+ */
+export async function peekIdempotentReplay(store: Store, accountId: string, key: string, fingerprint: string | undefined, now: number): Promise<AcceptedMessage | null> {
+  return findIdempotentReplay(store.db, accountId, key, fingerprint, now);
+}
+
 async function findIdempotentReplay(tx: Tx, accountId: string, key: string, fingerprint: string | undefined, now: number): Promise<AcceptedMessage | null> {
   const row = await tx
     .selectFrom('idempotency_keys')
@@ -195,6 +203,8 @@ export interface MessageView {
   sentAt: string | null;
   deliveredAt: string | null;
   readAt: string | null;
+  editedAt: string | null;
+  revokedAt: string | null;
   /** What the message carries: text or caption, file, media, location, contacts, poll, reaction, quote, mentions. */
   content: ContentSummary;
 }
@@ -212,6 +222,8 @@ export function toMessageView(row: MessageRow): MessageView {
     sentAt: iso(row.sent_at),
     deliveredAt: iso(row.delivered_at),
     readAt: iso(row.read_at),
+    editedAt: iso(row.edited_at === null ? null : Number(row.edited_at)),
+    revokedAt: iso(row.revoked_at === null ? null : Number(row.revoked_at)),
     content: contentSummary(row.kind, row.text, row.filename, parseContent(row.content)),
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import { AppError } from './errors.js';
-import type { ContactCard, LocationContent, MessageContent, MessageKind, MessageReference } from './message-content.js';
+import { EDIT_WINDOW_MS, REVOKE_WINDOW_MS, type ContactCard, type LocationContent, type MessageContent, type MessageKind, type MessageReference } from './message-content.js';
 import { parseRecipient, type Recipient } from './recipients.js';
 
 /** The kind-specific part of a send request, as the endpoints take it. */
@@ -14,9 +14,20 @@ export interface SendExtras {
   contacts?: ContactCard[];
   poll?: { question: string; options: string[]; multipleAnswers?: boolean };
   reaction?: { messageId: string; emoji: string };
+  /** The message an edit or a delete-for-everyone acts on. */
+  target?: string;
 }
 
 const MENTION_ALL = '@all';
+const EDITABLE: ReadonlySet<string> = new Set(['text', 'image', 'video', 'document']);
+
+function checkWindow(target: MessageReference, now: number, windowMs: number, done: string, span: string): void {
+  const sentAt = target.sentAt ?? now;
+  if (now - sentAt > windowMs) {
+    const ago = Math.round((now - sentAt) / 60_000);
+    throw new AppError('invalid_parameter', `Message ${target.messageId} was sent ${ago} minutes ago: WhatsApp lets a message be ${done} for ${span} after sending, so it can no longer be.`);
+  }
+}
 const CAPTIONED: ReadonlySet<MessageKind> = new Set<MessageKind>(['text', 'image', 'document', 'video']);
 
 const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
@@ -30,7 +41,7 @@ function isOneEmoji(value: string): boolean {
 export async function findReference(store: Store, accountId: string, messageId: string, parameter: string): Promise<MessageReference> {
   const row = await store.db
     .selectFrom('messages')
-    .select(['id', 'wa_message_id', 'recipient', 'kind', 'text', 'status'])
+    .select(['id', 'wa_message_id', 'recipient', 'kind', 'text', 'status', 'sent_at', 'revoked_at'])
     .where('id', '=', messageId)
     .where('account_id', '=', accountId)
     .executeTakeFirst();
@@ -38,7 +49,8 @@ export async function findReference(store: Store, accountId: string, messageId: 
   if (row.status !== 'sent') {
     throw new AppError('invalid_parameter', `Invalid parameter: ${parameter} — message ${messageId} is ${row.status}, not sent, so WhatsApp has nothing to point at.`);
   }
-  return { messageId: row.id, waMessageId: row.wa_message_id, chat: row.recipient, fromMe: true, kind: row.kind, text: row.text };
+  if (row.revoked_at !== null) throw new AppError('invalid_parameter', `Invalid parameter: ${parameter} — message ${messageId} was deleted for everyone.`);
+  return { messageId: row.id, waMessageId: row.wa_message_id, chat: row.recipient, fromMe: true, kind: row.kind, text: row.text, sentAt: row.sent_at ?? undefined };
 }
 
 /**
@@ -52,8 +64,24 @@ export async function resolveContent(
   kind: MessageKind,
   recipient: Recipient | null,
   extras: SendExtras,
+  now: number,
 ): Promise<{ recipient: Recipient; content: MessageContent }> {
   const content: MessageContent = {};
+  if (kind === 'edit' || kind === 'revoke') {
+    const target = await findReference(store, accountId, extras.target ?? '', 'id');
+    if (kind === 'edit') {
+      if (!EDITABLE.has(target.kind)) throw new AppError('invalid_parameter', `Invalid parameter: id — a ${target.kind} message has no text or caption to edit.`);
+      checkWindow(target, now, EDIT_WINDOW_MS, 'edited', 'about 15 minutes');
+      content.edit = { target };
+    } else {
+      if (target.kind === 'reaction' || target.kind === 'edit' || target.kind === 'revoke') {
+        throw new AppError('invalid_parameter', `Invalid parameter: id — a ${target.kind} is not a message that can be deleted; send another reaction or edit instead.`);
+      }
+      checkWindow(target, now, REVOKE_WINDOW_MS, 'deleted for everyone', 'about 2 days');
+      content.revoke = { target };
+    }
+    return { recipient: parseRecipient(target.chat), content };
+  }
   if (kind === 'reaction') {
     const reaction = extras.reaction;
     if (!reaction) throw new AppError('missing_parameter', 'Missing required parameter: messageId');

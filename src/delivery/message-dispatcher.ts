@@ -11,6 +11,7 @@ import type { MediaPayload, OutgoingMessage, SendOutcome, WhatsAppDriver } from 
 import type { Metrics } from '../metrics.js';
 import { isMediaKind, parseContent, type MediaMessageKind } from '../core/message-content.js';
 import { recordMediaSummary, summariseMedia } from './media-summary.js';
+import { applySentChange } from '../core/message-changes.js';
 
 export type MediaLoader = (url: string, kind: MediaMessageKind, options?: { voice?: boolean }) => Promise<MediaPayload>;
 
@@ -238,6 +239,7 @@ export class MessageDispatcher {
           for (const o of fresh) announced.push([o.row.id, { status: 'sent' }]);
           // The log shows what went out: the media's type, size and hash are known only now.
           for (const o of fresh) if (o.message.content?.media) await recordMediaSummary(tx, o.row.id, o.message.content);
+          for (const o of fresh) await applySentChange(tx, o.row, now);
         }
         finished.push(...sent.map((o) => o.job.seq));
       }

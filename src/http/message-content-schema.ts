@@ -28,6 +28,8 @@ export const ContentSummarySchema = Type.Union([
     contacts: Type.Optional(Type.Array(ContactSchema)),
     poll: Type.Optional(Type.Object({ question: Type.String(), options: Type.Array(Type.String()), multipleAnswers: Type.Boolean() })),
     reaction: Type.Optional(Type.Object({ messageId: Type.String(), emoji: Type.String() })),
+    edit: Type.Optional(Type.Object({ messageId: Type.String() })),
+    revoke: Type.Optional(Type.Object({ messageId: Type.String() })),
     replyTo: Type.Optional(Type.Object({ messageId: Type.String(), type: Type.String(), text: Nullable(Type.String()) })),
     mentions: Type.Optional(Type.Array(Type.String())),
     mentionAll: Type.Optional(Type.Boolean()),

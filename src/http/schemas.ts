@@ -30,6 +30,8 @@ export const MessageViewSchema = Type.Object({
   sentAt: Type.Union([Type.String(), Type.Null()]),
   deliveredAt: Type.Union([Type.String(), Type.Null()]),
   readAt: Type.Union([Type.String(), Type.Null()]),
+  editedAt: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
   content: ContentSummarySchema,
 });
 

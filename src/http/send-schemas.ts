@@ -58,3 +58,7 @@ export const SendReactionBody = Type.Object({
   emoji: Type.String({ maxLength: 32, description: 'One emoji; "" removes the reaction' }),
   wait: Type.Optional(Wait),
 });
+
+export const MessageIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const EditMessageBody = Type.Object({ text: Text, wait: Type.Optional(Wait) });
+export const DeleteMessageQuery = Type.Object({ wait: Type.Optional(Wait) });

@@ -43,6 +43,8 @@ export interface MessagesTable {
   read_at: number | null;
   /** JSON (core/message-content.ts); null for text/image/document sent before migration 010. */
   content: string | null;
+  edited_at: number | null;
+  revoked_at: number | null;
 }
 
 /** Accepted messages per account and minute (`Date / 60 000`), split into shards (see quota.ts). */

@@ -5,6 +5,7 @@ import type { MessageReference } from '../../src/core/message-content.js';
 import type { OutgoingMessage } from '../../src/whatsapp/driver.js';
 import { buildMessage } from '../../src/whatsapp/baileys/build-message.js';
 import { vcardOf } from '../../src/whatsapp/baileys/build-contact.js';
+import { protocolAttributes } from '../../src/whatsapp/baileys/build-protocol.js';
 import { sampleMp3, sampleMp4, sampleOpus, sampleWebp } from '../helpers/media-samples.js';
 
 const USER = '15550000001:1@s.whatsapp.net';
@@ -82,5 +83,15 @@ describe('each kind as WhatsApp messages, built by Baileys under our id', () => 
     const info = mention.message?.extendedTextMessage?.contextInfo;
     expect(info?.mentionedJid).toEqual(['12125551234@s.whatsapp.net']);
     expect(info?.nonJidMentions).toBe(1);
+  });
+  it('an edit and a delete for everyone as protocol messages for the target key, with the stanza attribute', async () => {
+    const edit = await build(outgoing({ kind: 'edit', text: 'fixed', content: { edit: { target: ref } } }));
+    expect(edit.message?.protocolMessage).toMatchObject({ type: 14, key: { id: ref.waMessageId, fromMe: true, remoteJid: TO } });
+    expect(edit.message?.protocolMessage?.editedMessage?.conversation ?? edit.message?.protocolMessage?.editedMessage?.extendedTextMessage?.text).toBe('fixed');
+    const revoke = await build(outgoing({ kind: 'revoke', content: { revoke: { target: ref } } }));
+    expect(revoke.message?.protocolMessage).toMatchObject({ type: 0, key: { id: ref.waMessageId } });
+    expect(protocolAttributes('edit')).toEqual({ edit: '1' });
+    expect(protocolAttributes('revoke')).toEqual({ edit: '7' });
+    expect(protocolAttributes('text')).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import { SendAnswer } from '../schemas.js';
 import { SendAudioBody, SendContactBody, SendLocationBody, SendPollBody, SendReactionBody, SendStickerBody, SendVideoBody } from '../send-schemas.js';
 import { IdempotencyHeaders, SEND_ROUTE_ERRORS, type SendResponder, type SendRouteInput } from './send.js';
 import type { Authenticate } from './types.js';
+import { registerMessageChangeRoutes } from './message-changes.js';
 
 /** The file under either of its names: the kind's own (`video`) or the generic `file`, not both. */
 function oneOf(kindName: string, own: string | undefined, file: string | undefined): string | undefined {
@@ -89,4 +90,6 @@ export function registerSendKindRoutes(app: FastifyInstance, authenticate: Authe
     extras: { reaction: { messageId: f.messageId, emoji: f.emoji } },
     wait: f.wait,
   }));
+
+  registerMessageChangeRoutes(app, authenticate, respond);
 }

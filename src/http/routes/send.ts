@@ -58,7 +58,7 @@ const IdempotencyHeaders = Type.Object({
 });
 
 function idempotencyKey(request: FastifyRequest): string | undefined {
-  if (request.method !== 'POST') return undefined;
+  if (request.method !== 'POST' && request.method !== 'PATCH' && request.method !== 'DELETE') return undefined;
   const value = request.headers['idempotency-key'];
   return typeof value === 'string' ? value : undefined;
 }
@@ -67,7 +67,9 @@ function idempotencyKey(request: FastifyRequest): string | undefined {
 function fieldsOf(request: FastifyRequest): Record<string, unknown> {
   const query = request.query && typeof request.query === 'object' ? request.query : {};
   const body = request.body && typeof request.body === 'object' ? request.body : {};
-  return { ...query, ...body };
+  // The path's own parameters (the message an edit or delete acts on) belong to the request too.
+  const params = request.params && typeof request.params === 'object' ? request.params : {};
+  return { ...params, ...query, ...body };
 }
 
 export type SendRouteInput = Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'> & { wait?: number };

@@ -9,6 +9,9 @@ export function messageContentMigration() {
   return {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema.alterTable('messages').addColumn('content', 'text').execute();
+      // Set when an edit or a delete-for-everyone of this message reached WhatsApp.
+      await db.schema.alterTable('messages').addColumn('edited_at', 'bigint').execute();
+      await db.schema.alterTable('messages').addColumn('revoked_at', 'bigint').execute();
       await db.schema.alterTable('sandbox_sends').addColumn('content', 'text').execute();
     },
   };

@@ -8,6 +8,7 @@ import type { DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, Wh
 import { AckWaiter } from './ack-waiter.js';
 import { AuthStateStore } from './auth-state-store.js';
 import { buildMessage, messageFromLog } from './build-message.js';
+import { protocolAttributes } from './build-protocol.js';
 import { statusCodeOf } from './disconnect-reason.js';
 import { GroupsCache } from './groups-cache.js';
 import { IncomingEvents } from './incoming-events.js';
@@ -226,7 +227,7 @@ export class BaileysDriver implements WhatsAppDriver {
       const acks = this.ackWaiter(accountId);
       const acked = acks.wait(message.waMessageId, this.settings.ackTimeoutMs);
       try {
-        await socket.relayMessage(jid, built.message!, { messageId: message.waMessageId });
+        await socket.relayMessage(jid, built.message!, { messageId: message.waMessageId, additionalAttributes: protocolAttributes(message.kind) });
       } catch (error) {
         acks.cancel(message.waMessageId);
         throw error;

@@ -7,6 +7,7 @@ import { mentionFields, quotedMessage } from './build-context.js';
 import { locationContent } from './build-location.js';
 import { pollContent } from './build-poll.js';
 import { reactionContent } from './build-reaction.js';
+import { editContent, revokeContent } from './build-protocol.js';
 import { stickerContent } from './build-sticker.js';
 import { videoContent } from './build-video.js';
 import { toJid } from './jid.js';
@@ -33,6 +34,10 @@ export function messageContent(message: OutgoingMessage): AnyMessageContent {
       const reaction = need(message, content.reaction);
       return reactionContent(reaction.target, reaction.emoji, message.createdAt);
     }
+    case 'edit':
+      return editContent(need(message, content.edit).target, message.text ?? '');
+    case 'revoke':
+      return revokeContent(need(message, content.revoke).target);
     default:
       break;
   }

@@ -22,7 +22,7 @@ export interface SocketLike {
   end(error: Error | undefined): void | Promise<void>;
   logout(msg?: string): Promise<void>;
   requestPairingCode(phoneNumber: string): Promise<string>;
-  relayMessage(jid: string, message: proto.IMessage, options: { messageId: string }): Promise<string>;
+  relayMessage(jid: string, message: proto.IMessage, options: { messageId: string; additionalAttributes?: Record<string, string> }): Promise<string>;
   onWhatsApp(...phoneNumbers: string[]): Promise<Array<{ jid: string; exists: boolean }> | undefined>;
   groupFetchAllParticipating(): Promise<{ [id: string]: GroupMetadata }>;
   waUploadToServer: WAMediaUploadFunction;
