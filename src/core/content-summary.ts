@@ -17,6 +17,9 @@ export interface ContentSummary {
   replyTo?: { messageId: string; type: string; text: string | null };
   mentions?: string[];
   mentionAll?: boolean;
+  /** Sandbox records of presence and read marks (no message of the log). */
+  presence?: string;
+  read?: { messageIds: string[] | null };
 }
 
 export function contentSummary(kind: string, text: string | null, filename: string | null, content: MessageContent): ContentSummary {

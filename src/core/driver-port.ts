@@ -54,6 +54,8 @@ export interface IncomingMessage {
   at: number;
 }
 
+export type PresenceState = 'composing' | 'recording' | 'paused';
+
 export interface Group {
   id: string;
   name: string;
@@ -88,6 +90,10 @@ export interface WhatsAppDriver {
    */
   send(message: OutgoingMessage): Promise<SendOutcome>;
   groups(accountId: string): Promise<Group[]>;
+  /** Shows (or stops showing) "typing…" / "recording audio…" in a chat. Ephemeral: not queued. */
+  sendPresence(accountId: string, chat: string, state: PresenceState): Promise<void>;
+  /** Marks received messages (their WhatsApp ids) read, sending read receipts; none given: the whole chat. */
+  markRead(accountId: string, chat: string, waMessageIds: string[] | null): Promise<void>;
   /**
    * Accounts whose sessions another process holds (several processes sharing PostgreSQL): their
    * messages are left to that process rather than claimed here only to wait. Absent: any account.

@@ -33,6 +33,8 @@ export const ContentSummarySchema = Type.Union([
     replyTo: Type.Optional(Type.Object({ messageId: Type.String(), type: Type.String(), text: Nullable(Type.String()) })),
     mentions: Type.Optional(Type.Array(Type.String())),
     mentionAll: Type.Optional(Type.Boolean()),
+    presence: Type.Optional(Type.String()),
+    read: Type.Optional(Type.Object({ messageIds: Type.Union([Type.Array(Type.String()), Type.Null()]) })),
   }),
   Type.Null(),
 ]);

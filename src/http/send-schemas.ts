@@ -62,3 +62,12 @@ export const SendReactionBody = Type.Object({
 export const MessageIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 export const EditMessageBody = Type.Object({ text: Text, wait: Type.Optional(Wait) });
 export const DeleteMessageQuery = Type.Object({ wait: Type.Optional(Wait) });
+
+export const ChatParams = Type.Object({ chat: RecipientField });
+export const PresenceBody = Type.Object({
+  state: Type.Union([Type.Literal('composing'), Type.Literal('recording'), Type.Literal('paused')], { description: 'typing, recording audio, or stop' }),
+});
+export const ReadBody = Type.Object({
+  messageIds: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 1000, description: 'WhatsApp ids of received messages (message.received id)' })),
+});
+export const OkAnswer = Type.Object({ success: Type.Literal(true) });

@@ -26,6 +26,8 @@ export interface SocketLike {
   onWhatsApp(...phoneNumbers: string[]): Promise<Array<{ jid: string; exists: boolean }> | undefined>;
   groupFetchAllParticipating(): Promise<{ [id: string]: GroupMetadata }>;
   waUploadToServer: WAMediaUploadFunction;
+  sendPresenceUpdate?(type: 'composing' | 'recording' | 'paused', toJid?: string): Promise<void>;
+  readMessages?(keys: WAMessageKey[]): Promise<void>;
   signalRepository: { lidMapping: { getPNForLID(lid: string): Promise<string | null> } };
   /** The raw stanza stream: the server's `ack` of each message we send arrives here. */
   ws: { on(event: string, listener: (node: BinaryNode) => void): unknown; off(event: string, listener: (node: BinaryNode) => void): unknown };

@@ -4,7 +4,7 @@ import { contentSummary } from '../../core/content-summary.js';
 import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
 import { pageOf } from '../../core/pagination.js';
 import type { Store } from '../../store/store.js';
-import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
+import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, PresenceState, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
 
 export const SANDBOX_PENDING_MS = 30_000;
 /** Another process sharing the database sees a state change within this time. */
@@ -116,6 +116,22 @@ export class SandboxDriver implements WhatsAppDriver {
     );
     if (++this.sendsOnNetwork === this.testing.hangAfterSends) await new Promise<never>(() => {});
     return { status: 'sent', at: now };
+  }
+
+  /** Presence and read marks reach the simulated network too: recorded with no message of the log. */
+  async sendPresence(accountId: string, chat: string, state: PresenceState): Promise<void> {
+    await this.recordSignal(accountId, chat, 'presence', { text: null, fileName: null, media: null, presence: state });
+  }
+
+  async markRead(accountId: string, chat: string, waMessageIds: string[] | null): Promise<void> {
+    await this.recordSignal(accountId, chat, 'read', { text: null, fileName: null, media: null, read: { messageIds: waMessageIds } });
+  }
+
+  private async recordSignal(accountId: string, chat: string, kind: string, content: object): Promise<void> {
+    const at = this.clock();
+    await this.store.write((tx) =>
+      tx.insertInto('sandbox_sends').values({ account_id: accountId, message_id: '', wa_message_id: '', recipient: chat, kind, at, content: JSON.stringify(content) }).execute(),
+    );
   }
 
   async groups(accountId: string): Promise<Group[]> {
