@@ -20,6 +20,7 @@ import { registerReceiverRoutes } from './http/routes/receivers.js';
 import { registerReadRoutes } from './http/routes/read.js';
 import { registerSandboxRoutes } from './http/routes/sandbox.js';
 import { registerSendRoutes } from './http/routes/send.js';
+import { registerChatRoutes } from './http/routes/chats.js';
 import { registerSessionRoutes } from './http/routes/session.js';
 import { registerSettingsRoutes } from './http/routes/settings.js';
 import { registerWebhookRoutes } from './http/routes/webhooks.js';
@@ -112,6 +113,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   const authenticate = makeAuthenticate(runtime, [dashboardAuth(runtime), ...(options.alternativeAuth ?? [])]);
   registerOperationsRoutes(app, runtime);
   registerSendRoutes(app, runtime, authenticate);
+  registerChatRoutes(app, runtime, authenticate);
   registerReadRoutes(app, runtime, authenticate);
   registerSessionRoutes(app, runtime, authenticate);
   registerSandboxRoutes(app, runtime, authenticate);

@@ -35,6 +35,9 @@ const EnvSchema = Type.Object({
   PLAN_PERSONAL_MAX_RECIPIENTS: Type.Integer({ minimum: 0, default: 5 }),
   MEDIA_MAX_IMAGE_BYTES: Type.Integer({ minimum: 1, default: 16 * 1024 * 1024 }),
   MEDIA_MAX_DOCUMENT_BYTES: Type.Integer({ minimum: 1, default: 100 * 1024 * 1024 }),
+  MEDIA_MAX_VIDEO_BYTES: Type.Integer({ minimum: 1, default: 16 * 1024 * 1024 }),
+  MEDIA_MAX_AUDIO_BYTES: Type.Integer({ minimum: 1, default: 16 * 1024 * 1024 }),
+  MEDIA_MAX_STICKER_BYTES: Type.Integer({ minimum: 1, default: 1024 * 1024 }),
   MEDIA_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   SEND_WAIT_MAX_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
@@ -103,7 +106,14 @@ export interface Config {
   readonly callMeBotCompat: boolean;
   readonly logLevel: string;
   readonly plans: Readonly<Record<PlanName, PlanLimits>>;
-  readonly media: { readonly maxImageBytes: number; readonly maxDocumentBytes: number; readonly timeoutMs: number };
+  readonly media: {
+    readonly maxImageBytes: number;
+    readonly maxDocumentBytes: number;
+    readonly maxVideoBytes: number;
+    readonly maxAudioBytes: number;
+    readonly maxStickerBytes: number;
+    readonly timeoutMs: number;
+  };
   readonly sendWaitMaxMs: number;
   readonly bodyLimitBytes: number;
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -241,6 +251,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     media: {
       maxImageBytes: e.MEDIA_MAX_IMAGE_BYTES,
       maxDocumentBytes: e.MEDIA_MAX_DOCUMENT_BYTES,
+      maxVideoBytes: e.MEDIA_MAX_VIDEO_BYTES,
+      maxAudioBytes: e.MEDIA_MAX_AUDIO_BYTES,
+      maxStickerBytes: e.MEDIA_MAX_STICKER_BYTES,
       timeoutMs: e.MEDIA_TIMEOUT_MS,
     },
     sendWaitMaxMs: e.SEND_WAIT_MAX_MS,

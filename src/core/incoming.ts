@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.js';
-import type { IncomingMessage } from '../whatsapp/driver.js';
+import type { IncomingMessage } from './driver-port.js';
 import type { EventRecorder } from './events.js';
 import { STORED_TEXT_LIMITS, storableText } from './storable-text.js';
 

@@ -11,7 +11,10 @@ import { decodeCursor, pageOf } from './pagination.js';
 import { countUsage, readUsage } from './quota.js';
 import type { Recipient } from './recipients.js';
 
-export type MessageKind = 'text' | 'image' | 'document';
+import { countsTowardLimit, parseContent, type MessageContent, type MessageKind } from './message-content.js';
+import { contentSummary, type ContentSummary } from './content-summary.js';
+
+export type { MessageKind };
 export type MessageStatus = 'pending' | 'sent' | 'failed';
 export type MessageRow = Selectable<MessagesTable>;
 
@@ -21,6 +24,7 @@ export interface NewMessage {
   text: string | null;
   mediaUrl: string | null;
   filename: string | null;
+  content?: MessageContent;
   idempotencyKey?: string;
   idempotencyFingerprint?: string;
 }
@@ -53,7 +57,8 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
   if (input.recipient.isGroup && !plan.groups) {
     throw new AppError('plan_restriction', `Sending to groups needs the Unlimited plan; this account is on ${account.plan}.`);
   }
-  const serialise = plan.dailyLimit !== null || plan.maxRecipients !== null || input.idempotencyKey !== undefined;
+  const counted = countsTowardLimit(input.kind);
+  const serialise = (counted && (plan.dailyLimit !== null || plan.maxRecipients !== null)) || input.idempotencyKey !== undefined;
 
   return store.write(async (tx) => {
     if (serialise && store.locksRows) {
@@ -63,11 +68,12 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
       const replay = await findIdempotentReplay(tx, account.id, input.idempotencyKey, input.idempotencyFingerprint, now);
       if (replay) return replay;
     }
-    if (plan.maxRecipients !== null && !input.recipient.isGroup) {
+    // A reaction goes to a chat the account already has: it takes no recipient slot and no quota.
+    if (counted && plan.maxRecipients !== null && !input.recipient.isGroup) {
       await claimRecipientSlot(tx, account.id, input.recipient.value, plan.maxRecipients, now);
     }
     let rateLimit: RateLimitView | null = null;
-    if (plan.dailyLimit !== null) {
+    if (counted && plan.dailyLimit !== null) {
       const usage = await readUsage(tx, account.id, now);
       if (usage.count >= plan.dailyLimit) {
         throw new AppError(
@@ -91,10 +97,11 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
       text: input.text,
       mediaUrl: input.mediaUrl,
       filename: input.filename,
+      content: input.content && Object.keys(input.content).length > 0 ? JSON.stringify(input.content) : null,
       waMessageId: newWhatsAppMessageId(),
       now,
     });
-    await countUsage(tx, { accountId: account.id, messageId, createdAt: now }, 1);
+    if (counted) await countUsage(tx, { accountId: account.id, messageId, createdAt: now }, 1);
     await enqueue(tx, { kind: 'message', accountId: account.id, ref: messageId, runAt: now, now });
     if (input.idempotencyKey !== undefined) {
       const requestHash = input.idempotencyFingerprint ?? null;
@@ -109,7 +116,7 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
 }
 
 const insertPendingMessage = queryTemplate(
-  (db, a: { id: string; accountId: string; recipient: string; kind: string; text: string | null; mediaUrl: string | null; filename: string | null; waMessageId: string; now: number }) =>
+  (db, a: { id: string; accountId: string; recipient: string; kind: string; text: string | null; mediaUrl: string | null; filename: string | null; content: string | null; waMessageId: string; now: number }) =>
     db.insertInto('messages').values({
       id: a.id,
       account_id: a.accountId,
@@ -118,6 +125,7 @@ const insertPendingMessage = queryTemplate(
       text: a.text,
       media_url: a.mediaUrl,
       filename: a.filename,
+      content: a.content,
       status: 'pending',
       error: null,
       wa_message_id: a.waMessageId,
@@ -127,6 +135,14 @@ const insertPendingMessage = queryTemplate(
       read_at: null,
     }),
 );
+
+/**
+ * A replay found before the request's content is checked: a retried delete (or reaction) must get
+ * its first answer even though its target has changed since.
+ */
+export async function peekIdempotentReplay(store: Store, accountId: string, key: string, fingerprint: string | undefined, now: number): Promise<AcceptedMessage | null> {
+  return findIdempotentReplay(store.db, accountId, key, fingerprint, now);
+}
 
 async function findIdempotentReplay(tx: Tx, accountId: string, key: string, fingerprint: string | undefined, now: number): Promise<AcceptedMessage | null> {
   const row = await tx
@@ -187,6 +203,10 @@ export interface MessageView {
   sentAt: string | null;
   deliveredAt: string | null;
   readAt: string | null;
+  editedAt: string | null;
+  revokedAt: string | null;
+  /** What the message carries: text or caption, file, media, location, contacts, poll, reaction, quote, mentions. */
+  content: ContentSummary;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -202,6 +222,9 @@ export function toMessageView(row: MessageRow): MessageView {
     sentAt: iso(row.sent_at),
     deliveredAt: iso(row.delivered_at),
     readAt: iso(row.read_at),
+    editedAt: iso(row.edited_at === null ? null : Number(row.edited_at)),
+    revokedAt: iso(row.revoked_at === null ? null : Number(row.revoked_at)),
+    content: contentSummary(row.kind, row.text, row.filename, parseContent(row.content)),
   };
 }
 
@@ -248,7 +271,7 @@ export async function markSentMany(tx: Tx, ids: string[], at: number): Promise<S
 export async function markFailed(tx: Tx, row: MessageRow, error: string): Promise<boolean> {
   const result = await tx.updateTable('messages').set({ status: 'failed', error }).where('id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
-  await countUsage(tx, { accountId: row.account_id, messageId: row.id, createdAt: row.created_at }, -1);
+  if (countsTowardLimit(row.kind as MessageKind)) await countUsage(tx, { accountId: row.account_id, messageId: row.id, createdAt: row.created_at }, -1);
   return true;
 }
 

@@ -1,12 +1,14 @@
 import type { Config } from '../config.js';
 import { checkMediaUrlSyntax, isMediaError } from '../delivery/media/index.js';
 import type { Store } from '../store/store.js';
-import type { WhatsAppDriver } from '../whatsapp/driver.js';
+import type { WhatsAppDriver } from './driver-port.js';
 import { isSubscriptionActive, type Account } from './accounts.js';
 import { AppError } from './errors.js';
-import { acceptMessage, type MessageKind, type RateLimitView } from './messages.js';
+import { acceptMessage, peekIdempotentReplay, type AcceptedMessage, type MessageKind, type RateLimitView } from './messages.js';
 import type { OutcomeNotifier } from './outcome-notifier.js';
-import { parseRecipient } from './recipients.js';
+import { actsOnAnother, isMediaKind } from './message-content.js';
+import { parseRecipient, type Recipient } from './recipients.js';
+import { resolveContent, type SendExtras } from './send-content.js';
 
 export interface SendInput {
   kind: MessageKind;
@@ -14,6 +16,8 @@ export interface SendInput {
   text: string | undefined;
   mediaUrl: string | undefined;
   filename: string | undefined;
+  /** The kind's own fields, `replyTo` and `mentions`. */
+  extras?: SendExtras;
   waitMs: number;
   idempotencyKey: string | undefined;
   /** What the key is bound to (method, route, fields): the key reused with another is refused. */
@@ -49,12 +53,12 @@ function required(value: string | undefined, name: string): string {
  * durable insert (one atomic step) → dispatch → wait up to `waitMs` for the outcome.
  */
 export async function sendMessage(deps: SendDeps, account: Account, input: SendInput): Promise<SendResult> {
-  const recipient = parseRecipient(required(input.recipient, 'recipient'));
+  const recipient = actsOnAnother(input.kind) ? null : parseRecipient(required(input.recipient, 'recipient'));
   let mediaUrl: string | null = null;
-  if (input.kind === 'text') {
+  if (input.kind === 'text' || input.kind === 'edit') {
     required(input.text, 'text');
-  } else {
-    const label = input.kind === 'image' ? 'file' : 'document';
+  } else if (isMediaKind(input.kind)) {
+    const label = input.kind === 'image' ? 'file' : input.kind;
     const raw = required(input.mediaUrl, label);
     try {
       mediaUrl = checkMediaUrlSyntax(raw.trim(), { allowPrivate: deps.config.allowPrivateUrls, label: `${label} URL` }).href;
@@ -71,21 +75,8 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
   if (!(await deps.driver.isConnected(account.id))) {
     throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number (QR code or pairing code) on the dashboard\'s WhatsApp connection page, then try again.');
   }
-  const accepted = await acceptMessage(
-    deps.store,
-    deps.config,
-    account,
-    {
-      recipient,
-      kind: input.kind,
-      text: input.text === undefined || input.text === '' ? null : input.text,
-      mediaUrl,
-      filename: input.kind === 'document' ? input.filename?.trim() || DEFAULT_FILENAME : null,
-      idempotencyKey: input.idempotencyKey,
-      idempotencyFingerprint: input.idempotencyFingerprint,
-    },
-    now,
-  );
+  const replay = input.idempotencyKey === undefined ? null : await peekIdempotentReplay(deps.store, account.id, input.idempotencyKey, input.idempotencyFingerprint, now);
+  const accepted = replay ?? (await acceptResolved(deps, account, input, recipient, mediaUrl, now));
   if (!accepted.replayed) deps.onAccepted(accepted.messageId);
 
   let status = accepted.status;
@@ -101,4 +92,25 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
     throw new AppError('send_failed', `The message was logged but could not be sent: ${error ?? 'unknown error'}`, { messageId: accepted.messageId });
   }
   return { messageId: accepted.messageId, status, rateLimit: accepted.rateLimit, replayed: accepted.replayed };
+}
+
+/** Checks the kind's content (targets, windows, options) and logs the message with its quota. */
+async function acceptResolved(deps: SendDeps, account: Account, input: SendInput, recipient: Recipient | null, mediaUrl: string | null, now: number): Promise<AcceptedMessage> {
+  const resolved = await resolveContent(deps.store, account.id, input.kind, recipient, input.extras ?? {}, now);
+  return acceptMessage(
+    deps.store,
+    deps.config,
+    account,
+    {
+      recipient: resolved.recipient,
+      kind: input.kind,
+      content: resolved.content,
+      text: input.text === undefined || input.text === '' ? null : input.text,
+      mediaUrl,
+      filename: input.kind === 'document' ? input.filename?.trim() || DEFAULT_FILENAME : null,
+      idempotencyKey: input.idempotencyKey,
+      idempotencyFingerprint: input.idempotencyFingerprint,
+    },
+    now,
+  );
 }

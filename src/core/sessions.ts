@@ -1,5 +1,5 @@
 import type { Store, Tx } from '../store/store.js';
-import type { SessionView } from '../whatsapp/driver.js';
+import type { SessionView } from './driver-port.js';
 import type { EventRecorder } from './events.js';
 
 export interface StoredSession {

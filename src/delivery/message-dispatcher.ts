@@ -8,10 +8,13 @@ import type { OutcomeNotifier, MessageOutcome } from '../core/outcome-notifier.j
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay } from '../core/retry-schedule.js';
 import { afterCommit } from '../store/after-commit.js';
 import type { Store, Tx } from '../store/store.js';
-import type { MediaPayload, OutgoingMessage, SendOutcome, WhatsAppDriver } from '../whatsapp/driver.js';
+import type { MediaPayload, OutgoingMessage, SendOutcome, WhatsAppDriver } from '../core/driver-port.js';
 import type { Metrics } from '../metrics.js';
+import { isMediaKind, parseContent, type MediaMessageKind } from '../core/message-content.js';
+import { recordMediaSummary, summariseMedia } from './media-summary.js';
+import { applySentChange } from '../core/message-changes.js';
 
-export type MediaLoader = (url: string, kind: 'image' | 'document') => Promise<MediaPayload>;
+export type MediaLoader = (url: string, kind: MediaMessageKind, options?: { voice?: boolean }) => Promise<MediaPayload>;
 
 export interface DispatcherDeps {
   store: Store;
@@ -204,12 +207,13 @@ export class MessageDispatcher {
     const { driver, loadMedia } = this.deps;
     const now = this.clock();
     try {
-      if (message.kind !== 'text' && !message.media) {
+      if (isMediaKind(message.kind) && !message.media) {
         try {
-          message.media = await loadMedia(mediaUrl ?? '', message.kind);
+          message.media = await loadMedia(mediaUrl ?? '', message.kind, { voice: message.content?.voice === true });
         } catch (error) {
           return { status: 'failed', error: coerceError(error).message };
         }
+        message.content = { ...message.content, media: summariseMedia(message.media) };
       }
       return await driver.send(message);
     } catch (error) {
@@ -234,6 +238,9 @@ export class MessageDispatcher {
         if (fresh.length > 0) {
           await recordEvents(events, tx, fresh[0]!.row.account_id, fresh.map((o) => ({ event: 'message.sent' as const, message: { id: o.row.id, recipient: o.row.recipient, type: o.row.kind, status: 'sent' as const } })), now);
           for (const o of fresh) announced.push([o.row.id, { status: 'sent' }]);
+          // The log shows what went out: the media's type, size and hash are known only now.
+          for (const o of fresh) if (o.message.content?.media) await recordMediaSummary(tx, o.row.id, o.message.content);
+          for (const o of fresh) await applySentChange(tx, o.row, now);
         }
         finished.push(...sent.map((o) => o.job.seq));
       }
@@ -290,5 +297,6 @@ function toOutgoing(row: MessageRow): OutgoingMessage {
     filename: row.filename,
     waMessageId: row.wa_message_id,
     createdAt: row.created_at,
+    content: parseContent(row.content),
   };
 }

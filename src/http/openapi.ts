@@ -50,6 +50,7 @@ export function swaggerOptions(config: Config): FastifyDynamicSwaggerOptions {
         { name: 'settings', description: 'Webhook URL, disconnect e-mails, Personal-plan recipients' },
         { name: 'webhooks', description: 'Signing secret, delivery log, redelivery, starter receivers' },
         { name: 'keys', description: 'Your API keys' },
+        { name: 'chats', description: 'Typing indicators and read marks in a chat' },
         { name: 'events', description: 'The event log for receivers that cannot take webhooks: a pull queue and a server-sent event stream' },
         { name: 'sandbox', description: 'Only with WHATSAPP_DRIVER=sandbox: a simulated WhatsApp network' },
         { name: 'admin', description: 'Accounts, for admins' },

@@ -1,6 +1,7 @@
 import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from '../core/errors.js';
 import { ERROR_STATUS } from './error-registry.js';
+import { ContentSummarySchema } from './message-content-schema.js';
 
 /*
  * Request fields and the shared response schemas. Each schema with a `$id` is registered once
@@ -65,6 +66,9 @@ const MessageFields = {
   sentAt: NullableString,
   deliveredAt: NullableString,
   readAt: NullableString,
+  editedAt: NullableString,
+  revokedAt: NullableString,
+  content: ContentSummarySchema,
 };
 const MESSAGE_EXAMPLE = {
   messageId: 'msg_01JDQ7Z3K9W2',
@@ -76,6 +80,9 @@ const MESSAGE_EXAMPLE = {
   sentAt: EXAMPLE_TIME,
   deliveredAt: EXAMPLE_TIME,
   readAt: null,
+  editedAt: null,
+  revokedAt: null,
+  content: { text: 'Hello', fileName: null, media: null },
 };
 export const MessageViewSchema = Type.Object(MessageFields, { $id: 'Message', examples: [MESSAGE_EXAMPLE] });
 

@@ -43,6 +43,10 @@ export interface MessagesTable {
   sent_at: number | null;
   delivered_at: number | null;
   read_at: number | null;
+  /** JSON (core/message-content.ts); null for text/image/document sent before migration 010. */
+  content: string | null;
+  edited_at: number | null;
+  revoked_at: number | null;
 }
 
 /** Accepted messages per account and minute (`Date / 60 000`), split into shards (see quota.ts). */
@@ -106,6 +110,8 @@ export interface SandboxSendsTable {
   recipient: string;
   kind: string;
   at: number;
+  /** JSON content summary of what went out. */
+  content: string | null;
 }
 
 export interface EventLogTable {

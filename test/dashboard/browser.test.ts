@@ -291,6 +291,10 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await expect.poll(() => page.locator('[data-testid="messages-table"] tbody tr').count(), { timeout: 15_000 }).toBe(1);
     await page.getByLabel('Status').selectOption('');
     await expect.poll(() => page.locator('[data-testid="messages-table"] tbody tr').count(), { timeout: 15_000 }).toBe(2);
+    // each row previews its content; a click shows the whole message
+    expect(await row.getByTestId('message-preview').textContent()).toBe('Hello from the browser test');
+    await row.getByTestId('message-preview').click();
+    await expect.poll(() => page.getByTestId('message-details').textContent(), { timeout: 5000 }).toMatch(/Text\s*Hello from the browser test/);
     await shoot('messages');
     // …and the overview counts them
     await open('/');

@@ -90,6 +90,26 @@ export interface MessageView {
   sentAt: string | null;
   deliveredAt: string | null;
   readAt: string | null;
+  editedAt?: string | null;
+  revokedAt?: string | null;
+  content?: MessageContentView | null;
+}
+/** What a message carried (GET /api/v1/messages): text or caption, media and the kind's own fields. */
+export interface MessageContentView {
+  text: string | null;
+  fileName: string | null;
+  media: { mimetype: string; size: number; sha256: string } | null;
+  gif?: boolean;
+  voice?: boolean;
+  location?: { latitude: number; longitude: number; name?: string; address?: string };
+  contacts?: Array<{ name: string; phones: string[]; email?: string; organization?: string }>;
+  poll?: { question: string; options: string[]; multipleAnswers: boolean };
+  reaction?: { messageId: string; emoji: string };
+  edit?: { messageId: string };
+  revoke?: { messageId: string };
+  replyTo?: { messageId: string; type: string; text: string | null };
+  mentions?: string[];
+  mentionAll?: boolean;
 }
 export interface KeyView {
   id: string;

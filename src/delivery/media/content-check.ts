@@ -1,8 +1,16 @@
 import { fileTypeFromBuffer } from 'file-type';
 
-export type MediaKind = 'image' | 'document';
+export type MediaKind = 'image' | 'document' | 'video' | 'audio' | 'sticker';
 
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
+/** What each kind accepts, by the type file-type finds in the bytes. */
+const ACCEPTED: Record<Exclude<MediaKind, 'document'>, ReadonlySet<string>> = {
+  image: IMAGE_TYPES,
+  video: new Set(['video/mp4']),
+  // MP3, M4A/AAC, OGG (Vorbis or Opus), WAV
+  audio: new Set(['audio/mpeg', 'audio/mp4', 'audio/x-m4a', 'audio/aac', 'audio/ogg', 'audio/ogg; codecs=opus', 'audio/wav']),
+  sticker: new Set(['image/webp']),
+};
 
 export interface SniffResult {
   /** The accepted mimetype, judged by the bytes; undefined when the bytes are not acceptable. */
@@ -25,5 +33,5 @@ export async function sniffMedia(kind: MediaKind, bytes: Buffer): Promise<SniffR
   if (!type) return {};
   // An animated PNG is still a PNG file.
   const mime = type.mime === 'image/apng' ? 'image/png' : type.mime;
-  return IMAGE_TYPES.has(mime) ? { mimetype: mime, detected: mime } : { detected: type.mime };
+  return ACCEPTED[kind].has(mime) ? { mimetype: mime, detected: mime } : { detected: type.mime };
 }

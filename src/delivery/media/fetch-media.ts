@@ -37,6 +37,17 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const ACCEPT: Record<MediaKind, string> = {
   image: 'image/jpeg, image/png, image/webp, image/gif;q=0.9, */*;q=0.1',
   document: 'application/pdf, */*;q=0.1',
+  video: 'video/mp4, */*;q=0.1',
+  audio: 'audio/ogg, audio/mpeg, audio/mp4, audio/aac, audio/wav, */*;q=0.1',
+  sticker: 'image/webp, */*;q=0.1',
+};
+
+const WANTED: Record<MediaKind, string> = {
+  image: 'a JPEG, PNG, WebP or GIF image',
+  document: 'a PDF',
+  video: 'an MP4 video',
+  audio: 'an MP3, M4A/AAC, OGG or WAV audio file',
+  sticker: 'a WebP image',
 };
 
 /** Downloads an image or PDF the way SPEC §7 demands; every failure is a MediaError. */
@@ -143,12 +154,12 @@ function header(res: Dispatcher.ResponseData, name: string): string | undefined 
 }
 
 function wrongTypeSentence(kind: MediaKind, length: number, claimed?: string, detected?: string): string {
-  const wanted = kind === 'image' ? 'a JPEG, PNG, WebP or GIF image' : 'a PDF';
+  const wanted = WANTED[kind];
   let why: string;
   if (length === 0) why = 'the server sent an empty body';
   else if (detected) why = `its content is ${detected}`;
   else if (kind === 'document') why = 'it does not start with %PDF-';
   else if (claimed) why = `the server called it ${claimed.split(';', 1)[0]?.trim()}, but the content is not`;
-  else why = 'its content is not a recognised image';
+  else why = `its content is not a recognised ${kind === 'sticker' ? 'image' : kind === 'image' ? 'image' : kind}`;
   return `is not ${wanted} (${why}).`;
 }

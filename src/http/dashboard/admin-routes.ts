@@ -96,6 +96,8 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
     async (request) => {
       const query = request.query as Static<typeof ListQuery>;
       const after = query.cursor ? Buffer.from(query.cursor, 'base64url').toString('utf8') : undefined;
+      // PostgreSQL refuses NUL in text: a forged cursor is a bad parameter, not a server error.
+      if (after?.includes('\u0000')) throw new AppError('invalid_parameter', 'Invalid parameter: cursor is not one this server gave out.');
       const { page, more } = await searchAccounts(runtime.store, { query: query.q, limit: query.limit ?? 50, after });
       const accounts = await Promise.all(page.map((p) => view(p.account, p.hasPassword)));
       const last = page[page.length - 1];

@@ -8,6 +8,7 @@ import { listSandboxSends, SandboxDriver } from '../../whatsapp/sandbox/sandbox-
 import { requireAccount } from '../auth.js';
 import { answer, BODY, CHANGE_AUTH, errors, KEY_AUTH, PageQuery } from '../schemas.js';
 import type { Authenticate } from './types.js';
+import { ContentSummarySchema } from '../message-content-schema.js';
 
 const IncomingBody = Type.Object({
   from: Type.String({ maxLength: 32 }),
@@ -82,10 +83,10 @@ export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, au
         response: {
           200: answer(
             {
-              sends: Type.Array(Type.Object({ messageId: Type.String(), waMessageId: Type.String(), recipient: Type.String(), type: Type.String(), at: Type.String() })),
+              sends: Type.Array(Type.Object({ messageId: Type.String(), waMessageId: Type.String(), recipient: Type.String(), type: Type.String(), at: Type.String(), content: ContentSummarySchema })),
               nextCursor: Type.Union([Type.String(), Type.Null()]),
             },
-            { sends: [{ messageId: 'msg_01JDQ7Z3K9W2', waMessageId: 'SANDBOX3EB0C431', recipient: '12125551234', type: 'text', at: '2026-11-30T09:15:00.000Z' }], nextCursor: null },
+            { sends: [{ messageId: 'msg_01JDQ7Z3K9W2', waMessageId: 'SANDBOX3EB0C431', recipient: '12125551234', type: 'text', at: '2026-11-30T09:15:00.000Z', content: { text: 'Hello', fileName: null, media: null } }], nextCursor: null },
           ),
           ...errors('invalid_parameter', KEY_AUTH),
         },
@@ -99,7 +100,14 @@ export function registerSandboxRoutes(app: FastifyInstance, runtime: Runtime, au
       const page = await listSandboxSends(runtime.store, account.id, limit, query.cursor ? decodeCursor(query.cursor) : null);
       return {
         success: true as const,
-        sends: page.page.map((r) => ({ messageId: r.message_id, waMessageId: r.wa_message_id, recipient: r.recipient, type: r.kind, at: new Date(r.at).toISOString() })),
+        sends: page.page.map((r) => ({
+          messageId: r.message_id,
+          waMessageId: r.wa_message_id,
+          recipient: r.recipient,
+          type: r.kind,
+          at: new Date(r.at).toISOString(),
+          content: r.content === null ? null : (JSON.parse(r.content) as unknown),
+        })),
         nextCursor: page.nextCursor,
       };
     },

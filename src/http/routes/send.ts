@@ -10,6 +10,8 @@ import { requestFingerprint } from '../request-fingerprint.js';
 import { canonicalSendFields } from '../send-aliases.js';
 import { BODY, CHANGE_AUTH, errors, Filename, KEY_AUTH, QUERY_KEY_SECURITY, OPTIONAL_BODY, RecipientField, refAnswer, SendAnswer, Text, UrlField, Wait } from '../schemas.js';
 import type { Authenticate } from './types.js';
+import { ReplyAndMentions } from '../send-schemas.js';
+import { registerSendKindRoutes } from './send-kinds.js';
 
 const DEFAULT_WAIT_MS = 5000;
 
@@ -40,12 +42,14 @@ export const SendPhpFields = Type.Object({
 export type SendPhpFields = Static<typeof SendPhpFields>;
 
 const RestText = Type.Object({
+  ...ReplyAndMentions,
   recipient: Type.Optional(RecipientField),
   to: Type.Optional(RecipientField),
   text: Type.Optional(Text),
   wait: Type.Optional(Wait),
 });
 const RestImage = Type.Object({
+  ...ReplyAndMentions,
   recipient: Type.Optional(RecipientField),
   to: Type.Optional(RecipientField),
   file: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of the image (JPEG, PNG or WebP); same as image' })),
@@ -55,6 +59,7 @@ const RestImage = Type.Object({
   wait: Type.Optional(Wait),
 });
 const RestDocument = Type.Object({
+  ...ReplyAndMentions,
   recipient: Type.Optional(RecipientField),
   to: Type.Optional(RecipientField),
   document: Type.Optional(Type.String({ maxLength: 2048, description: 'Public URL of the PDF' })),
@@ -75,7 +80,7 @@ const IdempotencyHeaders = Type.Object({
 const SEND_ERRORS = ['missing_parameter', 'invalid_recipient', 'invalid_parameter', 'not_connected', 'send_failed', 'subscription_inactive', 'plan_restriction', 'daily_limit_reached'] as const;
 
 function idempotencyKey(request: FastifyRequest): string | undefined {
-  if (request.method !== 'POST') return undefined;
+  if (request.method !== 'POST' && request.method !== 'PATCH' && request.method !== 'DELETE') return undefined;
   const value = request.headers['idempotency-key'];
   return typeof value === 'string' ? value : undefined;
 }
@@ -84,13 +89,21 @@ function idempotencyKey(request: FastifyRequest): string | undefined {
 function fieldsOf(request: FastifyRequest): Record<string, unknown> {
   const query = request.query && typeof request.query === 'object' ? request.query : {};
   const body = request.body && typeof request.body === 'object' ? request.body : {};
-  return { ...query, ...body };
+  // The path's own parameters (the message an edit or delete acts on) belong to the request too.
+  const params = request.params && typeof request.params === 'object' ? request.params : {};
+  return { ...params, ...query, ...body };
 }
+
+export type SendRouteInput = Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'> & { wait?: number };
+export type SendResponder = (request: FastifyRequest, reply: FastifyReply, input: SendRouteInput) => Promise<{ success: true; messageId: string; status: 'sent' | 'pending' }>;
+/** The error answers of every POST send route beyond /api/v1/send (media, other kinds, edits and deletes). */
+export const SEND_ROUTE_ERRORS = errors(SEND_ERRORS, 'invalid_url', 'not_found', CHANGE_AUTH, BODY, 'idempotency_key_reused');
+export { IdempotencyHeaders };
 
 export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
   const waitCap = runtime.config.sendWaitMaxMs;
 
-  async function respond(request: FastifyRequest, reply: FastifyReply, input: Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'> & { wait?: number }) {
+  const respond: SendResponder = async (request, reply, input) => {
     const account = requireAccount(request);
     const wait = input.wait ?? DEFAULT_WAIT_MS;
     if (wait > waitCap) throw new AppError('invalid_parameter', `Invalid parameter: wait must be at most ${waitCap} milliseconds.`);
@@ -118,7 +131,7 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
     if (result.rateLimit) reply.headers(rateLimitHeaders(result.rateLimit));
     if (result.replayed) reply.header('Idempotent-Replayed', 'true');
     return { success: true as const, messageId: result.messageId, status: result.status };
-  }
+  };
 
   /** Sends what /send.php's fields (under any of their names) describe. */
   const sendFields = (request: FastifyRequest, reply: FastifyReply) => {
@@ -221,7 +234,7 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
       },
       async (request, reply) => {
         const fields = request.body as RestFields;
-        return respond(request, reply, { ...toInput(fields), wait: fields.wait });
+        return respond(request, reply, { ...toInput(fields), extras: { replyTo: fields.replyTo, mentions: fields.mentions }, wait: fields.wait });
       },
     );
 
@@ -246,4 +259,6 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
     mediaUrl: f.document,
     filename: f.filename,
   }));
+
+  registerSendKindRoutes(app, authenticate, respond);
 }

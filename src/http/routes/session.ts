@@ -4,7 +4,7 @@ import QRCode from 'qrcode';
 import { AppError } from '../../core/errors.js';
 import { parseRecipient } from '../../core/recipients.js';
 import type { Runtime } from '../../runtime.js';
-import type { SessionView } from '../../whatsapp/driver.js';
+import type { SessionView } from '../../core/driver-port.js';
 import { requireAccount } from '../auth.js';
 import { answer, BODY, CHANGE_AUTH, errors, KEY_AUTH, ref, SESSION_EXAMPLE, SessionSchema } from '../schemas.js';
 import type { ErrorCode } from '../../core/errors.js';

@@ -8,6 +8,7 @@ import { usageHoursMigration } from './005-usage-hours.js';
 import { requestBoundsMigration } from './006-request-bounds.js';
 import { repairEditedMigrationsMigration } from './007-repair-edited-migrations.js';
 import { keyNamesMigration } from './008-key-names.js';
+import { messageContentMigration } from './010-message-content.js';
 import { eventLogMigration } from './011-event-log.js';
 
 /**
@@ -24,6 +25,7 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     '006-request-bounds': requestBoundsMigration(),
     '007-repair-edited-migrations': repairEditedMigrationsMigration(dialect),
     '008-key-names': keyNamesMigration(dialect),
+    '010-message-content': messageContentMigration(),
     '011-event-log': eventLogMigration(),
   };
 }

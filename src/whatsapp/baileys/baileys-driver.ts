@@ -4,10 +4,12 @@ import type { Logger } from 'pino';
 import { AppError, coerceError } from '../../core/errors.js';
 import { readSession } from '../../core/sessions.js';
 import type { Store } from '../../store/store.js';
-import type { DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
+import type { DriverEvents, Group, OutgoingMessage, PresenceState, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
 import { AckWaiter } from './ack-waiter.js';
 import { AuthStateStore } from './auth-state-store.js';
 import { buildMessage, messageFromLog } from './build-message.js';
+import { protocolAttributes } from './build-protocol.js';
+import { toJid } from './jid.js';
 import { statusCodeOf } from './disconnect-reason.js';
 import { GroupsCache } from './groups-cache.js';
 import { IncomingEvents } from './incoming-events.js';
@@ -226,7 +228,7 @@ export class BaileysDriver implements WhatsAppDriver {
       const acks = this.ackWaiter(accountId);
       const acked = acks.wait(message.waMessageId, this.settings.ackTimeoutMs);
       try {
-        await socket.relayMessage(jid, built.message!, { messageId: message.waMessageId });
+        await socket.relayMessage(jid, built.message!, { messageId: message.waMessageId, additionalAttributes: protocolAttributes(message.kind) });
       } catch (error) {
         acks.cancel(message.waMessageId);
         throw error;
@@ -244,6 +246,26 @@ export class BaileysDriver implements WhatsAppDriver {
       const socketGone = (code !== null && SOCKET_GONE_CODES.has(code)) || !runner.isOpen;
       return { status: 'retry', at: this.clock() + 2_000, error: `WhatsApp did not take the message: ${err.message}`, countsAsAttempt: !socketGone };
     }
+  }
+
+  async sendPresence(accountId: string, chat: string, state: PresenceState): Promise<void> {
+    const socket = this.openSocket(accountId);
+    await socket.sendPresenceUpdate?.(state, toJid(chat));
+  }
+
+  async markRead(accountId: string, chat: string, waMessageIds: string[] | null): Promise<void> {
+    if (waMessageIds === null) {
+      // Received messages are not logged yet, so the chat's unread ones are not known here.
+      throw new AppError('missing_parameter', 'Missing required parameter: messageIds (the ids of the received messages to mark read, as in message.received events).');
+    }
+    const socket = this.openSocket(accountId);
+    await socket.readMessages?.(waMessageIds.map((id) => ({ remoteJid: toJid(chat), id, fromMe: false })));
+  }
+
+  private openSocket(accountId: string) {
+    const runner = this.runners.get(accountId);
+    if (!runner?.isOpen || !runner.socket) throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number, then try again.');
+    return runner.socket;
   }
 
   async groups(accountId: string): Promise<Group[]> {

@@ -22,10 +22,12 @@ export interface SocketLike {
   end(error: Error | undefined): void | Promise<void>;
   logout(msg?: string): Promise<void>;
   requestPairingCode(phoneNumber: string): Promise<string>;
-  relayMessage(jid: string, message: proto.IMessage, options: { messageId: string }): Promise<string>;
+  relayMessage(jid: string, message: proto.IMessage, options: { messageId: string; additionalAttributes?: Record<string, string> }): Promise<string>;
   onWhatsApp(...phoneNumbers: string[]): Promise<Array<{ jid: string; exists: boolean }> | undefined>;
   groupFetchAllParticipating(): Promise<{ [id: string]: GroupMetadata }>;
   waUploadToServer: WAMediaUploadFunction;
+  sendPresenceUpdate?(type: 'composing' | 'recording' | 'paused', toJid?: string): Promise<void>;
+  readMessages?(keys: WAMessageKey[]): Promise<void>;
   signalRepository: { lidMapping: { getPNForLID(lid: string): Promise<string | null> } };
   /** The raw stanza stream: the server's `ack` of each message we send arrives here. */
   ws: { on(event: string, listener: (node: BinaryNode) => void): unknown; off(event: string, listener: (node: BinaryNode) => void): unknown };

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readSession } from '../../core/sessions.js';
+import { contentSummary } from '../../core/content-summary.js';
 import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
 import { pageOf } from '../../core/pagination.js';
 import type { Store } from '../../store/store.js';
-import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
+import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, PresenceState, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
 
 export const SANDBOX_PENDING_MS = 30_000;
 /** Another process sharing the database sees a state change within this time. */
@@ -105,12 +106,28 @@ export class SandboxDriver implements WhatsAppDriver {
       (tx) =>
         tx
           .insertInto('sandbox_sends')
-          .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at: now })
+          .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at: now, content: JSON.stringify(sandboxSummary(message)) })
           .execute(),
       { durable: false },
     );
     if (++this.sendsOnNetwork === this.testing.hangAfterSends) await new Promise<never>(() => {});
     return { status: 'sent', at: now };
+  }
+
+  /** Presence and read marks reach the simulated network too: recorded with no message of the log. */
+  async sendPresence(accountId: string, chat: string, state: PresenceState): Promise<void> {
+    await this.recordSignal(accountId, chat, 'presence', { text: null, fileName: null, media: null, presence: state });
+  }
+
+  async markRead(accountId: string, chat: string, waMessageIds: string[] | null): Promise<void> {
+    await this.recordSignal(accountId, chat, 'read', { text: null, fileName: null, media: null, read: { messageIds: waMessageIds } });
+  }
+
+  private async recordSignal(accountId: string, chat: string, kind: string, content: object): Promise<void> {
+    const at = this.clock();
+    await this.store.write((tx) =>
+      tx.insertInto('sandbox_sends').values({ account_id: accountId, message_id: '', wa_message_id: '', recipient: chat, kind, at, content: JSON.stringify(content) }).execute(),
+    );
   }
 
   async groups(accountId: string): Promise<Group[]> {
@@ -142,6 +159,15 @@ export class SandboxDriver implements WhatsAppDriver {
     const detail = reason === 'logged_out' ? 'WhatsApp was unlinked from the phone. Link again to send.' : 'The connection was lost and could not be restored. Link again to send.';
     await this.changeSession(accountId, view('disconnected', current.phone, reason, detail));
   }
+}
+
+/** What the simulated network received; media by the hash of the very bytes that would have gone out. */
+function sandboxSummary(message: OutgoingMessage) {
+  const content = { ...message.content };
+  if (message.media) {
+    content.media = { mimetype: message.media.mimetype, size: message.media.bytes.length, sha256: createHash('sha256').update(message.media.bytes).digest('hex') };
+  }
+  return contentSummary(message.kind, message.text, message.filename, content);
 }
 
 export async function listSandboxSends(store: Store, accountId: string, limit: number, afterSeq: number | null) {

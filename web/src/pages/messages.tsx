@@ -3,11 +3,13 @@ import { api, type MessageView } from '../api';
 import { Pager, useCursorPages } from '../components/pager';
 import { Badge, Card, Empty, Notice, PageHeader, Skeleton, formatTime } from '../components/ui';
 import { useLoad, useRefreshWhile } from '../session';
+import { MessageDetails, previewOf } from '../components/message-preview';
 
 const PAGE = 25;
 
 export function MessagesPage() {
   const [status, setStatus] = useState('');
+  const [open, setOpen] = useState<string | null>(null);
   const pages = useCursorPages();
   const cursor = pages.cursor;
   const page = useLoad(() => {
@@ -62,27 +64,46 @@ export function MessagesPage() {
                   <th scope="col">Time</th>
                   <th scope="col">Recipient</th>
                   <th scope="col">Type</th>
+                  <th scope="col">Content</th>
                   <th scope="col">Status</th>
                   <th scope="col">Delivered</th>
                   <th scope="col">Read</th>
                 </tr>
               </thead>
               <tbody>
-                {page.data.messages.map((m) => (
+                {page.data.messages.map((m) => [
                   <tr key={m.messageId} data-message-id={m.messageId}>
                     <td data-label="Time">{formatTime(m.createdAt)}</td>
                     <td data-label="Recipient">
                       <code>{m.recipient}</code>
                     </td>
                     <td data-label="Type">{m.type}</td>
+                    <td data-label="Content">
+                      <button
+                        type="button"
+                        class="link-button"
+                        aria-expanded={open === m.messageId}
+                        onClick={() => setOpen(open === m.messageId ? null : m.messageId)}
+                        data-testid="message-preview"
+                      >
+                        {previewOf(m.type, m.content) || 'Details'}
+                      </button>
+                    </td>
                     <td data-label="Status">
                       <Badge value={m.status} />
                       {m.error && <p class="row-error">{m.error}</p>}
                     </td>
                     <td data-label="Delivered">{formatTime(m.deliveredAt)}</td>
                     <td data-label="Read">{formatTime(m.readAt)}</td>
-                  </tr>
-                ))}
+                  </tr>,
+                  open === m.messageId && (
+                    <tr key={`${m.messageId}-details`}>
+                      <td colSpan={7}>
+                        <MessageDetails message={m} />
+                      </td>
+                    </tr>
+                  ),
+                ])}
               </tbody>
             </table>
           </div>

@@ -1,0 +1,4 @@
+/** `12125551234` → `12125551234@s.whatsapp.net`; a group id stays as it is. */
+export function toJid(recipient: string): string {
+  return recipient.endsWith('@g.us') ? recipient : `${recipient.replace(/\D/g, '')}@s.whatsapp.net`;
+}

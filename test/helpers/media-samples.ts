@@ -1,0 +1,59 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Smallest files that file-type recognises by their bytes, one per kind the sends accept. */
+
+export function sampleMp4(): Buffer {
+  const ftyp = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42', 'latin1'), Buffer.alloc(4), Buffer.from('mp42isom', 'latin1')]);
+  const mdat = Buffer.concat([Buffer.from([0, 0, 0, 0x10]), Buffer.from('mdat', 'latin1'), Buffer.from('videobytes', 'latin1').subarray(0, 8)]);
+  return Buffer.concat([ftyp, mdat]);
+}
+
+function oggPage(granule: bigint, sequence: number, payload: Buffer, headerType: number): Buffer {
+  const header = Buffer.alloc(27);
+  header.write('OggS', 0, 'latin1');
+  header[4] = 0;
+  header[5] = headerType;
+  header.writeBigUInt64LE(granule, 6);
+  header.writeUInt32LE(0x4d41, 14); // stream serial
+  header.writeUInt32LE(sequence, 18);
+  header.writeUInt32LE(0, 22); // CRC (not checked by the sniffers)
+  header[26] = 1;
+  return Buffer.concat([header, Buffer.from([payload.length]), payload]);
+}
+
+/** An OGG/Opus stream whose last page says `seconds` of 48 kHz audio. */
+export function sampleOpus(seconds = 3): Buffer {
+  const head = Buffer.concat([Buffer.from('OpusHead', 'latin1'), Buffer.from([1, 1, 0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0])]);
+  const tags = Buffer.concat([Buffer.from('OpusTags', 'latin1'), Buffer.alloc(8)]);
+  return Buffer.concat([oggPage(0n, 0, head, 2), oggPage(0n, 1, tags, 0), oggPage(BigInt(seconds * 48_000), 2, Buffer.alloc(20, 0xfc), 4)]);
+}
+
+export function sampleMp3(): Buffer {
+  return Buffer.concat([Buffer.from('ID3', 'latin1'), Buffer.from([4, 0, 0, 0, 0, 0, 0]), Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(64)]);
+}
+
+export function sampleWebp(): Buffer {
+  const vp8 = Buffer.concat([Buffer.from('VP8 ', 'latin1'), Buffer.from([10, 0, 0, 0]), Buffer.alloc(10)]);
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(4 + vp8.length);
+  return Buffer.concat([Buffer.from('RIFF', 'latin1'), size, Buffer.from('WEBP', 'latin1'), vp8]);
+}
+
+/** A loopback server answering each path with its bytes (`/name`), under a deliberately wrong Content-Type. */
+export async function serveFiles(files: Record<string, Buffer>): Promise<{ url(name: string): string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const body = files[(req.url ?? '/').slice(1)];
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: (name) => `http://127.0.0.1:${port}/${name}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
