@@ -29,6 +29,7 @@ const EnvSchema = Type.Object({
   ALLOW_PRIVATE_URLS: Type.Optional(Bool),
   SIGNUP_ENABLED: Type.Optional(Bool),
   LOG_LEVEL: Type.String({ default: 'info' }),
+  LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto' }),
   PLAN_TRIAL_DAILY_LIMIT: Type.Integer({ minimum: 0, default: 50 }),
   PLAN_PERSONAL_DAILY_LIMIT: Type.Integer({ minimum: 0, default: 150 }),
   PLAN_PERSONAL_MAX_RECIPIENTS: Type.Integer({ minimum: 0, default: 5 }),
@@ -98,6 +99,8 @@ export interface Config {
   /** Anyone may create a Trial account from the dashboard's sign-in page. */
   readonly signupEnabled: boolean;
   readonly logLevel: string;
+  /** `pretty`: one readable line per request; `json`: one JSON object per line; `auto`: pretty on a terminal. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly plans: Readonly<Record<PlanName, PlanLimits>>;
   readonly media: { readonly maxImageBytes: number; readonly maxDocumentBytes: number; readonly timeoutMs: number };
   readonly sendWaitMaxMs: number;
@@ -216,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     allowPrivateUrls: e.ALLOW_PRIVATE_URLS === 'true' || e.ALLOW_PRIVATE_URLS === '1',
     signupEnabled: e.SIGNUP_ENABLED === 'true' || e.SIGNUP_ENABLED === '1',
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     plans: {
       trial: { dailyLimit: e.PLAN_TRIAL_DAILY_LIMIT, maxRecipients: null, groups: false, webhooks: false },
       personal: {
