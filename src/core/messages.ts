@@ -244,12 +244,40 @@ export async function markSentMany(tx: Tx, ids: string[], at: number): Promise<S
   return new Set(rows.map((r) => r.id));
 }
 
-/** A failed message stops counting against the daily limit. */
+/** A failed message stops counting against the daily limit, and gives back the recipient slot it claimed. */
 export async function markFailed(tx: Tx, row: MessageRow, error: string): Promise<boolean> {
   const result = await tx.updateTable('messages').set({ status: 'failed', error }).where('id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
   await countUsage(tx, { accountId: row.account_id, messageId: row.id, createdAt: row.created_at }, -1);
+  await releaseRecipientSlot(tx, row);
   return true;
+}
+
+/**
+ * The slot is claimed when a message is accepted (so concurrent sends cannot exceed the plan's
+ * maximum) and released here when that message fails (a number not on WhatsApp, say): only the slot
+ * claimed at this message's acceptance, and only while no other message to that recipient is pending
+ * or sent, since those hold it too.
+ */
+async function releaseRecipientSlot(tx: Tx, row: MessageRow): Promise<void> {
+  await tx
+    .deleteFrom('allowed_recipients')
+    .where('account_id', '=', row.account_id)
+    .where('recipient', '=', row.recipient)
+    .where('created_at', '=', row.created_at)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('messages')
+            .select('messages.id')
+            .where('messages.account_id', '=', row.account_id)
+            .where('messages.recipient', '=', row.recipient)
+            .where('messages.status', '!=', 'failed'),
+        ),
+      ),
+    )
+    .execute();
 }
 
 export async function recordReceipt(store: Store, accountId: string, waMessageId: string, kind: 'delivered' | 'read', at: number): Promise<void> {
