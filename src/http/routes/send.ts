@@ -5,6 +5,7 @@ import { rateLimitHeaders } from '../../core/messages.js';
 import { sendMessage, type SendInput } from '../../core/send.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
+import { aliased } from '../field-aliases.js';
 import { requestFingerprint } from '../request-fingerprint.js';
 import { ErrorBody, errorResponses, Filename, RecipientField, SendAnswer, Text, UrlField, Wait } from '../schemas.js';
 import type { Authenticate } from './types.js';
@@ -144,22 +145,26 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
 
   restRoute('/api/v1/send', 'Send a text message', RestText, (f) => ({
     kind: 'text',
-    recipient: f.recipient ?? f.to,
+    recipient: aliased(f, 'recipient', 'to').value,
     text: f.text,
     mediaUrl: undefined,
     filename: undefined,
   }));
-  restRoute('/api/v1/send/image', 'Send an image from a public URL', RestImage, (f) => ({
-    kind: 'image',
-    recipient: f.recipient ?? f.to,
-    text: f.text ?? f.caption,
-    mediaUrl: f.file ?? f.image,
-    filename: undefined,
-  }));
+  restRoute('/api/v1/send/image', 'Send an image from a public URL', RestImage, (f) => {
+    const media = aliased(f, 'file', 'image');
+    return {
+      kind: 'image',
+      recipient: aliased(f, 'recipient', 'to').value,
+      text: aliased(f, 'text', 'caption').value,
+      mediaUrl: media.value,
+      mediaField: media.field,
+      filename: undefined,
+    };
+  });
   restRoute('/api/v1/send/document', 'Send a PDF from a public URL', RestDocument, (f) => ({
     kind: 'document',
-    recipient: f.recipient ?? f.to,
-    text: f.text ?? f.caption,
+    recipient: aliased(f, 'recipient', 'to').value,
+    text: aliased(f, 'text', 'caption').value,
     mediaUrl: f.document,
     filename: f.filename,
   }));
