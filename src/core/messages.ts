@@ -42,6 +42,14 @@ export interface AcceptedMessage {
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+/** "23 h 59 min", "5 min", "40 s": a wait as a person reads it (rounded up to the minute past one). */
+export function humanDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  const hours = Math.floor(minutes / 60);
+  return hours === 0 ? `${minutes} min` : minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+}
+
 /**
  * Logs a message as `pending` with its outbox job, after the plan's checks, in one transaction:
  * the account's row is locked first (PostgreSQL) so that concurrent requests see each other's
@@ -72,7 +80,7 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
       if (usage.count >= plan.dailyLimit) {
         throw new AppError(
           'daily_limit_reached',
-          `Daily limit reached: your ${account.plan} plan allows ${plan.dailyLimit} messages in 24 hours. The next one can be sent in ${usage.resetSeconds} seconds.`,
+          `Daily limit reached: your ${account.plan} plan allows ${plan.dailyLimit} messages in 24 hours. The next one can be sent in ${humanDuration(usage.resetSeconds)} (Retry-After: ${usage.resetSeconds} seconds).`,
           { retryAfterSeconds: usage.resetSeconds, headers: rateLimitHeaders({ limit: plan.dailyLimit, remaining: 0, resetSeconds: usage.resetSeconds }) },
         );
       }

@@ -33,6 +33,8 @@ for (const dialect of testDialects()) {
       expect(ok).toHaveLength(3);
       expect(limited).toHaveLength(197);
       expect(limited[0]!.json()).toMatchObject({ success: false, code: 'daily_limit_reached' });
+      // The sends just made leave the window in a day: said for people, and in Retry-After for programs.
+      expect(limited[0]!.json().error).toMatch(/The next one can be sent in 2[34] h( \d{1,2} min)? \(Retry-After: \d+ seconds\)\.$/);
       expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThan(0);
       expect(limited[0]!.headers['ratelimit-remaining']).toBe('0');
       const logged = await t.runtime.store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', id).executeTakeFirstOrThrow();
