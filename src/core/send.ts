@@ -13,6 +13,8 @@ export interface SendInput {
   recipient: string | undefined;
   text: string | undefined;
   mediaUrl: string | undefined;
+  /** The field the media URL came in (`file`, `image`, `document`), to name it in errors. */
+  mediaField?: string;
   filename: string | undefined;
   waitMs: number;
   idempotencyKey: string | undefined;
@@ -54,7 +56,7 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
   if (input.kind === 'text') {
     required(input.text, 'text');
   } else {
-    const label = input.kind === 'image' ? 'file' : 'document';
+    const label = input.mediaField ?? (input.kind === 'image' ? 'file' : 'document');
     const raw = required(input.mediaUrl, label);
     try {
       mediaUrl = checkMediaUrlSyntax(raw.trim(), { allowPrivate: deps.config.allowPrivateUrls, label: `${label} URL` }).href;
