@@ -1,11 +1,12 @@
 # MessageAPI's container image: `docker build -t messageapi .`, then see README.md ("Running in a container").
 #
-# Node.js 24 LTS: supported until April 2028, the longest of the release lines this code runs on
-# (package.json: node >= 20.18; Node 20 reached its end of life in April 2026). Debian bookworm, the
-# same release as the Debian packages the build stage installs.
+# Node.js 22 LTS: supported until April 2027. Not 24, the longer-lived line: better-sqlite3 12 can
+# abort the process on Node 24 (an assertion in its statement finalizer, a known upstream crash); and
+# Node 20 reached its end of life in April 2026. Debian bookworm, the same release as the Debian
+# packages the build stage installs.
 
 # ---- build: compile better-sqlite3, the server (tsc) and the dashboard (vite) ----
-FROM node:24-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 # better-sqlite3 compiles from source when no prebuilt binary matches: node-gyp needs python3, make and g++.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -31,7 +32,7 @@ RUN cd node_modules/better-sqlite3 \
  && mv better_sqlite3.node build/Release/
 
 # ---- runtime: the built server, production packages only; no compilers, sources or tests ----
-FROM node:24-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     DATA_DIR=/data \
     PORT=3000 \

@@ -1,5 +1,8 @@
 // MessageAPI webhook receiver for Node.js 18+ (standard library only).
 // Run: WEBHOOK_SECRET=whsec_... node receiver.mjs   (listens on HOST:PORT, default 127.0.0.1:8080)
+// A MessageAPI server on the same machine refuses 127.0.0.1 as a private address unless it runs
+// with ALLOW_PRIVATE_URLS=true (a test setting: it lets anyone with an account reach your local
+// network); then use http://127.0.0.1:8080/ as webhook URL.
 // Each verified event becomes one JSON line in webhooks.log next to this file.
 import { createServer } from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';

@@ -2,6 +2,9 @@
 // MessageAPI webhook receiver for PHP 7.4+ (no extensions beyond the defaults).
 // Shared hosting: upload this file (and .htaccess) to a web folder and use its URL as webhook URL.
 // Local test: php -S 127.0.0.1:8080 receiver.php
+// A MessageAPI server on the same machine refuses 127.0.0.1 as a private address unless it runs
+// with ALLOW_PRIVATE_URLS=true (a test setting: it lets anyone with an account reach your local
+// network); then use http://127.0.0.1:8080/ as webhook URL.
 // Each verified event becomes one JSON line in webhooks-<16 hex>.log next to this file.
 
 // Your signing secret from Settings → Webhooks. A WEBHOOK_SECRET environment variable wins if set.

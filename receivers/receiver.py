@@ -2,6 +2,9 @@
 """MessageAPI webhook receiver for Python 3.8+ (standard library only).
 
 Run: WEBHOOK_SECRET=whsec_... python3 receiver.py   (listens on HOST:PORT, default 127.0.0.1:8080)
+A MessageAPI server on the same machine refuses 127.0.0.1 as a private address unless it runs
+with ALLOW_PRIVATE_URLS=true (a test setting: it lets anyone with an account reach your local
+network); then use http://127.0.0.1:8080/ as webhook URL.
 Each verified event becomes one JSON line in webhooks.log next to this file.
 """
 import base64, hashlib, hmac, json, os, re, threading, time

@@ -30,6 +30,7 @@ const EnvSchema = Type.Object({
   SIGNUP_ENABLED: Type.Optional(Bool),
   CALLMEBOT_COMPAT: Type.Optional(Bool),
   LOG_LEVEL: Type.String({ default: 'info' }),
+  LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto' }),
   PLAN_TRIAL_DAILY_LIMIT: Type.Integer({ minimum: 0, default: 50 }),
   PLAN_PERSONAL_DAILY_LIMIT: Type.Integer({ minimum: 0, default: 150 }),
   PLAN_PERSONAL_MAX_RECIPIENTS: Type.Integer({ minimum: 0, default: 5 }),
@@ -105,6 +106,8 @@ export interface Config {
   /** GET /whatsapp.php answers CallMeBot's clients (on unless CALLMEBOT_COMPAT=false). */
   readonly callMeBotCompat: boolean;
   readonly logLevel: string;
+  /** `pretty`: one readable line per request; `json`: one JSON object per line; `auto`: pretty on a terminal. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly plans: Readonly<Record<PlanName, PlanLimits>>;
   readonly media: {
     readonly maxImageBytes: number;
@@ -238,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     signupEnabled: e.SIGNUP_ENABLED === 'true' || e.SIGNUP_ENABLED === '1',
     callMeBotCompat: !(e.CALLMEBOT_COMPAT === 'false' || e.CALLMEBOT_COMPAT === '0'),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     plans: {
       trial: { dailyLimit: e.PLAN_TRIAL_DAILY_LIMIT, maxRecipients: null, groups: false, webhooks: false },
       personal: {

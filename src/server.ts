@@ -3,6 +3,8 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { firstRunSetupLink, setupLinkBanner } from './http/dashboard/setup-link.js';
 import { createLogger } from './logger.js';
+import { prettyLogStream } from './log-pretty.js';
+import { databaseLabel } from './store/database-label.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
 export interface RunningServer {
@@ -14,12 +16,15 @@ export interface RunningServer {
 
 /** Starts the gateway and listens; SIGTERM/SIGINT stop accepting, finish in-flight requests, then exit. */
 export async function startServer(config: Config, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
-  const log = createLogger(config.logLevel);
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const log = createLogger(config.logLevel, pretty ? prettyLogStream() : undefined);
   const runtime = await createRuntime(config, { log });
   const app = await buildApp(runtime);
   await runtime.start();
   const address = await app.listen({ port: config.port, host: config.host });
   log.info({ driver: config.driver, database: runtime.store.dialect }, `MessageAPI listening on ${address}`);
+  const base = config.publicUrl ?? address.replace('//0.0.0.0', '//localhost').replace('//[::]', '//localhost');
+  log.info(`Dashboard: ${base}/  API reference: ${base}/docs  Database: ${databaseLabel(config.databaseUrl)}`);
   // For the person at the terminal, not the log: the one-time link to create the first account.
   const setupLink = await firstRunSetupLink(runtime, address);
   if (setupLink) console.log(setupLinkBanner(setupLink));

@@ -7,6 +7,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../core/api-keys.js';
 import { AppError } from '../core/errors.js';
 import { passwordHashingPool } from '../core/password-hashing-pool.js';
 import { hashPassword } from '../core/passwords.js';
+import { databaseLabel } from '../store/database-label.js';
 import { Store } from '../store/store.js';
 import { readPassword } from './read-password.js';
 
@@ -31,6 +32,8 @@ function parsePort(value: string): number {
 const planOption = () => new Option('--plan <plan>', 'trial, personal or unlimited').choices(PLAN_NAMES).makeOptionMandatory();
 
 async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  // On stderr, so --json output stays one clean object on stdout.
+  console.error(`Database: ${databaseLabel(config.databaseUrl)}`);
   passwordHashingPool.setLimits(config.passwordHashing);
   const store = Store.open(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous, backgroundCheckpoints: false });
   try {
@@ -40,6 +43,17 @@ async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): P
     await store.close();
   }
 }
+
+/** An account by id or, when the argument holds an `@`, by e-mail. */
+async function findAccount(store: Store, idOrEmail: string): Promise<{ id: string; email: string }> {
+  const row = idOrEmail.includes('@')
+    ? await findAccountByEmail(store, idOrEmail)
+    : await store.db.selectFrom('accounts').select(['id', 'email']).where('id', '=', idOrEmail).executeTakeFirst();
+  if (!row) throw new AppError('not_found', `No account ${idOrEmail}. See them with: messageapi accounts list`);
+  return row;
+}
+
+const isExpired = (a: { subscriptionExpiresAt: number | null }, now: number) => a.subscriptionExpiresAt !== null && a.subscriptionExpiresAt <= now;
 
 const iso = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString());
 
@@ -106,6 +120,9 @@ export function buildCli(): Command {
         console.log(`Account created: ${created.id} (${created.email}, ${created.plan})`);
         console.log(`API key (shown only once, keep it safe): ${created.apiKey}`);
       }
+      if (password === undefined) {
+        console.error(`No dashboard password yet: set one with  messageapi accounts set-password ${created.email}  (or pass --password when creating).`);
+      }
     });
   accounts
     .command('set-password')
@@ -114,10 +131,7 @@ export function buildCli(): Command {
     .action(async (idOrEmail: string) => {
       const password = await readPassword('New dashboard password: ');
       const email = await withStore(loadConfig(), async (store) => {
-        const row = idOrEmail.includes('@')
-          ? await findAccountByEmail(store, idOrEmail)
-          : await store.db.selectFrom('accounts').selectAll().where('id', '=', idOrEmail).executeTakeFirst();
-        if (!row) throw new AppError('not_found', `No account ${idOrEmail}.`);
+        const row = await findAccount(store, idOrEmail);
         await setPassword(store, row.id, password);
         return row.email;
       });
@@ -129,34 +143,50 @@ export function buildCli(): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const list = await withStore(loadConfig(), (store) => listAccounts(store));
+      const now = Date.now();
       if (opts.json) {
-        console.log(JSON.stringify(list.map((a) => ({ id: a.id, email: a.email, plan: a.plan, subscriptionExpiresAt: a.subscriptionExpiresAt === null ? null : iso(a.subscriptionExpiresAt), active: a.active }))));
+        console.log(
+          JSON.stringify(
+            list.map((a) => ({
+              id: a.id,
+              email: a.email,
+              plan: a.plan,
+              subscriptionExpiresAt: a.subscriptionExpiresAt === null ? null : iso(a.subscriptionExpiresAt),
+              active: a.active,
+              admin: a.isAdmin,
+              expired: isExpired(a, now),
+            })),
+          ),
+        );
         return;
       }
-      if (list.length === 0) console.log('No accounts yet. Create one with: messageapi accounts create --email you@example.com --plan trial');
-      for (const a of list) console.log(`${a.id}  ${a.email}  ${a.plan}  expires: ${iso(a.subscriptionExpiresAt)}${a.active ? '' : '  (disabled)'}`);
+      if (list.length === 0) console.log('No accounts yet. Create one with: messageapi accounts create --email you@example.com --plan trial --password');
+      for (const a of list) {
+        const marks = [a.isAdmin ? 'admin' : '', a.active ? '' : 'disabled', isExpired(a, now) ? 'expired' : ''].filter(Boolean);
+        console.log(`${a.id}  ${a.email}  ${a.plan}  expires: ${iso(a.subscriptionExpiresAt)}${marks.length ? `  (${marks.join(', ')})` : ''}`);
+      }
     });
   accounts
     .command('set-plan')
     .description("change an account's plan (and optionally its subscription end)")
-    .argument('<id>', 'account id')
+    .argument('<account>', 'account id or e-mail')
     .argument('<plan>', 'trial, personal or unlimited')
     .option('--expires <date>', 'subscription end (YYYY-MM-DD, ISO time, or "never")', parseExpiry)
-    .action(async (id: string, plan: string, opts: { expires?: Expiry }) => {
-      const account = await withStore(loadConfig(), (store) => setPlan(store, id, plan, opts.expires?.at));
-      console.log(`${account.id} is now on ${account.plan}, expires: ${iso(account.subscriptionExpiresAt)}`);
+    .action(async (idOrEmail: string, plan: string, opts: { expires?: Expiry }) => {
+      const account = await withStore(loadConfig(), async (store) => setPlan(store, (await findAccount(store, idOrEmail)).id, plan, opts.expires?.at));
+      console.log(`${account.id} (${account.email}) is now on ${account.plan}, expires: ${iso(account.subscriptionExpiresAt)}`);
     });
 
   const keys = program.command('keys').description('manage API keys');
   keys
     .command('create')
     .description('create another API key for an account (shown only once)')
-    .argument('<account-id>', 'account id')
+    .argument('<account>', 'account id or e-mail')
     .option('--json', 'print one JSON object')
-    .action(async (accountId: string, opts: { json?: boolean }) => {
+    .action(async (idOrEmail: string, opts: { json?: boolean }) => {
+      let accountId = '';
       const key = await withStore(loadConfig(), async (store) => {
-        const exists = await store.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
-        if (!exists) throw new AppError('not_found', `No account with id ${accountId}.`);
+        accountId = (await findAccount(store, idOrEmail)).id;
         return store.write((tx) => createApiKey(tx, accountId, Date.now()));
       });
       if (opts.json) console.log(JSON.stringify({ id: key.id, accountId, apiKey: key.apiKey }));

@@ -46,6 +46,14 @@ export interface AcceptedMessage {
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+/** "23 h 59 min", "5 min", "40 s": a wait as a person reads it (rounded up to the minute past one). */
+export function humanDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  const hours = Math.floor(minutes / 60);
+  return hours === 0 ? `${minutes} min` : minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+}
+
 /**
  * Logs a message as `pending` with its outbox job, after the plan's checks, in one transaction:
  * the account's row is locked first (PostgreSQL) so that concurrent requests see each other's
@@ -78,7 +86,7 @@ export async function acceptMessage(store: Store, config: Config, account: Accou
       if (usage.count >= plan.dailyLimit) {
         throw new AppError(
           'daily_limit_reached',
-          `Daily limit reached: your ${account.plan} plan allows ${plan.dailyLimit} messages in 24 hours. The next one can be sent in ${usage.resetSeconds} seconds.`,
+          `Daily limit reached: your ${account.plan} plan allows ${plan.dailyLimit} messages in 24 hours. The next one can be sent in ${humanDuration(usage.resetSeconds)} (Retry-After: ${usage.resetSeconds} seconds).`,
           { retryAfterSeconds: usage.resetSeconds, headers: rateLimitHeaders({ limit: plan.dailyLimit, remaining: 0, resetSeconds: usage.resetSeconds }) },
         );
       }
@@ -267,12 +275,43 @@ export async function markSentMany(tx: Tx, ids: string[], at: number): Promise<S
   return new Set(rows.map((r) => r.id));
 }
 
-/** A failed message stops counting against the daily limit. */
+/** A failed message stops counting against the daily limit, and gives back the recipient slot it claimed. */
 export async function markFailed(tx: Tx, row: MessageRow, error: string): Promise<boolean> {
   const result = await tx.updateTable('messages').set({ status: 'failed', error }).where('id', '=', row.id).where('status', '=', 'pending').executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
-  if (countsTowardLimit(row.kind as MessageKind)) await countUsage(tx, { accountId: row.account_id, messageId: row.id, createdAt: row.created_at }, -1);
+  // Reactions, edits and deletes never counted nor took a recipient slot.
+  if (countsTowardLimit(row.kind as MessageKind)) {
+    await countUsage(tx, { accountId: row.account_id, messageId: row.id, createdAt: row.created_at }, -1);
+    await releaseRecipientSlot(tx, row);
+  }
   return true;
+}
+
+/**
+ * The slot is claimed when a message is accepted (so concurrent sends cannot exceed the plan's
+ * maximum) and released here when that message fails (a number not on WhatsApp, say): only the slot
+ * claimed at this message's acceptance, and only while no other message to that recipient is pending
+ * or sent, since those hold it too.
+ */
+async function releaseRecipientSlot(tx: Tx, row: MessageRow): Promise<void> {
+  await tx
+    .deleteFrom('allowed_recipients')
+    .where('account_id', '=', row.account_id)
+    .where('recipient', '=', row.recipient)
+    .where('created_at', '=', row.created_at)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('messages')
+            .select('messages.id')
+            .where('messages.account_id', '=', row.account_id)
+            .where('messages.recipient', '=', row.recipient)
+            .where('messages.status', '!=', 'failed'),
+        ),
+      ),
+    )
+    .execute();
 }
 
 export async function recordReceipt(store: Store, accountId: string, waMessageId: string, kind: 'delivered' | 'read', at: number): Promise<void> {

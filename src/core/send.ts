@@ -15,6 +15,8 @@ export interface SendInput {
   recipient: string | undefined;
   text: string | undefined;
   mediaUrl: string | undefined;
+  /** The field the media URL came in (`file`, `image`, `document`), to name it in errors. */
+  mediaField?: string;
   filename: string | undefined;
   /** The kind's own fields, `replyTo` and `mentions`. */
   extras?: SendExtras;
@@ -58,7 +60,7 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
   if (input.kind === 'text' || input.kind === 'edit') {
     required(input.text, 'text');
   } else if (isMediaKind(input.kind)) {
-    const label = input.kind === 'image' ? 'file' : input.kind;
+    const label = input.mediaField ?? (input.kind === 'image' ? 'file' : input.kind);
     const raw = required(input.mediaUrl, label);
     try {
       mediaUrl = checkMediaUrlSyntax(raw.trim(), { allowPrivate: deps.config.allowPrivateUrls, label: `${label} URL` }).href;

@@ -45,8 +45,19 @@ export function makeAuthenticate(runtime: Runtime, alternatives: AlternativeAuth
           }
         }
       }
-      request.account = await runtime.auth.authenticate(key?.trim(), runtime.clock());
+      if (key === undefined) throw missingKey(request, options.allowQueryKey);
+      request.account = await runtime.auth.authenticate(key.trim(), runtime.clock());
     };
+}
+
+/** "Missing API key", saying where this endpoint takes it, and why a `?apikey=` was not read. */
+export function missingKey(request: FastifyRequest, allowQueryKey: boolean): AppError {
+  if (allowQueryKey) return new AppError('invalid_api_key', 'Missing API key: add apikey=YOUR_KEY to the query (or form), or send it in the X-API-Key header.');
+  const query = request.query as Record<string, unknown> | undefined;
+  if (query && typeof query === 'object' && 'apikey' in query) {
+    return new AppError('invalid_api_key', 'This endpoint takes the API key only in the X-API-Key header, not as ?apikey= in the URL (only /send.php and /api/v1/status read it there).');
+  }
+  return new AppError('invalid_api_key', 'Missing API key: send it in the X-API-Key header.');
 }
 
 export function requireAccount(request: FastifyRequest): Account {

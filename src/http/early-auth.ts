@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import { browserSessionOf } from './dashboard/cookie-auth.js';
+import { missingKey } from './auth.js';
 import { sendError } from './error-handler.js';
 
 function carriesBody(request: FastifyRequest): boolean {
@@ -37,7 +38,7 @@ export function refuseUnauthenticatedBodies(app: FastifyInstance, runtime: Runti
       const query = request.query as Record<string, unknown> | undefined;
       const key = oneKey(request.headers['x-api-key']) ?? (api ? undefined : oneKey(query?.apikey));
       if (key !== undefined) await runtime.auth.authenticate(key.trim(), runtime.clock());
-      else if (api && !(await browserSessionOf(runtime, request))) throw new AppError('invalid_api_key', 'Missing API key: send it in the X-API-Key header.');
+      else if (api && !(await browserSessionOf(runtime, request))) throw missingKey(request, false);
       else if (!api) {
         if (unauthenticatedBodies >= maxUnauthenticatedBodies) {
           throw new AppError('service_unavailable', 'The server is busy reading other requests; send the key in the X-API-Key header or the query, or try again in a moment.', { retryAfterSeconds: 1 });

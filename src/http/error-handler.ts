@@ -19,6 +19,7 @@ function fromValidation(issues: ValidationIssue[]): AppError {
   const issue = issues[0]!;
   const name = parameterName(issue);
   if (issue.keyword === 'required') return new AppError('missing_parameter', `Missing required parameter: ${name}`);
+  if (issue.keyword === 'additionalProperties') return new AppError('invalid_parameter', `Unknown parameter: ${name} is not a field this endpoint takes.`);
   const what: Record<string, string> = {
     type: `must be ${String(issue.params.type ?? 'a different type').replace(/^(string|integer|number|boolean|object)$/, (t) => (t === 'integer' ? 'a whole number' : `a ${t}`))}`,
     maxLength: `must be at most ${String(issue.params.limit)} characters long`,

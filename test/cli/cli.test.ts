@@ -12,7 +12,7 @@ for (const dialect of testDialects()) {
     });
     afterAll(() => database.drop());
 
-    it('migrates, creates an account with --json, lists it, changes its plan, and manages keys', async () => {
+    it('migrates, creates an account with --json, lists it, changes its plan, and manages keys', { timeout: 90_000 }, async () => {
       expect(runCli(['migrate'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/up to date/) });
       const created = runCli(['accounts', 'create', '--email', 'Ann@Example.com', '--plan', 'personal', '--expires', '2030-01-31', '--json'], env);
       expect(created.code, created.stderr).toBe(0);
@@ -82,6 +82,57 @@ for (const dialect of testDialects()) {
       const unknownCommand = runCli(['frobnicate'], env);
       expect(unknownCommand.code).not.toBe(0);
       expect(unknownCommand.stderr).toMatch(/unknown command/);
+    });
+
+    it('says on stderr which database each command uses, keeping --json output clean', () => {
+      const where = dialect === 'sqlite' ? database.url.replace(/^sqlite:(\/\/)?/, '') : new URL(database.url).pathname;
+      for (const args of [['migrate'], ['accounts', 'list', '--json']]) {
+        const res = runCli(args, env);
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stderr).toMatch(new RegExp(`^Database: ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} .*${where.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`, 'm'));
+        expect(res.stdout).not.toMatch(/Database:/);
+      }
+      expect(() => JSON.parse(runCli(['accounts', 'list', '--json'], env).stdout)).not.toThrow();
+    });
+
+    it('lists admin, disabled and expired accounts as such, and takes an e-mail wherever it takes an account id', { timeout: 90_000 }, async () => {
+      const admin = runCli(['accounts', 'create', '--email', 'boss@example.com', '--plan', 'unlimited', '--admin'], env);
+      expect(admin.code, admin.stderr).toBe(0);
+      expect(admin.stderr).toMatch(/No dashboard password yet: set one with {2}messageapi accounts set-password boss@example\.com/);
+      const withPassword = runCli(['accounts', 'create', '--email', 'pw@example.com', '--plan', 'trial', '--password'], env, 'a long enough password\n');
+      expect(withPassword.code, withPassword.stderr).toBe(0);
+      expect(withPassword.stderr).not.toMatch(/No dashboard password/);
+      expect(runCli(['accounts', 'create', '--email', 'old@example.com', '--plan', 'trial', '--expires', '2020-01-01'], env).code).toBe(0);
+      const off = JSON.parse(runCli(['accounts', 'create', '--email', 'off@example.com', '--plan', 'trial', '--json'], env).stdout);
+      const { Store } = await import('../../src/store/store.js');
+      const store = Store.open(database.url);
+      try {
+        await store.db.updateTable('accounts').set({ active: 0 }).where('id', '=', off.id).execute();
+      } finally {
+        await store.close();
+      }
+
+      const lines = runCli(['accounts', 'list'], env).stdout.split('\n');
+      const line = (email: string) => lines.find((l) => l.includes(` ${email} `)) ?? '';
+      expect(line('boss@example.com')).toMatch(/\(admin\)$/);
+      expect(line('old@example.com')).toMatch(/\(expired\)$/);
+      expect(line('off@example.com')).toMatch(/\(disabled\)$/);
+      expect(line('pw@example.com')).not.toMatch(/\(/);
+      const json = JSON.parse(runCli(['accounts', 'list', '--json'], env).stdout) as { email: string; admin: boolean; active: boolean; expired: boolean }[];
+      expect(json.find((a) => a.email === 'boss@example.com')).toMatchObject({ admin: true, active: true, expired: false });
+      expect(json.find((a) => a.email === 'old@example.com')).toMatchObject({ admin: false, expired: true });
+      expect(json.find((a) => a.email === 'off@example.com')).toMatchObject({ active: false });
+
+      const planned = runCli(['accounts', 'set-plan', 'PW@example.com', 'personal'], env);
+      expect(planned.code, planned.stderr).toBe(0);
+      expect(planned.stdout).toMatch(/\(pw@example\.com\) is now on personal/);
+      const key = runCli(['keys', 'create', 'pw@example.com', '--json'], env);
+      expect(key.code, key.stderr).toBe(0);
+      const created = JSON.parse(key.stdout);
+      expect(runCli(['keys', 'list', created.accountId], env).stdout).toContain(created.id);
+      const nobody = runCli(['keys', 'create', 'nobody@example.com'], env);
+      expect(nobody.code).toBe(1);
+      expect(nobody.stderr).toMatch(/No account nobody@example\.com/);
     });
 
     it('has --help on every command', { timeout: 90_000 }, () => {

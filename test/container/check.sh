@@ -12,7 +12,7 @@
 # or podman SKIPS with a message saying so (exit 0: there is nothing to run it on).
 #
 # Everything below that is specific to the test machine lives here, never in the Dockerfile:
-# - No registry for base images here. The FROM image (node:24-bookworm-slim) is replaced by a
+# - No registry for base images here. The FROM image (node:22-bookworm-slim) is replaced by a
 #   local stand-in: a Debian bookworm root file system from `debootstrap --variant=minbase`
 #   (from the Debian mirror apt on this machine is configured with) plus THIS MACHINE's Node
 #   binary, npm, Node headers and CA certificates, imported under the FROM image's name so that

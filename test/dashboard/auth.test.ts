@@ -219,6 +219,11 @@ for (const dialect of testDialects()) {
       const carolHeaders = { cookie: cookieOf(carol), 'x-csrf-token': carol.json().csrfToken };
       expect((await t.inject({ method: 'GET', url: '/api/v1/admin/accounts', headers: carolHeaders })).statusCode).toBe(403);
 
+      // A misspelt field is refused, not ignored: the admin would believe the change was made.
+      const misspelt = await t.inject({ method: 'PATCH', url: `/api/v1/admin/accounts/${id}`, headers, payload: { plan: 'unlimited', enabled: false } });
+      expect(misspelt.statusCode).toBe(400);
+      expect(misspelt.json()).toMatchObject({ success: false, code: 'invalid_parameter', error: expect.stringContaining('enabled') });
+      expect((await t.inject({ method: 'GET', url: `/api/v1/admin/accounts/${id}`, headers })).json().account.plan).toBe('personal');
       const patched = await t.inject({ method: 'PATCH', url: `/api/v1/admin/accounts/${id}`, headers, payload: { plan: 'unlimited', expiresAt: null, active: false } });
       expect(patched.json().account).toMatchObject({ plan: 'unlimited', subscriptionExpiresAt: null, active: false, subscriptionActive: false });
       // a disabled account's browser sessions stop working, and it cannot sign in

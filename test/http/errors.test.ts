@@ -35,6 +35,16 @@ for (const dialect of testDialects()) {
     const get = (url: string, headers: Record<string, string> = {}) => t.inject({ method: 'GET', url, headers });
     const post = (url: string, payload: unknown, headers: Record<string, string> = { 'x-api-key': key }) => t.inject({ method: 'POST', url, headers, payload: payload as never });
 
+    it('says where the API key goes: apikey= on /send.php, the header only where the query is not read', async () => {
+      expectError(await t.inject({ method: 'GET', url: '/send.php?recipient=12125551234&text=hi' }), 401, 'invalid_api_key', /apikey=/);
+      const inQuery = expectError(await t.inject({ method: 'GET', url: `/api/v1/messages?apikey=${key}` }), 401, 'invalid_api_key', /only in the X-API-Key header, not as \?apikey=/);
+      expect(inQuery.error).not.toMatch(/Missing/);
+      const postInQuery = await t.inject({ method: 'POST', url: `/api/v1/send?apikey=${key}`, payload: { recipient: '12125551234', text: 'hi' } });
+      expectError(postInQuery, 401, 'invalid_api_key', /only in the X-API-Key header/);
+      expectError(await t.inject({ method: 'GET', url: '/api/v1/messages' }), 401, 'invalid_api_key', /^Missing API key: send it in the X-API-Key header\.$/);
+      expect((await t.inject({ method: 'GET', url: `/api/v1/status?apikey=${key}` })).statusCode).toBe(200);
+    });
+
     it('400 missing_parameter names the parameter', async () => {
       expectError(await get(`/send.php?apikey=${key}&text=hi`), 400, 'missing_parameter', /recipient/);
       expectError(await get(`/send.php?apikey=${key}&recipient=12125551234`), 400, 'missing_parameter', /text/);

@@ -33,6 +33,8 @@ for (const dialect of testDialects()) {
       expect(ok).toHaveLength(3);
       expect(limited).toHaveLength(197);
       expect(limited[0]!.json()).toMatchObject({ success: false, code: 'daily_limit_reached' });
+      // The sends just made leave the window in a day: said for people, and in Retry-After for programs.
+      expect(limited[0]!.json().error).toMatch(/The next one can be sent in 2[34] h( \d{1,2} min)? \(Retry-After: \d+ seconds\)\.$/);
       expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThan(0);
       expect(limited[0]!.headers['ratelimit-remaining']).toBe('0');
       const logged = await t.runtime.store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', id).executeTakeFirstOrThrow();
@@ -67,9 +69,26 @@ for (const dialect of testDialects()) {
       expect(status.messagesToday).toBe(0);
     });
 
+    it('Personal: a send that fails (number not on WhatsApp) gives its recipient slot back', async () => {
+      const { apiKey } = await t.createAccount('personal');
+      const settings = async () => (await t.inject({ method: 'GET', url: '/api/v1/settings', headers: { 'x-api-key': apiKey } })).json().allowedRecipients;
+      for (const r of ['447700900101', '447700900102', '447700900103', '447700900104']) expect((await send(apiKey, r, { wait: undefined })).statusCode).toBe(200);
+      // The sandbox answers "not on WhatsApp" for numbers ending in 0000.
+      const failed = await send(apiKey, '447700910000', { wait: undefined });
+      expect(failed.json()).toMatchObject({ success: false, code: 'send_failed' });
+      expect(await settings()).toEqual(['447700900101', '447700900102', '447700900103', '447700900104']);
+      // So the fifth slot is still free for a real number, and then the plan's maximum holds.
+      expect((await send(apiKey, '447700900105', { wait: undefined })).statusCode).toBe(200);
+      const sixth = await send(apiKey, '447700900106', { wait: undefined });
+      expect(sixth.statusCode).toBe(403);
+      expect(sixth.json().code).toBe('plan_restriction');
+      expect(await settings()).toHaveLength(5);
+    });
+
     it('Personal: 20 concurrent sends to 10 distinct recipients admit exactly 5 recipients; a 6th is refused with 403', async () => {
       const { id, apiKey } = await t.createAccount('personal');
-      const recipients = Array.from({ length: 10 }, (_, i) => `4477009000${String(i).padStart(2, '0')}`);
+      // None ends in 0000, which the sandbox answers as not on WhatsApp (a failure frees its slot).
+      const recipients = Array.from({ length: 10 }, (_, i) => `4477009001${String(i).padStart(2, '0')}`);
       const answers = await Promise.all([...recipients, ...recipients].map((r) => send(apiKey, r)));
       const acceptedRecipients = new Set(answers.flatMap((a, i) => (a.statusCode === 200 ? [[...recipients, ...recipients][i]] : [])));
       expect(acceptedRecipients.size).toBe(5);

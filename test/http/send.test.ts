@@ -40,6 +40,29 @@ for (const dialect of testDialects()) {
       expect(res.json()).toMatchObject({ success: true, status: 'sent' });
     });
 
+    it('refuses a field and its alias with different values (to/recipient, caption/text, image/file), accepts them equal, and names the alias sent', async () => {
+      const post = (url: string, payload: object) => t.inject({ method: 'POST', url, headers: { 'x-api-key': key }, payload: { wait: 0, ...payload } });
+      const conflicts: [string, object, string][] = [
+        ['/api/v1/send', { recipient: '12125551234', to: '12125559999', text: 'hi' }, 'recipient and to'],
+        ['/api/v1/send/image', { to: '12125551234', image: 'https://example.com/a.jpg', file: 'https://example.com/b.jpg' }, 'file and image'],
+        ['/api/v1/send/image', { to: '12125551234', file: 'https://example.com/a.jpg', text: 'one', caption: 'two' }, 'text and caption'],
+        ['/api/v1/send/document', { recipient: '12125551234', to: '+1 212 555 1234', document: 'https://example.com/a.pdf' }, 'recipient and to'],
+      ];
+      for (const [url, payload, fields] of conflicts) {
+        const res = await post(url, payload);
+        expect(res.statusCode, url).toBe(400);
+        expect(res.json()).toMatchObject({ success: false, code: 'invalid_parameter', error: expect.stringContaining(fields) });
+      }
+      const same = await post('/api/v1/send/image', { recipient: '12125551234', to: '12125551234', image: 'https://example.com/a.jpg', file: 'https://example.com/a.jpg' });
+      expect(same.statusCode).toBe(200);
+      const badImage = await post('/api/v1/send/image', { to: '12125551234', image: 'ftp://example.com/a.jpg' });
+      expect(badImage.statusCode).toBe(400);
+      expect(badImage.json().error).toMatch(/\bimage URL\b/);
+      expect(badImage.json().error).not.toMatch(/\bfile\b/);
+      const blank = await post('/api/v1/send/image', { to: '12125551234', image: ' ' });
+      expect(blank.json()).toMatchObject({ code: 'missing_parameter', error: 'Missing required parameter: image' });
+    });
+
     it('answers at once with status pending when wait=0, and the message is sent afterwards', async () => {
       const res = await t.inject({ method: 'POST', url: '/api/v1/send', headers: { 'x-api-key': key }, payload: { recipient: '12125551234', text: 'fast', wait: 0 } });
       expect(res.json()).toMatchObject({ success: true, status: 'pending' });

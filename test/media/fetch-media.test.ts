@@ -214,7 +214,7 @@ describe('fetchMedia refuses private addresses before connecting', () => {
     const before = server.hits.length + other.hits.length;
     const lookup = fakeLookup(() => [v4('127.0.0.1')]);
     const err = await expectMediaError(fetchMedia(spell(server.port), image({ allowPrivate: false, lookup })), 'invalid_url');
-    expect(err.message).toMatch(/^The image URL points to .+; only public internet addresses are allowed\.$/);
+    expect(err.message).toMatch(/^The image URL points to .+; only public internet addresses are allowed\. The server's operator can allow private addresses with ALLOW_PRIVATE_URLS=true \(only for trusted users: it lets requests reach the local network\)\.$/);
     expect(server.hits.length + other.hits.length).toBe(before);
     expect(lookup.calls).toEqual([]);
   });
@@ -235,7 +235,7 @@ describe('fetchMedia refuses private addresses before connecting', () => {
       fetchMedia(`http://evil.test:${server.port}/pixel.png`, image({ allowPrivate: false, lookup })),
       'invalid_url',
     );
-    expect(err.message).toBe(`The image URL has host evil.test, which ${words}; only public internet addresses are allowed.`);
+    expect(err.message).toBe(`The image URL has host evil.test, which ${words}; only public internet addresses are allowed. The server's operator can allow private addresses with ALLOW_PRIVATE_URLS=true (only for trusted users: it lets requests reach the local network).`);
     expect(lookup.calls).toEqual(['evil.test']);
     expect(server.hits.length).toBe(before);
   });
@@ -254,7 +254,7 @@ describe('fetchMedia checks every redirect hop', () => {
       'invalid_url',
     );
     expect(err.message).toBe(
-      `The URL that ${at('/redirect')} redirects to points to 127.0.0.2, a loopback address; only public internet addresses are allowed.`,
+      `The URL that ${at('/redirect')} redirects to points to 127.0.0.2, a loopback address; only public internet addresses are allowed. The server's operator can allow private addresses with ALLOW_PRIVATE_URLS=true (only for trusted users: it lets requests reach the local network).`,
     );
     expect(other.hits.length).toBe(before);
   });

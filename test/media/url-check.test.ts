@@ -88,7 +88,7 @@ describe('checkMediaUrlSyntax', () => {
     ['http://api.localhost/a.png', 'api.localhost, a loopback address'],
   ])('refuses %s as pointing to %s', (raw, where) => {
     const err = refusal(raw);
-    expect(err.message).toBe(`The file URL points to ${where}; only public internet addresses are allowed.`);
+    expect(err.message).toBe(`The file URL points to ${where}; only public internet addresses are allowed. The server's operator can allow private addresses with ALLOW_PRIVATE_URLS=true (only for trusted users: it lets requests reach the local network).`);
   });
 
   it('accepts private and loopback hosts when allowPrivate is on', () => {

@@ -101,3 +101,6 @@ const RANGE_WORDS: Record<string, string> = {
 export function describeRange(range: string): string {
   return `${RANGE_WORDS[range] ?? 'a reserved'} address`;
 }
+
+/** Appended to every private-address refusal: the one switch that changes the answer. */
+export const PRIVATE_SWITCH = " The server's operator can allow private addresses with ALLOW_PRIVATE_URLS=true (only for trusted users: it lets requests reach the local network).";

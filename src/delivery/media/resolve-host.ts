@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { classifyAddress, describeRange, parseIpLiteral } from './address-policy.js';
+import { classifyAddress, describeRange, parseIpLiteral, PRIVATE_SWITCH } from './address-policy.js';
 import { MediaError } from './media-error.js';
 import type { AddressPolicy } from './url-check.js';
 
@@ -56,6 +56,6 @@ function refused(label: string, what: string, address: string): MediaError {
   const range = describeRange(classifyAddress(address).range);
   return new MediaError(
     'invalid_url',
-    `The ${label} ${what}, ${range}; only public internet addresses are allowed.`,
+    `The ${label} ${what}, ${range}; only public internet addresses are allowed.${PRIVATE_SWITCH}`,
   );
 }

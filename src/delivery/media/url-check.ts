@@ -1,4 +1,4 @@
-import { classifyAddress, describeRange, parseIpLiteral } from './address-policy.js';
+import { classifyAddress, describeRange, parseIpLiteral, PRIVATE_SWITCH } from './address-policy.js';
 import { MediaError } from './media-error.js';
 
 /** Decides whether an IP address may be connected to. */
@@ -52,7 +52,7 @@ export function checkUrlWithPolicy(raw: unknown, label: string, allowed: Address
     return fail(`has no host name; give a full address such as ${EXAMPLE}.`);
   }
   const refusal = hostRefusal(url.hostname, allowed);
-  if (refusal) fail(`points to ${refusal}; only public internet addresses are allowed.`);
+  if (refusal) fail(`points to ${refusal}; only public internet addresses are allowed.${PRIVATE_SWITCH}`);
   return url;
 }
 

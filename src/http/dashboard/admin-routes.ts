@@ -31,7 +31,10 @@ const CreateBody = Type.Object({
   password: Type.Optional(Type.String({ maxLength: 256 })),
   isAdmin: Type.Optional(Type.Boolean()),
 });
-const PatchBody = Type.Object({ plan: Type.Optional(Plan), expiresAt: Type.Optional(Expiry), active: Type.Optional(Type.Boolean()), isAdmin: Type.Optional(Type.Boolean()) });
+const PatchBody = Type.Object(
+  { plan: Type.Optional(Plan), expiresAt: Type.Optional(Expiry), active: Type.Optional(Type.Boolean()), isAdmin: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 const PasswordBody = Type.Object({ password: Type.String({ maxLength: 256 }) });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 

@@ -19,7 +19,7 @@ export function setupLinkBanner(link: string): string {
     '',
     `    ${link}`,
     '',
-    '  Or from the command line: messageapi accounts create --admin --email you@example.com --plan unlimited',
+    '  Or from the command line: messageapi accounts create --admin --email you@example.com --plan unlimited --password',
     '',
   ].join('\n');
 }

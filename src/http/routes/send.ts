@@ -6,6 +6,7 @@ import { sendMessage, type SendInput } from '../../core/send.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
 import { asAppError, sendPlainError } from '../error-handler.js';
+import { aliased } from '../field-aliases.js';
 import { requestFingerprint } from '../request-fingerprint.js';
 import { canonicalSendFields } from '../send-aliases.js';
 import { BODY, CHANGE_AUTH, errors, Filename, KEY_AUTH, QUERY_KEY_SECURITY, OPTIONAL_BODY, RecipientField, refAnswer, SendAnswer, Text, UrlField, Wait } from '../schemas.js';
@@ -240,22 +241,26 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
 
   restRoute('/api/v1/send', 'sendText', 'Send a text message', RestText, (f) => ({
     kind: 'text',
-    recipient: f.recipient ?? f.to,
+    recipient: aliased(f, 'recipient', 'to').value,
     text: f.text,
     mediaUrl: undefined,
     filename: undefined,
   }));
-  restRoute('/api/v1/send/image', 'sendImage', 'Send an image from a public URL', RestImage, (f) => ({
-    kind: 'image',
-    recipient: f.recipient ?? f.to,
-    text: f.text ?? f.caption,
-    mediaUrl: f.file ?? f.image,
-    filename: undefined,
-  }));
+  restRoute('/api/v1/send/image', 'sendImage', 'Send an image from a public URL', RestImage, (f) => {
+    const media = aliased(f, 'file', 'image');
+    return {
+      kind: 'image',
+      recipient: aliased(f, 'recipient', 'to').value,
+      text: aliased(f, 'text', 'caption').value,
+      mediaUrl: media.value,
+      mediaField: media.field,
+      filename: undefined,
+    };
+  });
   restRoute('/api/v1/send/document', 'sendDocument', 'Send a PDF from a public URL', RestDocument, (f) => ({
     kind: 'document',
-    recipient: f.recipient ?? f.to,
-    text: f.text ?? f.caption,
+    recipient: aliased(f, 'recipient', 'to').value,
+    text: aliased(f, 'text', 'caption').value,
     mediaUrl: f.document,
     filename: f.filename,
   }));
