@@ -24,10 +24,11 @@ export async function startServer(config: Config, options: { handleSignals?: boo
   const address = await app.listen({ port: config.port, host: config.host });
   log.info({ driver: config.driver, database: runtime.store.dialect }, `MessageAPI listening on ${address}`);
   const base = config.publicUrl ?? address.replace('//0.0.0.0', '//localhost').replace('//[::]', '//localhost');
-  log.info(`Dashboard: ${base}/  API reference: ${base}/docs  Database: ${databaseLabel(config.databaseUrl)}`);
   // For the person at the terminal, not the log: the one-time link to create the first account.
   const setupLink = await firstRunSetupLink(runtime, address);
   if (setupLink) console.log(setupLinkBanner(setupLink));
+  // The last line of a start (after the setup link, if any).
+  log.info(`Dashboard: ${base}/  API reference: ${base}/docs  Database: ${databaseLabel(config.databaseUrl)}`);
 
   let closing: Promise<void> | undefined;
   const close = () =>

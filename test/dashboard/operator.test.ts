@@ -65,8 +65,8 @@ for (const dialect of testDialects()) {
     it('prints no setup link once an account exists', async () => {
       const server = await startServerProcess(env);
       try {
-        // the link would be printed right after listening, before /readyz answers
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // the link would be printed before the start's last line ("Dashboard: … API reference: …")
+        await expect.poll(() => server.output(), { timeout: 10_000 }).toMatch(/Dashboard: .* API reference: /);
         expect(server.output()).not.toMatch(/setup#token=/);
       } finally {
         await server.kill('SIGTERM');
