@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import QRCode from 'qrcode';
-import type { Account } from '../../core/accounts.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
 import { errors, KEY_AUTH } from '../schemas.js';
 import type { Authenticate } from '../routes/types.js';
+import { endWhenAccessEnds } from '../stream-access.js';
 import { StreamSlots } from '../stream-slots.js';
 
 const POLL_MS = 1000;
@@ -80,29 +80,7 @@ export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, au
           busy = false;
         }
       };
-      // The same authentication as the request's, from scratch (no cached cookie lookup).
-      // Any failure ends the stream; a browser's EventSource reconnects and is authenticated anew.
-      const stillAllowed = async (): Promise<boolean> => {
-        request.account = undefined;
-        request.browserSession = undefined;
-        let account: Account | undefined;
-        try {
-          await authenticateStream(request);
-          account = requireAccount(request);
-        } catch {
-          return false;
-        }
-        return account.id === accountId && account.active;
-      };
-      let checking = false;
-      const recheck = setInterval(() => {
-        if (checking || raw.writableEnded) return;
-        checking = true;
-        void stillAllowed().then((allowed) => {
-          checking = false;
-          if (!allowed && !raw.writableEnded) raw.end();
-        });
-      }, runtime.config.streams.recheckMs);
+      const recheck = endWhenAccessEnds(request, raw, authenticateStream, accountId, runtime.config.streams.recheckMs);
       const poll = setInterval(() => void tick(), POLL_MS);
       const heartbeat = setInterval(() => raw.writableEnded || raw.write(': ping\n\n'), HEARTBEAT_MS);
       const stop = () => {

@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Account } from '../../core/accounts.js';
 import { AppError } from '../../core/errors.js';
 import { ackedCursor, readEvents } from '../../core/event-log.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
 import { errors, KEY_AUTH } from '../schemas.js';
+import { endWhenAccessEnds } from '../stream-access.js';
 import { StreamSlots } from '../stream-slots.js';
 import type { Authenticate } from './types.js';
 
@@ -81,26 +81,7 @@ export function registerEventStream(app: FastifyInstance, runtime: Runtime, auth
       raw.write('retry: 2000\n\n');
       open.add(raw);
 
-      const stillAllowed = async (): Promise<boolean> => {
-        request.account = undefined;
-        let again: Account | undefined;
-        try {
-          await authenticateStream(request);
-          again = requireAccount(request);
-        } catch {
-          return false;
-        }
-        return again.id === accountId && again.active;
-      };
-      let checking = false;
-      const recheck = setInterval(() => {
-        if (checking || raw.writableEnded) return;
-        checking = true;
-        void stillAllowed().then((allowed) => {
-          checking = false;
-          if (!allowed && !raw.writableEnded) raw.end();
-        });
-      }, runtime.config.streams.recheckMs);
+      const recheck = endWhenAccessEnds(request, raw, authenticateStream, accountId, runtime.config.streams.recheckMs);
       const heartbeat = setInterval(() => raw.writableEnded || raw.write(': ping\n\n'), HEARTBEAT_MS);
       raw.on('close', () => {
         clearInterval(recheck);
