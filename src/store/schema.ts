@@ -282,24 +282,7 @@ export interface EmailsTable {
   finished_at: number | null;
 }
 
-export interface EventLogTable {
-  account_id: string;
-  seq: number;
-  event_id: string;
-  event: string;
-  body: string;
-  created_at: number;
-}
-
-export interface EventLogHeadsTable {
-  account_id: string;
-  last_seq: number;
-  acked_seq: Generated<number>;
-}
-
 export interface Database {
-  event_log: EventLogTable;
-  event_log_heads: EventLogHeadsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   webhook_retired_urls: WebhookRetiredUrlsTable;
