@@ -10,8 +10,11 @@ import { SESSION_COOKIE } from './dashboard/cookie-auth.js';
 import { receiversMarkdown } from './routes/receivers.js';
 import { OPTIONAL_BODY, SHARED_SCHEMAS } from './schemas.js';
 
-/** Our logo (the dashboard's favicon), beside src/ and dist/ so the same path works from both. */
-const LOGO = new URL('../../web/public/favicon.svg', import.meta.url);
+/**
+ * Our logo: the dashboard's favicon as the dashboard build ships it (dist/web), which the same path
+ * reaches from src/ and from dist/, and which the container image keeps (it has no web/ sources).
+ */
+const LOGO = new URL('../../dist/web/favicon.svg', import.meta.url);
 
 /** The intro of /docs: authentication first, then a two-line quick start. */
 function introduction(baseUrl: string): string {
