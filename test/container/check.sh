@@ -278,10 +278,14 @@ server_uid=$(pm exec "$CONTAINER" awk '/^Uid:/ { print $2 }' /proc/1/status)
 check "the server (PID 1) runs as non-root (uid $server_uid)" test "${server_uid:-0}" != 0
 check "the server is PID 1 and gets the stop signal itself" grep -q 'messageapi.js serve' <<<"$(pm exec "$CONTAINER" sh -c "tr '\\0' ' ' </proc/1/cmdline")"
 
-created=$(pm exec "$CONTAINER" messageapi accounts create --email container-check@example.com --plan unlimited --json 2>&1)
+# --json prints the account on stdout; the CLI's notes (which database, the password hint) go to stderr.
+cli_err=$(mktemp)
+created=$(pm exec "$CONTAINER" messageapi accounts create --email container-check@example.com --plan unlimited --json 2>"$cli_err")
 key=$(json_field apiKey <<<"$created" 2>/dev/null)
 account=$(json_field id <<<"$created" 2>/dev/null)
-if [ -n "$key" ]; then pass "exec messageapi accounts create made $account"; else fatal "exec messageapi accounts create: $created"; fi
+if [ -n "$key" ]; then pass "exec messageapi accounts create made $account"; else fatal "exec messageapi accounts create: $created $(cat "$cli_err")"; fi
+check "the CLI says which database it uses (SQLite in /data)" grep -q 'Database: SQLite /data/messageapi.db' "$cli_err"
+rm -f "$cli_err"
 
 sent=$(http POST /api/v1/send '{"recipient":"12125551234","text":"from the container check"}')
 message=$(json_field messageId <<<"${sent#* }" 2>/dev/null)
@@ -363,7 +367,7 @@ else
   replica "$CONTAINER-pg1" "$port" && replica "$CONTAINER-pg2" "$port2" || fatal "podman run (replicas on PostgreSQL)"
   check "replica 1 on PostgreSQL: migrated and ready (GET /readyz)" ready "$port"
   check "replica 2 on PostgreSQL: migrated and ready (GET /readyz)" ready "$port2"
-  created=$(pm exec "$CONTAINER-pg1" messageapi accounts create --email replicas@example.com --plan unlimited --json 2>&1)
+  created=$(pm exec "$CONTAINER-pg1" messageapi accounts create --email replicas@example.com --plan unlimited --json 2>/dev/null)
   key=$(json_field apiKey <<<"$created" 2>/dev/null)
   check "exec messageapi accounts create on replica 1" test -n "$key"
   sent=$(base="http://127.0.0.1:$port2" http POST /api/v1/send '{"recipient":"12125551234","text":"through replica 2"}')
