@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
-import { checkMediaUrlSyntax, isMediaError } from '../delivery/media/index.js';
+import { isMediaError } from './url-policy/media-error.js';
+import { checkMediaUrlSyntax } from './url-policy/url-check.js';
 import type { Store } from '../store/store.js';
 import type { WhatsAppDriver } from './driver-port.js';
 import { isSubscriptionActive, type Account } from './accounts.js';

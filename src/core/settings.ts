@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
-import { isMediaError } from '../delivery/media/media-error.js';
-import { resolveAllowedAddresses, systemLookup, type LookupFn } from '../delivery/media/resolve-host.js';
-import { addressPolicy, checkUrlWithPolicy } from '../delivery/media/url-check.js';
-import { newWebhookSecret, secretPrefix } from '../delivery/webhooks/signing.js';
+import { isMediaError } from './url-policy/media-error.js';
+import { resolveAllowedAddresses, systemLookup, type LookupFn } from './url-policy/resolve-host.js';
+import { addressPolicy, checkUrlWithPolicy } from './url-policy/url-check.js';
+import { newWebhookSecret, secretPrefix } from './webhook-secret.js';
 import type { Store, Tx } from '../store/store.js';
 import type { Account } from './accounts.js';
 import { AppError } from './errors.js';

@@ -4,12 +4,12 @@ import { fileNameFromDisposition, fileNameFromUrl } from './content-disposition.
 import { Deadline } from './deadline.js';
 import { displayUrl, formatBytes, formatDuration } from './describe.js';
 import { DEFAULT_MEDIA_LIMITS } from './limits.js';
-import { MediaError } from './media-error.js';
+import { MediaError } from '../../core/url-policy/media-error.js';
 import { networkProblem } from './network-problem.js';
 import { pinnedAgent } from './pinned-agent.js';
 import { discardBody, readBodyCapped } from './read-body.js';
-import { resolveAllowedAddresses, systemLookup, type LookupFn } from './resolve-host.js';
-import { addressPolicy, checkUrlWithPolicy, type AddressPolicy } from './url-check.js';
+import { resolveAllowedAddresses, systemLookup, type LookupFn } from '../../core/url-policy/resolve-host.js';
+import { addressPolicy, checkUrlWithPolicy, type AddressPolicy } from '../../core/url-policy/url-check.js';
 
 export interface FetchMediaOptions {
   kind: MediaKind;

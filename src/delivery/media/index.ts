@@ -1,4 +1,4 @@
-export { MediaError, isMediaError, type MediaErrorCode } from './media-error.js';
+export { MediaError, isMediaError, type MediaErrorCode } from '../../core/url-policy/media-error.js';
 export {
   classifyAddress,
   describeRange,
@@ -6,9 +6,9 @@ export {
   parseIpLiteral,
   type AddressClass,
   type IpAddress,
-} from './address-policy.js';
-export { checkMediaUrlSyntax, type UrlCheckOptions } from './url-check.js';
+} from '../../core/url-policy/address-policy.js';
+export { checkMediaUrlSyntax, type UrlCheckOptions } from '../../core/url-policy/url-check.js';
 export { fetchMedia, type FetchMediaOptions, type FetchedMedia } from './fetch-media.js';
-export { systemLookup, type LookupFn, type ResolvedAddress } from './resolve-host.js';
+export { systemLookup, type LookupFn, type ResolvedAddress } from '../../core/url-policy/resolve-host.js';
 export type { MediaKind } from './content-check.js';
 export { DEFAULT_MEDIA_LIMITS } from './limits.js';

@@ -1,6 +1,6 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent } from 'undici';
-import type { ResolvedAddress } from './resolve-host.js';
+import type { ResolvedAddress } from '../../core/url-policy/resolve-host.js';
 
 type LookupCallback = (
   err: NodeJS.ErrnoException | null,

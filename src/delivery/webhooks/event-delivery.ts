@@ -10,7 +10,7 @@ import { requireWebhookPlan } from '../../core/settings.js';
 import { recordAttempt, recordTestDelivery, webhookBody } from '../../core/webhook-deliveries.js';
 import type { Store } from '../../store/store.js';
 import { EmailSender } from '../email/email-sender.js';
-import type { LookupFn } from '../media/resolve-host.js';
+import type { LookupFn } from '../../core/url-policy/resolve-host.js';
 import { OutboxWorker } from '../outbox-worker.js';
 import { EventLogWaiters } from '../../core/event-log-waiters.js';
 import { OutboxEventRecorder } from './event-recorder.js';

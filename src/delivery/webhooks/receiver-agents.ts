@@ -1,6 +1,6 @@
 import type { Agent } from 'undici';
 import { pinnedAgent } from '../media/pinned-agent.js';
-import type { ResolvedAddress } from '../media/resolve-host.js';
+import type { ResolvedAddress } from '../../core/url-policy/resolve-host.js';
 
 const IDLE_MS = 30_000;
 

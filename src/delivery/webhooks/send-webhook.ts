@@ -1,8 +1,8 @@
 import { request } from 'undici';
-import { isMediaError } from '../media/media-error.js';
+import { isMediaError } from '../../core/url-policy/media-error.js';
 import { networkProblem } from '../media/network-problem.js';
-import { resolveAllowedAddresses, systemLookup, type LookupFn } from '../media/resolve-host.js';
-import { addressPolicy, checkUrlWithPolicy } from '../media/url-check.js';
+import { resolveAllowedAddresses, systemLookup, type LookupFn } from '../../core/url-policy/resolve-host.js';
+import { addressPolicy, checkUrlWithPolicy } from '../../core/url-policy/url-check.js';
 import type { ReceiverAgents } from './receiver-agents.js';
 import { signatureHeaders } from './signing.js';
 

@@ -8,7 +8,7 @@ import type { SecretBox } from '../../core/secret-box.js';
 import { abandonDelivery, recordAttempts, type AttemptRecord, type DeliveryRow } from '../../core/webhook-deliveries.js';
 import { queryTemplate } from '../../store/query-template.js';
 import type { Store, Tx } from '../../store/store.js';
-import type { LookupFn } from '../media/resolve-host.js';
+import type { LookupFn } from '../../core/url-policy/resolve-host.js';
 import type { ReceiverAgents } from './receiver-agents.js';
 import { sendWebhook, type AttemptResult } from './send-webhook.js';
 
