@@ -4,17 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import pg from 'pg';
-import { createAccount, cli, fmt, load, ROOT, startProcess, startServer, table } from './lib.mjs';
+import { createAccount, fmt, load, ROOT, startServer, table } from './lib.mjs';
 import { benchSigninFlood, printSigninFlood } from './signin-flood.mjs';
+import { benchPostgresSends, benchSqliteSends, printPostgresSends, printSqliteSends } from './sends.mjs';
+import { benchScaleOut, printScaleOut } from './scale-out.mjs';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 1_000_000);
 const DISPATCH = Number(process.env.BENCH_DISPATCH ?? 50_000);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-// BENCH_ONLY=sends,history,dispatch,postgres,webhooks,flood runs a subset.
-const only = new Set((process.env.BENCH_ONLY ?? 'sends,history,dispatch,postgres,webhooks,flood').split(','));
+// BENCH_ONLY=sends,history,dispatch,postgres,webhooks,flood,scaleout runs a subset.
+const only = new Set((process.env.BENCH_ONLY ?? 'sends,history,dispatch,postgres,webhooks,flood,scaleout').split(','));
 const tmp = (name) => fs.mkdtempSync(path.join(os.tmpdir(), `messageapi-bench-${name}-`));
 const baseEnv = { WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'warn', MESSAGEAPI_SECRET: 'bench-secret-bench-secret-bench' };
 const sendBody = (i = 0) => JSON.stringify({ recipient: '12125551234', text: `bench ${i}`, wait: 0 });
@@ -28,28 +29,7 @@ function count(file, sql, ...args) {
   }
 }
 
-async function sendLoad(url, apiKey, duration = DURATION) {
-  return load({ url: `${url}/api/v1/send`, method: 'POST', duration, headers: { 'x-api-key': apiKey ?? 'none', 'content-type': 'application/json' }, body: sendBody() });
-}
-
 const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], other: r.non2xx + r.errors });
-
-async function benchSends() {
-  const bare = await startProcess(path.join(ROOT, 'bench/bare-server.mjs'), [], {}, '/api/v1/send');
-  await sendLoad(bare.url, undefined, 2);
-  const baseline = summary(await sendLoad(bare.url));
-  await bare.stop();
-
-  const dir = tmp('send');
-  const env = { ...baseEnv, DATA_DIR: dir };
-  const account = await createAccount(env, 'unlimited');
-  const server = await startServer(env);
-  await sendLoad(server.url, account.apiKey, 2);
-  const ours = summary(await sendLoad(server.url, account.apiKey));
-  await server.stop();
-  const stored = count(path.join(dir, 'messageapi.db'), 'select count(*) from messages');
-  return { baseline, ours, stored, dir };
-}
 
 async function benchHistory() {
   const dir = tmp('history');
@@ -107,45 +87,9 @@ async function benchDispatch() {
   return { elapsed, sent, network, rate: (sent / elapsed) * 1000 };
 }
 
-async function benchPostgres() {
-  const name = `messageapi_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  try {
-    await admin.connect();
-  } catch (error) {
-    return { skipped: `no PostgreSQL at ${PG_URL.replace(/\/\/[^@]*@/, '//')} (${error.message})` };
-  }
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  const env = { ...baseEnv, DATA_DIR: tmp('pg'), DATABASE_URL: url.toString() };
-  try {
-    const account = await createAccount(env, 'unlimited');
-    const server = await startServer(env);
-    await sendLoad(server.url, account.apiKey, 2);
-    const result = summary(await sendLoad(server.url, account.apiKey));
-    await server.stop();
-    return result;
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
 console.log(`MessageAPI benchmark — ${os.cpus().length} cores, Node ${process.version}, ${DURATION} s per load, 50 connections\n`);
 
-const sends = only.has('sends') || only.has('postgres') ? await benchSends() : null;
-if (sends) {
-  const ratio = sends.ours.rps / sends.baseline.rps;
-  console.log('1. POST /api/v1/send (sandbox, SQLite WAL; every answer after the fsync of its commit; wait=0)');
-  console.log(table([
-    ['', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'other'],
-    ['bare Fastify route (baseline)', fmt(sends.baseline.rps), fmt(sends.baseline.p50, 1), fmt(sends.baseline.p99, 1), sends.baseline.ok, sends.baseline.other],
-    ['MessageAPI send', fmt(sends.ours.rps), fmt(sends.ours.p50, 1), fmt(sends.ours.p99, 1), sends.ours.ok, sends.ours.other],
-  ]));
-  console.log(`ratio MessageAPI / baseline: ${fmt(ratio, 2)} (target >= 0.5); p99 ${fmt(sends.ours.p99, 1)} ms (target <= 25)`);
-  console.log(`durability: ${sends.stored} messages on disk for ${sends.ours.ok} accepted in the measured run plus warm-up\n`);
-}
+if (only.has('sends')) printSqliteSends(await benchSqliteSends(baseEnv, DURATION));
 
 if (only.has('history')) {
   const history = await benchHistory();
@@ -163,18 +107,7 @@ if (only.has('dispatch')) {
   console.log(`3. End-to-end dispatch through the sandbox driver (SQLite): ${dispatch.sent} pending messages sent in ${dispatch.elapsed} ms = ${fmt(dispatch.rate)} messages/s (target >= 5,000); network record ${dispatch.network}\n`);
 }
 
-if (only.has('postgres')) {
-  const pgResult = await benchPostgres();
-  if (pgResult.skipped) console.log(`4. PostgreSQL: skipped — ${pgResult.skipped}\n`);
-  else {
-    console.log('4. POST /api/v1/send on PostgreSQL (sandbox, wait=0)');
-    console.log(table([
-      ['', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'other'],
-      ['MessageAPI send (PostgreSQL)', fmt(pgResult.rps), fmt(pgResult.p50, 1), fmt(pgResult.p99, 1), pgResult.ok, pgResult.other],
-    ]));
-    console.log(`ratio to the bare Fastify baseline above: ${fmt(pgResult.rps / sends.baseline.rps, 2)}\n`);
-  }
-}
+if (only.has('postgres')) printPostgresSends(await benchPostgresSends(baseEnv, DURATION, PG_URL));
 
 const webhookBench = path.join(ROOT, 'bench/webhooks.mjs');
 if (only.has('webhooks') && fs.existsSync(webhookBench)) {
@@ -187,4 +120,9 @@ if (only.has('webhooks') && fs.existsSync(webhookBench)) {
 if (only.has('flood')) {
   console.log('6. Sends during a flood of bogus sign-ins (issue 12): one send every 10 ms, timed');
   printSigninFlood(await benchSigninFlood());
+}
+
+if (only.has('scaleout')) {
+  console.log('7. Several processes on one PostgreSQL (issue 18): accepted sends/s with 1, 2 and 3 processes, 6 accounts spread over them, 50 connections in all');
+  printScaleOut(await benchScaleOut(PG_URL, baseEnv, DURATION));
 }

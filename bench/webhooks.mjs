@@ -1,6 +1,7 @@
 // Webhook delivery figures (issue 5), each beside a plain HTTP client posting to the same receiver
 // in the same run. Runs the built gateway in this process (`npm run build` first):
-//   node bench/webhooks.mjs   (BENCH_WEBHOOK_EVENTS=20000 BENCH_WEBHOOK_RATE=500 BENCH_SECONDS=10, BENCH_DATABASE_URL)
+//   node bench/webhooks.mjs   (BENCH_WEBHOOK_EVENTS=20000 BENCH_WEBHOOK_RATE=500 BENCH_SECONDS=10 BENCH_WEBHOOK_PROFILED=5000
+//   BENCH_WEBHOOK_DBS=sqlite,postgres, BENCH_DATABASE_URL)
 // The receiver is a separate process on 127.0.0.1 that answers 200 at once and notes when each
 // request arrived, so the gateway and the receiver do not share an event loop.
 import { fork } from 'node:child_process';
@@ -14,44 +15,15 @@ import { createAccount, getAccount } from '../dist/core/accounts.js';
 import { updateSettings } from '../dist/core/settings.js';
 import { createRuntime } from '../dist/runtime.js';
 import { fmt, table } from './lib.mjs';
+import { classify, fnIs, profileCpu, urlHas } from './cpu-profile.mjs';
 
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+// The profiled pass (CPU breakdown) runs apart from the measured one: the profiler costs CPU too.
+const PROFILED = Number(process.env.BENCH_WEBHOOK_PROFILED ?? Math.min(EVENTS, 5_000));
 const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const now = () => performance.timeOrigin + performance.now();
-
-// ---- the receiver, in a child process ------------------------------------------------------------
-if (process.argv[2] === 'receiver') {
-  const http = await import('node:http');
-  let seen = new Map();
-  const server = http.createServer((req, res) => {
-    if (req.method === 'GET') {
-      res.end(req.url.endsWith('?count') ? String(seen.size) : JSON.stringify(Object.fromEntries(seen)));
-      return;
-    }
-    if (req.method === 'DELETE') {
-      seen = new Map();
-      res.end('{}');
-      return;
-    }
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const at = now();
-      // The bench puts its own key in the event; a plain-client request carries it in a header.
-      const key = req.headers['x-bench-key'] ?? JSON.parse(Buffer.concat(chunks).toString()).message.text;
-      if (!seen.has(key)) seen.set(key, at);
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
-  });
-  server.keepAliveTimeout = 10_000;
-  server.listen(0, '127.0.0.1', () => process.send(server.address().port));
-  process.on('disconnect', () => process.exit(0));
-} else {
-  await main();
-  process.exit(0);
-}
 
 async function startReceiver() {
   const child = fork(new URL(import.meta.url).pathname, ['receiver'], { stdio: 'inherit' });
@@ -80,7 +52,7 @@ function event(key) {
   };
 }
 
-async function waitFor(receiver, keys, timeoutMs = 120_000) {
+async function waitFor(receiver, keys, timeoutMs = Math.max(120_000, keys.length * 20)) {
   const deadline = Date.now() + timeoutMs;
   // Counting is cheap; the full list is fetched once everything is there.
   while ((await receiver.count()) < keys.length) {
@@ -117,20 +89,47 @@ async function gateway(receiver, databaseUrl) {
   return { runtime, record, dir, concurrency: config.webhooks.concurrencyPerAccount };
 }
 
-/** Deliveries per second: a backlog of EVENTS committed first, then the worker started. */
-async function throughput(receiver, databaseUrl) {
+/** Deliveries per second: a backlog of `events` committed first, then the worker started. */
+async function throughput(receiver, databaseUrl, events = EVENTS, profiled = false) {
   const g = await gateway(receiver, databaseUrl);
-  const keys = Array.from({ length: EVENTS }, (_, i) => `t${i}-${Math.random().toString(36).slice(2)}`);
+  const keys = Array.from({ length: events }, (_, i) => `t${i}-${Math.random().toString(36).slice(2)}`);
   for (let i = 0; i < keys.length; i += 1000) await Promise.all(keys.slice(i, i + 1000).map(g.record));
   const started = now();
-  const cpu = process.cpuUsage();
-  await g.runtime.start();
-  await waitFor(receiver, keys);
+  const run = async () => {
+    await g.runtime.start();
+    await waitFor(receiver, keys);
+  };
+  const { profile, cpuUs } = profiled ? await profileCpu(run) : await measureCpu(run);
   const elapsed = (now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
   await g.runtime.close();
   fs.rmSync(g.dir, { recursive: true, force: true });
-  return { perSecond: EVENTS / elapsed, concurrency: g.concurrency, cpuUs: (used.user + used.system) / EVENTS };
+  return { perSecond: events / elapsed, concurrency: g.concurrency, cpuUs: cpuUs / events, profile };
+}
+
+async function measureCpu(fn) {
+  const cpu = process.cpuUsage();
+  await fn();
+  const used = process.cpuUsage(cpu);
+  return { cpuUs: used.user + used.system };
+}
+
+// Each sample's bucket: the first rule (in this order) that matches a frame of its stack.
+const BUCKETS = [
+  ['sign (HMAC)', fnIs('signatureHeaders')],
+  ['URL check, address pinning', urlHas('/url-policy/', 'receiver-agents', 'pinned-agent', 'node_modules/ipaddr.js')],
+  ['begin/commit, fsync', (f) => fnIs('beginTransaction', 'commitTransaction', 'rollbackTransaction', 'fsync')(f) || urlHas('wal-flusher')(f)],
+  ['HTTP: undici + sockets', urlHas('node_modules/undici')],
+  ['SQL: pg driver + sockets', urlHas('node_modules/pg')],
+  ['SQL: SQLite engine', (f) => f.url === '' && ['run', 'all', 'get', 'iterate', 'exec'].includes(f.functionName)],
+  ['SQL: Kysely (build, compile, execute)', urlHas('node_modules/kysely')],
+  ['MessageAPI JS (worker, deliverer, store)', urlHas('/dist/')],
+  ['garbage collection', fnIs('(garbage collector)')],
+  ['node: timers, microtasks, streams', urlHas('node:')],
+];
+
+function breakdown(profile, cpuUsPerDelivery) {
+  const shares = classify(profile, BUCKETS);
+  return [...shares].map(([name, share]) => `  ${fmt(share * cpuUsPerDelivery).padStart(5)} µs  ${name}`).join('\n');
 }
 
 /** Starts `start(i)` RATE times a second for SECONDS, on schedule, and waits for all of them. */
@@ -201,28 +200,45 @@ async function main() {
   const receiver = await startReceiver();
   try {
     const rows = [['what', 'deliveries/s', 'CPU µs each', 'p50 ms', 'p99 ms', 'note']];
-    const runs = [['SQLite', undefined]];
-    const pgDatabase = await freshPgDatabase(PG_URL).catch((error) => {
+    const dbs = (process.env.BENCH_WEBHOOK_DBS ?? 'sqlite,postgres').split(',');
+    const runs = dbs.includes('sqlite') ? [['SQLite', undefined]] : [];
+    const pgDatabase = !dbs.includes('postgres') ? undefined : await freshPgDatabase(PG_URL).catch((error) => {
       console.log(`PostgreSQL skipped (${PG_URL}): ${error.message}`);
       return undefined;
     });
     if (pgDatabase) runs.push(['PostgreSQL', pgDatabase.url]);
-    let concurrency = 8;
+    const concurrency = 8;
+    // The plain client first and again last: the machine's load moves, and the ratio uses their mean.
+    await receiver.reset();
+    const plainBefore = await plainThroughput(receiver, concurrency);
+    const results = [];
     for (const [name, url] of runs) {
       await receiver.reset();
       const t = await throughput(receiver, url);
-      concurrency = t.concurrency;
       await receiver.reset();
       const l = await latency(receiver, url);
-      rows.push([`MessageAPI webhooks, ${name}`, fmt(t.perSecond), fmt(t.cpuUs), fmt(l.p50, 1), fmt(l.p99, 1), `${EVENTS} backlog, ${t.concurrency} per account; latency = commit → receipt at ${RATE}/s for ${SECONDS} s`]);
+      await receiver.reset();
+      const p = await throughput(receiver, url, PROFILED, true);
+      results.push({ name, t, l, p });
     }
     await receiver.reset();
-    const pt = await plainThroughput(receiver, concurrency);
+    const plainAfter = await plainThroughput(receiver, concurrency);
     await receiver.reset();
     const pl = await plainLatency(receiver);
-    rows.push(['plain undici client', fmt(pt.perSecond), fmt(pt.cpuUs), fmt(pl.p50, 1), fmt(pl.p99, 1), `${concurrency} connections; latency = send → receipt at ${RATE}/s`]);
+    const plain = (plainBefore.perSecond + plainAfter.perSecond) / 2;
+    for (const { name, t, l } of results) {
+      rows.push([`MessageAPI webhooks, ${name}`, fmt(t.perSecond), fmt(t.cpuUs), fmt(l.p50, 1), fmt(l.p99, 1), `${EVENTS} backlog, ${t.concurrency} per account; latency = commit → receipt at ${RATE}/s for ${SECONDS} s`]);
+    }
+    rows.push(['plain undici client', `${fmt(plainBefore.perSecond)} / ${fmt(plainAfter.perSecond)}`, `${fmt(plainBefore.cpuUs)} / ${fmt(plainAfter.cpuUs)}`, fmt(pl.p50, 1), fmt(pl.p99, 1), `before / after the gateway runs; ${concurrency} connections; latency = send → receipt at ${RATE}/s`]);
     console.log(table(rows));
-    console.log(`Targets: ≥ 2,000 deliveries/s; p99 ≤ 200 ms. Load average while it ran: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs.`);
+    for (const { name, t, l } of results) {
+      console.log(`${name}: ratio to the plain client ${fmt(t.perSecond / plain, 2)} (target >= 0.5); commit → receipt p99 ${fmt(l.p99, 1)} ms at ${RATE}/s (target <= 200)`);
+    }
+    for (const { name, p } of results) {
+      console.log(`${name}, CPU per delivery in a profiled run of ${PROFILED} (${fmt(p.cpuUs)} µs, the profiler's own share included):`);
+      console.log(breakdown(p.profile, p.cpuUs));
+    }
+    console.log(`Load average while it ran: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs.`);
     await pgDatabase?.drop();
   } finally {
     receiver.stop();
@@ -247,4 +263,36 @@ async function freshPgDatabase(base) {
       await admin.end();
     },
   };
+}
+
+// ---- the receiver, in a child process ------------------------------------------------------------
+if (process.argv[2] === 'receiver') {
+  const http = await import('node:http');
+  let seen = new Map();
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET') {
+      res.end(req.url.endsWith('?count') ? String(seen.size) : JSON.stringify(Object.fromEntries(seen)));
+      return;
+    }
+    if (req.method === 'DELETE') {
+      seen = new Map();
+      res.end('{}');
+      return;
+    }
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const at = now();
+      // The bench puts its own key in the event; a plain-client request carries it in a header.
+      const key = req.headers['x-bench-key'] ?? JSON.parse(Buffer.concat(chunks).toString()).message.text;
+      if (!seen.has(key)) seen.set(key, at);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  server.keepAliveTimeout = 10_000;
+  server.listen(0, '127.0.0.1', () => process.send(server.address().port));
+  process.on('disconnect', () => process.exit(0));
+} else {
+  await main();
+  process.exit(0);
 }

@@ -47,7 +47,7 @@ function verified(headers, body) {
   });
 }
 
-createServer((req, res) => {
+const server = createServer((req, res) => {
   const reply = (status, text) => res.writeHead(status, { 'content-type': 'text/plain' }).end(`${text}\n`);
   if (req.method !== 'POST') return reply(405, 'POST only');
   const chunks = [];
@@ -71,4 +71,6 @@ createServer((req, res) => {
     seen.add(id);
     reply(200, 'ok');
   });
-}).listen(PORT, HOST, () => console.log(`Webhook receiver listening on http://${HOST}:${PORT}/`));
+});
+// PORT=0 lets the system pick a free port; the line below says which one was bound.
+server.listen(PORT, HOST, () => console.log(`Webhook receiver listening on http://${HOST}:${server.address().port}/`));

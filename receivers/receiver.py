@@ -86,6 +86,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    print(f"Webhook receiver listening on http://{HOST}:{PORT}/", flush=True)
     ThreadingHTTPServer.request_queue_size = 128  # the default backlog of 5 makes bursts wait ~1 s
-    ThreadingHTTPServer((HOST, PORT), Handler).serve_forever()
+    server = ThreadingHTTPServer((HOST, PORT), Handler)
+    # PORT=0 lets the system pick a free port; the line below says which one was bound.
+    print(f"Webhook receiver listening on http://{HOST}:{server.server_address[1]}/", flush=True)
+    server.serve_forever()

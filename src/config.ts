@@ -16,12 +16,15 @@ const EnvSchema = Type.Object({
   WHATSAPP_PACING_MAX_MS: Type.Integer({ minimum: 0, default: 2_000 }),
   WHATSAPP_RECONNECT_GIVE_UP_MS: Type.Integer({ minimum: 1_000, default: 10 * 60_000 }),
   WHATSAPP_LINK_TIMEOUT_MS: Type.Integer({ minimum: 1_000, default: 15_000 }),
+  WHATSAPP_QR_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 500 })),
   WHATSAPP_MARK_ONLINE: Type.Optional(Bool),
   WHATSAPP_FULL_HISTORY: Type.Optional(Bool),
   WHATSAPP_LOG_LEVEL: Type.String({ default: 'silent' }),
   WHATSAPP_WS_URL: Type.Optional(Type.String({ pattern: '^wss?://' })),
   WHATSAPP_WS_URL_IN_PRODUCTION: Type.Optional(Bool),
   SANDBOX_HANG_AFTER_SENDS: Type.Optional(Type.Integer({ minimum: 1 })),
+  SANDBOX_PACING_MIN_MS: Type.Integer({ minimum: 0, default: 0 }),
+  SANDBOX_PACING_MAX_MS: Type.Integer({ minimum: 0, default: 0 }),
   MESSAGEAPI_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   PUBLIC_URL: Type.Optional(Type.String()),
   SMTP_URL: Type.Optional(Type.String()),
@@ -41,12 +44,22 @@ const EnvSchema = Type.Object({
   MEDIA_MAX_STICKER_BYTES: Type.Integer({ minimum: 1, default: 1024 * 1024 }),
   MEDIA_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   SEND_WAIT_MAX_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  SEND_SCHEDULE_MAX_DAYS: Type.Number({ minimum: 0, maximum: 3650, default: 30 }),
+  SEND_EXPIRY_DEFAULT: Type.String({ pattern: '^\\d+(ms|s|m|h|d)?$', default: '24h' }),
+  WARMUP_NEW_CHATS_PER_DAY: Type.Integer({ minimum: 0, default: 0 }),
+  SEND_BULK_MAX_ITEMS: Type.Integer({ minimum: 1, maximum: 10_000, default: 1_000 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   OUTBOX_LOCK_MS: Type.Integer({ minimum: 500, default: 15_000 }),
+  SESSION_LEASE_MS: Type.Integer({ minimum: 1_000, default: 20_000 }),
+  SESSION_LEASE_RENEW_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  SESSION_SEND_MARGIN_MS: Type.Integer({ minimum: 0, default: 5_000 }),
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL' }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
   EVENT_RETENTION_DAYS: Type.Number({ minimum: 0, default: 7 }),
+  INBOUND_MEDIA_MAX_BYTES: Type.Integer({ minimum: 1, default: 100 * 1024 * 1024 }),
+  INBOUND_MEDIA_INLINE_MAX_BYTES: Type.Integer({ minimum: 0, default: 256 * 1024 }),
+  MEDIA_RETENTION_DAYS: Type.Number({ minimum: 0, default: 7 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
@@ -61,6 +74,9 @@ const EnvSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String({ maxLength: 2000 })),
   PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
   PASSWORD_HASH_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 8 }),
+  SIGNIN_REFUSAL_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1_000 }),
+  SIGNIN_REFUSALS_PER_SECOND: Type.Integer({ minimum: 0, maximum: 100_000, default: 20 }),
+  SIGNIN_REFUSALS_HELD_MAX: Type.Integer({ minimum: 0, maximum: 100_000, default: 400 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -88,6 +104,8 @@ export interface Config {
     readonly pacingMaxMs: number;
     readonly reconnectGiveUpMs: number;
     readonly linkTimeoutMs: number;
+    /** How long each QR lives before the next one (unset: WhatsApp Web's 60 s, then 20 s). */
+    readonly qrTimeoutMs: number | undefined;
     readonly markOnlineOnConnect: boolean;
     readonly syncFullHistory: boolean;
     readonly libraryLogLevel: string;
@@ -95,7 +113,12 @@ export interface Config {
     readonly webSocketUrl: string | undefined;
   };
   /** Testing aid only: the sandbox hangs in the send that puts this many messages on its network (crash tests). */
-  readonly sandbox: { readonly hangAfterSends: number | undefined };
+  readonly sandbox: {
+    readonly hangAfterSends: number | undefined;
+    /** The pause between one account's sends, as WHATSAPP_PACING_* for the real driver; none by default, so the sandbox answers at once. */
+    readonly pacingMinMs: number;
+    readonly pacingMaxMs: number;
+  };
   readonly secret: string | undefined;
   readonly publicUrl: string | undefined;
   readonly smtpUrl: string | undefined;
@@ -118,12 +141,35 @@ export interface Config {
     readonly timeoutMs: number;
   };
   readonly sendWaitMaxMs: number;
+  /** How far ahead `sendAt` may be (SEND_SCHEDULE_MAX_DAYS, default 30 days). */
+  readonly sendScheduleMaxMs: number;
+  /**
+   * How long a due message waits for a disconnected session before it fails `expired`
+   * (SEND_EXPIRY_DEFAULT, default 24 h), unless the send gave its own `expiresAt`/`ttl`.
+   */
+  readonly sendExpiryDefaultMs: number;
+  /** Warm-up guard: new chats a session may open in 24 hours (WARMUP_NEW_CHATS_PER_DAY); null = off (the default). */
+  readonly warmupNewChatsPerDay: number | null;
+  /** Items per POST /api/v1/send/bulk (SEND_BULK_MAX_ITEMS, default 1,000). */
+  readonly sendBulkMaxItems: number;
   readonly bodyLimitBytes: number;
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   /** How long a worker's claim on outbox jobs lasts without renewal (a crashed process's claims expire after it). */
   readonly outboxLockMs: number;
+  /**
+   * Sessions shared by several processes on one PostgreSQL: a lease's length (a SIGKILLed holder's
+   * sessions move after it), how often leases are renewed and the share is worked out, and how long
+   * before its lease could end a process stops sending.
+   */
+  readonly sessionLeases: { readonly leaseMs: number; readonly renewMs: number; readonly marginMs: number };
   /** Webhooks: an attempt's time limit, deliveries in flight per account, how long finished events are kept. */
   readonly webhooks: { readonly timeoutMs: number; readonly concurrencyPerAccount: number; readonly retentionDays: number };
+  /**
+   * Inbound media: files above `maxBytes` are not kept (the event says why); an account may inline
+   * files up to `inlineMaxBytes` as base64; files are kept `retentionDays` (and while an event
+   * that refers to them is still being delivered), and that is also how long their links work.
+   */
+  readonly inboundMedia: { readonly maxBytes: number; readonly inlineMaxBytes: number; readonly retentionDays: number };
   /**
    * Slow and idle clients: the whole request (headers and body) must arrive within requestTimeoutMs,
    * its headers within headersTimeoutMs; an idle keep-alive connection closes after keepAliveTimeoutMs,
@@ -147,6 +193,13 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Password hashes computed at once, and how many may wait; more are refused with 503. */
   readonly passwordHashing: { readonly concurrency: number; readonly queue: number };
+  /**
+   * A sign-in or password check refused before any hashing (429 locked, 503 busy) is answered no
+   * sooner than `delayMs`, at most `perSecond` of them a second in the order they came (0: no such
+   * limit), at most `heldMax` held at once (beyond, at once): a flood of sign-ins kept in flight
+   * then gets few answers a second, and costs the server little.
+   */
+  readonly signinRefusal: { readonly delayMs: number; readonly perSecond: number; readonly heldMax: number };
 }
 
 /** false (trust nobody), true (trust every hop: only behind a proxy that overwrites the header), a hop count, or proxy addresses/CIDRs. */
@@ -203,8 +256,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (e.SANDBOX_HANG_AFTER_SENDS !== undefined && env.NODE_ENV === 'production') {
     throw new ConfigError('SANDBOX_HANG_AFTER_SENDS makes the sandbox hang for crash tests and is refused with NODE_ENV=production.');
   }
+  if (e.SESSION_LEASE_RENEW_MS + e.SESSION_SEND_MARGIN_MS >= e.SESSION_LEASE_MS) {
+    throw new ConfigError(
+      `Invalid configuration: SESSION_LEASE_RENEW_MS (${e.SESSION_LEASE_RENEW_MS}) plus SESSION_SEND_MARGIN_MS (${e.SESSION_SEND_MARGIN_MS}) must be below SESSION_LEASE_MS (${e.SESSION_LEASE_MS}), or a process would stop sending between two renewals.`,
+    );
+  }
   if (e.WHATSAPP_PACING_MIN_MS > e.WHATSAPP_PACING_MAX_MS) {
     throw new ConfigError(`Invalid configuration: WHATSAPP_PACING_MIN_MS (${e.WHATSAPP_PACING_MIN_MS}) is above WHATSAPP_PACING_MAX_MS (${e.WHATSAPP_PACING_MAX_MS}).`);
+  }
+  if (e.SANDBOX_PACING_MIN_MS > e.SANDBOX_PACING_MAX_MS) {
+    throw new ConfigError(`Invalid configuration: SANDBOX_PACING_MIN_MS (${e.SANDBOX_PACING_MIN_MS}) is above SANDBOX_PACING_MAX_MS (${e.SANDBOX_PACING_MAX_MS}).`);
   }
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
     throw new ConfigError(`Invalid configuration: HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS}) is above REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}).`);
@@ -227,12 +288,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       pacingMaxMs: e.WHATSAPP_PACING_MAX_MS,
       reconnectGiveUpMs: e.WHATSAPP_RECONNECT_GIVE_UP_MS,
       linkTimeoutMs: e.WHATSAPP_LINK_TIMEOUT_MS,
+      qrTimeoutMs: e.WHATSAPP_QR_TIMEOUT_MS,
       markOnlineOnConnect: e.WHATSAPP_MARK_ONLINE === 'true' || e.WHATSAPP_MARK_ONLINE === '1',
       syncFullHistory: e.WHATSAPP_FULL_HISTORY === 'true' || e.WHATSAPP_FULL_HISTORY === '1',
       libraryLogLevel: e.WHATSAPP_LOG_LEVEL,
       webSocketUrl: e.WHATSAPP_WS_URL,
     },
-    sandbox: { hangAfterSends: e.SANDBOX_HANG_AFTER_SENDS },
+    sandbox: { hangAfterSends: e.SANDBOX_HANG_AFTER_SENDS, pacingMinMs: e.SANDBOX_PACING_MIN_MS, pacingMaxMs: e.SANDBOX_PACING_MAX_MS },
     secret: e.MESSAGEAPI_SECRET,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     smtpUrl: e.SMTP_URL,
@@ -261,10 +323,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       timeoutMs: e.MEDIA_TIMEOUT_MS,
     },
     sendWaitMaxMs: e.SEND_WAIT_MAX_MS,
+    sendScheduleMaxMs: e.SEND_SCHEDULE_MAX_DAYS * 86_400_000,
+    sendExpiryDefaultMs: parseDuration(e.SEND_EXPIRY_DEFAULT),
+    sendBulkMaxItems: e.SEND_BULK_MAX_ITEMS,
+    warmupNewChatsPerDay: e.WARMUP_NEW_CHATS_PER_DAY > 0 ? e.WARMUP_NEW_CHATS_PER_DAY : null,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     outboxLockMs: e.OUTBOX_LOCK_MS,
+    sessionLeases: { leaseMs: e.SESSION_LEASE_MS, renewMs: e.SESSION_LEASE_RENEW_MS, marginMs: e.SESSION_SEND_MARGIN_MS },
     webhooks: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, concurrencyPerAccount: e.WEBHOOK_CONCURRENCY, retentionDays: e.EVENT_RETENTION_DAYS },
+    inboundMedia: { maxBytes: e.INBOUND_MEDIA_MAX_BYTES, inlineMaxBytes: e.INBOUND_MEDIA_INLINE_MAX_BYTES, retentionDays: e.MEDIA_RETENTION_DAYS },
     http: {
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
@@ -277,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     accountLimits: { apiKeys: e.API_KEYS_PER_ACCOUNT, webhookTestsPerMinute: e.WEBHOOK_TESTS_PER_MINUTE, redeliveriesPerHour: e.REDELIVERIES_PER_HOUR },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     passwordHashing: { concurrency: e.PASSWORD_HASH_CONCURRENCY, queue: e.PASSWORD_HASH_QUEUE },
+    signinRefusal: { delayMs: e.SIGNIN_REFUSAL_DELAY_MS, perSecond: e.SIGNIN_REFUSALS_PER_SECOND, heldMax: e.SIGNIN_REFUSALS_HELD_MAX },
     ...overrides,
   };
   return deepFreeze(config);
@@ -288,4 +357,13 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `24h`, `90m`, `2d`, `30s`, `500ms`; a bare number is seconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value);
+  if (!match) throw new ConfigError(`Invalid configuration: ${value} is not a duration (such as 24h, 90m or 2d).`);
+  return Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 's']!;
 }

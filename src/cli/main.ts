@@ -7,6 +7,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../core/api-keys.js';
 import { AppError } from '../core/errors.js';
 import { passwordHashingPool } from '../core/password-hashing-pool.js';
 import { hashPassword } from '../core/passwords.js';
+import { sessionHolders } from '../core/scale-out/session-report.js';
 import { databaseLabel } from '../store/database-label.js';
 import { Store } from '../store/store.js';
 import { readPassword } from './read-password.js';
@@ -85,7 +86,7 @@ export function buildCli(): Command {
     .requiredOption('--account <id>', 'account id')
     .option('--pair <phone>', 'get an 8-character pairing code for this phone number instead of a QR')
     .action(async (opts: { account: string; pair?: string }) => {
-      const { linkInTerminal } = await import('../whatsapp/baileys/link-in-terminal.js');
+      const { linkInTerminal } = await import('./link-in-terminal.js');
       await linkInTerminal(loadConfig(), { accountId: opts.account, pairPhone: opts.pair });
       process.exit(0);
     });
@@ -175,6 +176,34 @@ export function buildCli(): Command {
     .action(async (idOrEmail: string, plan: string, opts: { expires?: Expiry }) => {
       const account = await withStore(loadConfig(), async (store) => setPlan(store, (await findAccount(store, idOrEmail)).id, plan, opts.expires?.at));
       console.log(`${account.id} (${account.email}) is now on ${account.plan}, expires: ${iso(account.subscriptionExpiresAt)}`);
+    });
+
+  program
+    .command('sessions')
+    .description('list the server processes sharing the database and which WhatsApp sessions each holds')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const now = Date.now();
+      const report = await withStore(config, (store) => sessionHolders(store, now, config.sessionLeases.leaseMs));
+      if (opts.json) {
+        const at = (ms: number) => new Date(ms).toISOString();
+        console.log(
+          JSON.stringify({
+            processes: report.processes.map((p) => ({ ...p, startedAt: at(p.startedAt), heartbeatAt: at(p.heartbeatAt) })),
+            sessions: report.sessions.map((s) => ({ ...s, expiresAt: s.held ? at(s.expiresAt) : null })),
+          }),
+        );
+        return;
+      }
+      if (report.processes.length === 0) console.log('No server process has registered with this database.');
+      for (const p of report.processes) {
+        const seen = Math.round((now - p.heartbeatAt) / 1000);
+        console.log(`process ${p.id}  host ${p.host}  pid ${p.pid}  ${p.live ? 'live' : 'not live'} (heartbeat ${seen} s ago)  holds ${p.sessions} session${p.sessions === 1 ? '' : 's'}`);
+      }
+      for (const s of report.sessions) {
+        console.log(`${s.accountId}  ${s.email}  ${s.holder ? `held by ${s.holder} for ${Math.max(0, Math.round((s.expiresAt - now) / 1000))} s more` : 'not held'}  (token ${s.token})`);
+      }
     });
 
   const keys = program.command('keys').description('manage API keys');

@@ -5,6 +5,7 @@ import { queryTemplate } from '../store/query-template.js';
 import type { Store, Tx } from '../store/store.js';
 import { API_KEY_PATTERN, createApiKey, hashApiKey } from './api-keys.js';
 import { AppError } from './errors.js';
+import { KeyCache } from './key-cache.js';
 import { newId } from './ids.js';
 
 export interface Account {
@@ -127,6 +128,8 @@ export async function setPlan(store: Store, id: string, plan: string, expiresAt:
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+type KeyRow = Selectable<AccountsTable> & { key_id: string; revoked_at: number | null };
+
 const accountByKeyHash = queryTemplate((db, a: { keyHash: string }) =>
   db
     .selectFrom('api_keys')
@@ -143,14 +146,17 @@ const accountByKeyHash = queryTemplate((db, a: { keyHash: string }) =>
  */
 export class KeyAuthenticator {
   private readonly lastUsedWritten = new Map<string, number>();
+  private readonly keys: KeyCache<KeyRow>;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    this.keys = new KeyCache(() => store.accountsVersion);
+  }
 
   async authenticate(key: string | undefined, now: number): Promise<Account> {
     if (!key) throw new AppError('invalid_api_key', 'Missing API key: send it in the X-API-Key header.');
     if (!API_KEY_PATTERN.test(key)) throw new AppError('invalid_api_key', 'Invalid API key: keys look like msg_ followed by 32 or more letters and digits.');
-    const { rows } = await accountByKeyHash(this.store.db, { keyHash: hashApiKey(key) });
-    const row = rows[0];
+    const keyHash = hashApiKey(key);
+    const row = await this.keys.get(keyHash, async () => (await accountByKeyHash(this.store.db, { keyHash })).rows[0]);
     if (!row || row.revoked_at !== null) throw new AppError('invalid_api_key', 'Invalid API key: it is unknown or has been revoked.');
     this.touch(row.key_id, now);
     return requireEnabled(toAccount(row));

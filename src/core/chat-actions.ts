@@ -1,14 +1,15 @@
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
 import { isSubscriptionActive, type Account } from './accounts.js';
-import type { PresenceState, WhatsAppDriver } from './driver-port.js';
+import type { PresenceState, ReadTarget } from './driver-port.js';
+import type { SessionCalls } from './session-calls.js';
 import { AppError } from './errors.js';
 import { parseRecipient, type Recipient } from './recipients.js';
 
 export interface ChatActionDeps {
   store: Store;
   config: Config;
-  driver: WhatsAppDriver;
+  driver: SessionCalls;
   clock: () => number;
 }
 
@@ -33,7 +34,49 @@ export async function sendPresence(deps: ChatActionDeps, account: Account, chat:
   await deps.driver.sendPresence(account.id, recipient.value, state);
 }
 
-export async function markChatRead(deps: ChatActionDeps, account: Account, chat: string, waMessageIds: string[] | undefined): Promise<void> {
+/** How many of a chat's newest received messages "mark the chat read" (no ids given) covers. */
+export const READ_ALL_LIMIT = 100;
+
+/**
+ * The received messages a read mark names, from the inbox: ids may be WhatsApp's (as in
+ * `message.received`'s `id`) or our log's (`messageId`); in a group each carries who wrote it.
+ * An id the inbox does not hold is passed on as WhatsApp's. No ids: the chat's newest received ones.
+ */
+async function readTargets(store: Store, accountId: string, chat: Recipient, ids: string[] | undefined): Promise<ReadTarget[]> {
+  const participantOf = (sender: string | null) => (chat.isGroup ? sender : null);
+  if (ids && ids.length > 0) {
+    const wanted = [...new Set(ids)];
+    const rows = await store.db
+      .selectFrom('messages')
+      .select(['id', 'wa_message_id', 'sender'])
+      .where('account_id', '=', accountId)
+      .where('direction', '=', 'in')
+      .where('recipient', '=', chat.value)
+      .where((eb) => eb.or([eb('wa_message_id', 'in', wanted), eb('id', 'in', wanted)]))
+      .execute();
+    const known = new Map<string, ReadTarget>();
+    for (const row of rows) {
+      const target = { waMessageId: row.wa_message_id, participant: participantOf(row.sender) };
+      known.set(row.wa_message_id, target);
+      known.set(row.id, target);
+    }
+    const targets = wanted.map((id) => known.get(id) ?? { waMessageId: id, participant: null });
+    return [...new Map(targets.map((t) => [t.waMessageId, t])).values()];
+  }
+  const rows = await store.db
+    .selectFrom('messages')
+    .select(['wa_message_id', 'sender'])
+    .where('account_id', '=', accountId)
+    .where('direction', '=', 'in')
+    .where('recipient', '=', chat.value)
+    .orderBy('created_at', 'desc')
+    .limit(READ_ALL_LIMIT)
+    .execute();
+  return rows.map((row) => ({ waMessageId: row.wa_message_id, participant: participantOf(row.sender) }));
+}
+
+export async function markChatRead(deps: ChatActionDeps, account: Account, chat: string, messageIds: string[] | undefined): Promise<void> {
   const recipient = await checkChat(deps, account, chat);
-  await deps.driver.markRead(account.id, recipient.value, waMessageIds && waMessageIds.length > 0 ? [...new Set(waMessageIds)] : null);
+  const targets = await readTargets(deps.store, account.id, recipient, messageIds);
+  if (targets.length > 0) await deps.driver.markRead(account.id, recipient.value, targets);
 }

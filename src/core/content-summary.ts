@@ -4,7 +4,8 @@ import type { ContactCard, LocationContent, MediaSummary, MessageContent } from 
 export interface ContentSummary {
   text: string | null;
   fileName: string | null;
-  media: MediaSummary | null;
+  /** For a received message, `id` names its file for GET /api/v1/media/:id. */
+  media: (MediaSummary & { id?: string }) | null;
   gif?: boolean;
   voice?: boolean;
   location?: LocationContent;
@@ -15,6 +16,10 @@ export interface ContentSummary {
   edit?: { messageId: string };
   revoke?: { messageId: string };
   replyTo?: { messageId: string; type: string; text: string | null };
+  /** The message a received one replies to. */
+  quoted?: { id: string; messageId: string | null; type: string | null; text: string | null };
+  mediaError?: string;
+  durationSeconds?: number;
   mentions?: string[];
   mentionAll?: boolean;
   /** Sandbox records of presence and read marks (no message of the log). */
@@ -23,7 +28,12 @@ export interface ContentSummary {
 }
 
 export function contentSummary(kind: string, text: string | null, filename: string | null, content: MessageContent): ContentSummary {
-  const summary: ContentSummary = { text, fileName: kind === 'document' ? filename : null, media: content.media ?? null };
+  const media = content.media ? (content.mediaId ? { ...content.media, id: content.mediaId } : content.media) : null;
+  const fileName = content.inbound ? (content.mediaFileName ?? null) : kind === 'document' ? filename : null;
+  const summary: ContentSummary = { text, fileName, media };
+  if (content.quoted) summary.quoted = { id: content.quoted.waMessageId, messageId: content.quoted.messageId, type: content.quoted.type, text: content.quoted.text };
+  if (content.mediaError) summary.mediaError = content.mediaError;
+  if (content.durationSeconds != null) summary.durationSeconds = content.durationSeconds;
   if (kind === 'video' && content.gif) summary.gif = true;
   if (kind === 'audio') summary.voice = content.voice === true;
   if (content.location) summary.location = content.location;

@@ -19,10 +19,14 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'idempotency_key_reused'
   | 'daily_limit_reached'
+  | 'reachout_restricted'
+  | 'new_chat_limit_reached'
   | 'too_many_requests'
   | 'request_timeout'
   | 'headers_too_large'
   | 'service_unavailable'
+  /** Another server process holds the session and did not answer a call forwarded to it in time. */
+  | 'session_holder_unavailable'
   | 'internal_error';
 
 /** An expected failure with a sentence a person can act on. Core throws these; http turns them into JSON. */

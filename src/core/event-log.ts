@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Dialect } from '../store/dialect.js';
 import type { Store, Tx } from '../store/store.js';
 
 export interface LoggedEvent {
@@ -17,10 +18,26 @@ export interface LoggedEvent {
  * The numbers come from the account's head row, updated in the same transaction: on PostgreSQL its
  * row lock makes a second writer wait for the first one's commit, so numbers become visible in
  * order and a reader that has seen N can never later find an N-1 it skipped (SQLite has one
- * writer at a time anyway).
+ * writer at a time anyway). Callers append last, just before their commit: the lock is held from
+ * here to the commit, and one account's appends queue on it.
  */
-export async function appendEvents(tx: Tx, accountId: string, entries: Array<{ id: string; event: string; body: string }>, now: number): Promise<void> {
+export async function appendEvents(tx: Tx, dialect: Dialect, accountId: string, entries: Array<{ id: string; event: string; body: string; mediaId?: string | null }>, now: number): Promise<void> {
   if (entries.length === 0) return;
+  if (dialect === 'postgres') {
+    // One statement (one round trip while holding the lock, not two): the head moves and the
+    // events are numbered from its new value.
+    const rows = sql.join(entries.map((e, i) => sql`(${i + 1}::integer, ${e.id}::text, ${e.event}::text, ${e.body}::text, ${e.mediaId ?? null}::text)`));
+    await sql`
+      WITH head AS (
+        INSERT INTO event_log_heads (account_id, last_seq) VALUES (${accountId}, ${entries.length})
+        ON CONFLICT (account_id) DO UPDATE SET last_seq = event_log_heads.last_seq + ${entries.length}
+        RETURNING last_seq
+      )
+      INSERT INTO event_log (account_id, seq, event_id, event, body, created_at, media_id)
+      SELECT ${accountId}, head.last_seq - ${entries.length} + e.n, e.event_id, e.event, e.body, ${now}::bigint, e.media_id
+      FROM head, (VALUES ${rows}) AS e (n, event_id, event, body, media_id)`.execute(tx);
+    return;
+  }
   const head = await tx
     .insertInto('event_log_heads')
     .values({ account_id: accountId, last_seq: entries.length })
@@ -30,7 +47,7 @@ export async function appendEvents(tx: Tx, accountId: string, entries: Array<{ i
   const first = Number(head.last_seq) - entries.length + 1;
   await tx
     .insertInto('event_log')
-    .values(entries.map((e, i) => ({ account_id: accountId, seq: first + i, event_id: e.id, event: e.event, body: e.body, created_at: now })))
+    .values(entries.map((e, i) => ({ account_id: accountId, seq: first + i, event_id: e.id, event: e.event, body: e.body, created_at: now, media_id: e.mediaId ?? null })))
     .execute();
 }
 

@@ -10,5 +10,6 @@ export async function pruneExpired(store: Store, now: number, eventRetentionDays
     await pruneUsage(tx, now);
     if (eventRetentionDays !== undefined) await pruneEventLog(tx, now, eventRetentionDays);
     await tx.deleteFrom('idempotency_keys').where('created_at', '<=', now - IDEMPOTENCY_WINDOW_MS).execute();
+    await tx.deleteFrom('bulk_requests').where('created_at', '<=', now - IDEMPOTENCY_WINDOW_MS).execute();
   });
 }

@@ -70,8 +70,26 @@ export interface MessageContent {
   /** Digits of the mentioned numbers. */
   mentions?: string[];
   mentionAll?: boolean;
-  /** The bytes that went out, filled in once the media was fetched. */
+  /** The bytes that went out, filled in once the media was fetched (for a received message: the bytes that came in). */
   media?: MediaSummary;
+  /** A received message only: who wrote it, and in which chat. */
+  inbound?: InboundOrigin;
+  /** A received message's stored file (inbound_media.id) and its declared name. */
+  mediaId?: string;
+  mediaFileName?: string | null;
+  /** Why a received message's file was not kept. */
+  mediaError?: string;
+  durationSeconds?: number | null;
+  /** The message a received one replies to (its WhatsApp id, and our log's id when we have it). */
+  quoted?: { waMessageId: string; messageId: string | null; type: string | null; text: string | null };
+}
+
+export interface InboundOrigin {
+  from: string;
+  fromLid: string | null;
+  pushName: string | null;
+  groupId: string | null;
+  participant: string | null;
 }
 
 export function parseContent(raw: string | null): MessageContent {

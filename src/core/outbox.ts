@@ -12,7 +12,7 @@ import type { Store, Tx } from '../store/store.js';
 export type OutboxKind = 'message' | 'webhook' | 'email';
 export type OutboxJob = Selectable<OutboxTable>;
 
-const insertJob = queryTemplate((db, a: { kind: string; accountId: string; ref: string; runAt: number; now: number }) =>
+const insertJob = queryTemplate((db, a: { kind: string; accountId: string; ref: string; runAt: number; now: number; priority: number }) =>
   db.insertInto('outbox').values({
     kind: a.kind,
     account_id: a.accountId,
@@ -23,11 +23,12 @@ const insertJob = queryTemplate((db, a: { kind: string; accountId: string; ref: 
     locked_by: null,
     last_error: null,
     created_at: a.now,
+    priority: a.priority,
   }),
 );
 
-export async function enqueue(tx: Tx, job: { kind: OutboxKind; accountId: string; ref: string; runAt: number; now: number }): Promise<void> {
-  await insertJob(tx, job);
+export async function enqueue(tx: Tx, job: { kind: OutboxKind; accountId: string; ref: string; runAt: number; now: number; priority?: number }): Promise<void> {
+  await insertJob(tx, { ...job, priority: job.priority ?? 1 });
 }
 
 export interface ClaimOptions {
@@ -63,6 +64,31 @@ export async function claimJobs(store: Store, options: ClaimOptions): Promise<Ou
       .returningAll()
       .execute()
       .then((rows) => rows.sort((a, b) => a.seq - b.seq));
+  });
+}
+
+/**
+ * A busy lane's look for messages of its account more urgent than the one it is about to send
+ * (accepted after its claim): due, unclaimed, of a smaller priority number, in their order.
+ */
+export async function claimUrgentJobs(
+  store: Store,
+  options: { accountId: string; belowPriority: number; owner: string; now: number; lockMs: number; limit: number },
+): Promise<OutboxJob[]> {
+  return store.write(async (tx) => {
+    let due = tx
+      .selectFrom('outbox')
+      .select('seq')
+      .where('account_id', '=', options.accountId)
+      .where('kind', '=', 'message')
+      .where('priority', '<', options.belowPriority)
+      .where('run_at', '<=', options.now)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', options.now)]))
+      .orderBy('priority')
+      .orderBy('seq')
+      .limit(options.limit);
+    if (store.locksRows) due = due.forUpdate().skipLocked();
+    return tx.updateTable('outbox').set({ locked_until: options.now + options.lockMs, locked_by: options.owner }).where('seq', 'in', due).returningAll().execute();
   });
 }
 

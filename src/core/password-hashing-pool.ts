@@ -46,13 +46,24 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/** Room for one hash, taken at once; the hash may follow later (after awaits), or the room be given back. */
+export interface HashingClaim {
+  /** Runs the hash in the room claimed (once). */
+  scrypt(task: ScryptTask): Promise<Buffer>;
+  /** Gives the room back unused (does nothing once the hash has started). */
+  release(): void;
+}
+
 /**
  * A bounded pool for password hashing: at most `concurrency` hashes at once, at most `queue`
  * waiting; anything more is refused with 503 and Retry-After (SPEC §4) instead of piling up.
+ * Room is counted from the moment it is claimed, so that of many requests arriving at once only
+ * as many as there is room for go on to the work that comes before their hash.
  */
 export class PasswordHashingPool {
   private readonly idle: Worker[] = [];
   private busy = 0;
+  private claimed = 0;
   private readonly waiting: Pending[] = [];
 
   constructor(private limits: PasswordHashingLimits = DEFAULT_HASHING_LIMITS) {}
@@ -61,19 +72,39 @@ export class PasswordHashingPool {
     this.limits = Object.freeze({ ...limits });
   }
 
-  /** Throws the 503 at once when a hash asked for now would be refused (so a caller can skip the work before it). */
-  ensureRoom(): void {
-    if (this.busy < this.limits.concurrency || this.waiting.length < this.limits.queue) return;
-    throw new AppError('service_unavailable', 'The server is busy checking other passwords. Try again in a moment.', { retryAfterSeconds: 1 });
+  /** Claims room for one hash, or throws the 503 at once when there is none (nothing else done). */
+  claim(): HashingClaim {
+    if (this.busy + this.waiting.length + this.claimed >= this.limits.concurrency + this.limits.queue) {
+      throw new AppError('service_unavailable', 'The server is busy checking other passwords. Try again in a moment.', { retryAfterSeconds: 1 });
+    }
+    this.claimed++;
+    let open = true;
+    const release = () => {
+      if (!open) return false;
+      open = false;
+      this.claimed--;
+      return true;
+    };
+    return {
+      release,
+      scrypt: (task) => {
+        if (!release()) return Promise.reject(new Error('this hashing claim was already used'));
+        return new Promise<Buffer>((resolve, reject) => {
+          const pending = { task, resolve, reject };
+          if (this.busy < this.limits.concurrency) this.start(pending);
+          else this.waiting.push(pending);
+        });
+      },
+    };
   }
 
+  /** Claims room and hashes at once (503 when there is no room). */
   scrypt(task: ScryptTask): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      this.ensureRoom();
-      const pending = { task, resolve, reject };
-      if (this.busy < this.limits.concurrency) this.start(pending);
-      else this.waiting.push(pending);
-    });
+    try {
+      return this.claim().scrypt(task);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private start(pending: Pending): void {

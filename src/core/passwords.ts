@@ -1,6 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from './errors.js';
-import { passwordHashingPool } from './password-hashing-pool.js';
+import { passwordHashingPool, type HashingClaim } from './password-hashing-pool.js';
+
+export type { HashingClaim } from './password-hashing-pool.js';
 
 /** scrypt at N=2^15, r=8, p=1 (about 32 MB and ~80 ms here): slow for a guesser, fine for a sign-in. */
 const PARAMS = { N: 32_768, r: 8, p: 1 } as const;
@@ -11,13 +13,18 @@ export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;
 
 /** Through the bounded pool (never libuv's thread pool, which the durability fsync needs): 503 when it is full. */
-function derive(password: string, salt: Buffer, options: { N: number; r: number; p: number }, length: number): Promise<Buffer> {
-  return passwordHashingPool.scrypt({ password: password.normalize('NFKC'), salt, length, options: { ...options, maxmem: MAX_MEMORY } });
+function derive(password: string, salt: Buffer, options: { N: number; r: number; p: number }, length: number, claim?: HashingClaim): Promise<Buffer> {
+  const task = { password: password.normalize('NFKC'), salt, length, options: { ...options, maxmem: MAX_MEMORY } };
+  return claim ? claim.scrypt(task) : passwordHashingPool.scrypt(task);
 }
 
-/** 503 at once when the server could not hash a password now: check before work that only makes sense with a hash to follow. */
-export function ensureHashingRoom(): void {
-  passwordHashingPool.ensureRoom();
+/**
+ * Room for one password hash, claimed now: 503 at once when the server could not hash now. Claim
+ * before work that only makes sense with a hash to follow, then pass the claim to verifyPassword
+ * (or release it).
+ */
+export function claimHashing(): HashingClaim {
+  return passwordHashingPool.claim();
 }
 
 export function checkPasswordPolicy(password: string): void {
@@ -37,11 +44,15 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** `claim`: room claimed beforehand with claimHashing (used up, or released when no hash is needed). */
+export async function verifyPassword(password: string, stored: string, claim?: HashingClaim): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  if (scheme !== 'scrypt' || !salt || !hash) {
+    claim?.release();
+    return false;
+  }
   const expected = Buffer.from(hash, 'base64url');
-  const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) }, expected.length);
+  const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(n), r: Number(r), p: Number(p) }, expected.length, claim);
   return timingSafeEqual(key, expected);
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import { AppError } from './errors.js';
-import { EDIT_WINDOW_MS, REVOKE_WINDOW_MS, type ContactCard, type LocationContent, type MessageContent, type MessageKind, type MessageReference } from './message-content.js';
+import { EDIT_WINDOW_MS, parseContent, REVOKE_WINDOW_MS, type ContactCard, type LocationContent, type MessageContent, type MessageKind, type MessageReference } from './message-content.js';
 import { parseRecipient, type Recipient } from './recipients.js';
 
 /** The kind-specific part of a send request, as the endpoints take it. */
@@ -37,20 +37,29 @@ function isOneEmoji(value: string): boolean {
   return graphemes.length === 1 && /\p{Extended_Pictographic}|\p{Regional_Indicator}/u.test(value);
 }
 
-/** A message of the account's own log; another account's id answers exactly like an unknown one. */
+/**
+ * A message of the account's own log, sent or received; another account's id answers exactly like
+ * an unknown one. A received message is quoted or reacted to under its sender's key (in a group,
+ * the participant who wrote it).
+ */
 export async function findReference(store: Store, accountId: string, messageId: string, parameter: string): Promise<MessageReference> {
   const row = await store.db
     .selectFrom('messages')
-    .select(['id', 'wa_message_id', 'recipient', 'kind', 'text', 'status', 'sent_at', 'revoked_at'])
+    .select(['id', 'wa_message_id', 'recipient', 'kind', 'text', 'status', 'sent_at', 'revoked_at', 'direction', 'content'])
     .where('id', '=', messageId)
     .where('account_id', '=', accountId)
     .executeTakeFirst();
   if (!row) throw new AppError('not_found', `No message with id ${messageId} in this account (${parameter}).`);
-  if (row.status !== 'sent') {
+  if (row.status !== 'sent' && row.status !== 'received') {
     throw new AppError('invalid_parameter', `Invalid parameter: ${parameter} — message ${messageId} is ${row.status}, not sent, so WhatsApp has nothing to point at.`);
   }
   if (row.revoked_at !== null) throw new AppError('invalid_parameter', `Invalid parameter: ${parameter} — message ${messageId} was deleted for everyone.`);
-  return { messageId: row.id, waMessageId: row.wa_message_id, chat: row.recipient, fromMe: true, kind: row.kind, text: row.text, sentAt: row.sent_at ?? undefined };
+  const reference: MessageReference = { messageId: row.id, waMessageId: row.wa_message_id, chat: row.recipient, fromMe: row.direction !== 'in', kind: row.kind, text: row.text, sentAt: row.sent_at ?? undefined };
+  if (row.direction === 'in') {
+    const origin = parseContent(row.content).inbound;
+    if (origin?.groupId) reference.participant = /^\d+$/.test(origin.from) ? `${origin.from}@s.whatsapp.net` : (origin.fromLid ?? origin.from);
+  }
+  return reference;
 }
 
 /**
@@ -69,6 +78,7 @@ export async function resolveContent(
   const content: MessageContent = {};
   if (kind === 'edit' || kind === 'revoke') {
     const target = await findReference(store, accountId, extras.target ?? '', 'id');
+    if (!target.fromMe) throw new AppError('invalid_parameter', `Invalid parameter: id — message ${target.messageId} was received, not sent by this account: only its sender can ${kind === 'edit' ? 'edit' : 'delete'} it.`);
     if (kind === 'edit') {
       if (!EDITABLE.has(target.kind)) throw new AppError('invalid_parameter', `Invalid parameter: id — a ${target.kind} message has no text or caption to edit.`);
       checkWindow(target, now, EDIT_WINDOW_MS, 'edited', 'about 15 minutes');

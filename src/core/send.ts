@@ -10,6 +10,7 @@ import type { OutcomeNotifier } from './outcome-notifier.js';
 import { actsOnAnother, isMediaKind } from './message-content.js';
 import { parseRecipient, type Recipient } from './recipients.js';
 import { resolveContent, type SendExtras } from './send-content.js';
+import { resolveQueueFields, type QueueFields, type QueueInput } from './queue/queue-fields.js';
 
 export interface SendInput {
   kind: MessageKind;
@@ -25,11 +26,13 @@ export interface SendInput {
   idempotencyKey: string | undefined;
   /** What the key is bound to (method, route, fields): the key reused with another is refused. */
   idempotencyFingerprint?: string;
+  /** `sendAt`, `expiresAt`/`ttl`, `priority`. */
+  queue?: QueueInput;
 }
 
 export interface SendResult {
   messageId: string;
-  status: 'sent' | 'pending';
+  status: 'sent' | 'pending' | 'scheduled' | 'cancelled';
   rateLimit: RateLimitView | null;
   replayed: boolean;
 }
@@ -71,15 +74,17 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
     }
   }
   const now = deps.clock();
+  const queue = resolveQueueFields(input.queue ?? {}, now, deps.config.sendScheduleMaxMs);
   if (!isSubscriptionActive(account, now)) {
     const when = account.subscriptionExpiresAt !== null && account.subscriptionExpiresAt <= now ? ` It expired on ${new Date(account.subscriptionExpiresAt).toISOString().slice(0, 10)}.` : '';
     throw new AppError('subscription_inactive', `Your subscription is not active, so sending is disabled.${when} Renew it to send again.`);
   }
-  if (!(await deps.driver.isConnected(account.id))) {
+  // A scheduled message waits for its time anyway: the session may well be back by then.
+  if (queue.sendAt === null && !(await deps.driver.isConnected(account.id))) {
     throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number (QR code or pairing code) on the dashboard\'s WhatsApp connection page, then try again.');
   }
   const replay = input.idempotencyKey === undefined ? null : await peekIdempotentReplay(deps.store, account.id, input.idempotencyKey, input.idempotencyFingerprint, now);
-  const accepted = replay ?? (await acceptResolved(deps, account, input, recipient, mediaUrl, now));
+  const accepted = replay ?? (await acceptResolved(deps, account, input, recipient, mediaUrl, queue, now));
   if (!accepted.replayed) deps.onAccepted(accepted.messageId);
 
   let status = accepted.status;
@@ -98,7 +103,7 @@ export async function sendMessage(deps: SendDeps, account: Account, input: SendI
 }
 
 /** Checks the kind's content (targets, windows, options) and logs the message with its quota. */
-async function acceptResolved(deps: SendDeps, account: Account, input: SendInput, recipient: Recipient | null, mediaUrl: string | null, now: number): Promise<AcceptedMessage> {
+async function acceptResolved(deps: SendDeps, account: Account, input: SendInput, recipient: Recipient | null, mediaUrl: string | null, queue: QueueFields, now: number): Promise<AcceptedMessage> {
   const resolved = await resolveContent(deps.store, account.id, input.kind, recipient, input.extras ?? {}, now);
   return acceptMessage(
     deps.store,
@@ -113,6 +118,7 @@ async function acceptResolved(deps: SendDeps, account: Account, input: SendInput
       filename: input.kind === 'document' ? input.filename?.trim() || DEFAULT_FILENAME : null,
       idempotencyKey: input.idempotencyKey,
       idempotencyFingerprint: input.idempotencyFingerprint,
+      queue,
     },
     now,
   );

@@ -2,6 +2,16 @@ import type { Store, Tx } from '../store/store.js';
 import type { SessionView } from './driver-port.js';
 import type { EventRecorder } from './events.js';
 
+/** Announces each recorded session change (payload: the account id) to every process sharing the database. */
+const SESSION_CHANGED = 'mapi_session_changed';
+
+/** Calls `changed` after each committed change of the account's session, in any process; answers a function that stops. */
+export function watchSessionChanges(store: Store, accountId: string, changed: () => void): Promise<() => void> {
+  return store.signals.listen(SESSION_CHANGED, (payload) => {
+    if (payload === accountId) changed();
+  });
+}
+
 export interface StoredSession {
   state: SessionView['state'];
   phone: string | null;
@@ -29,6 +39,7 @@ export async function recordSessionChange(store: Store, events: EventRecorder, a
         oc.column('account_id').doUpdateSet({ state: view.state, phone: view.phone, reason: view.reason, detail: view.detail, updated_at: now }),
       )
       .execute();
+    await store.signals.notify(tx, SESSION_CHANGED, accountId);
     const reason = view.reason === 'logged_out' || view.reason === 'connection_lost' ? view.reason : null;
     if (view.state === 'disconnected' && previous?.state !== 'disconnected' && reason) {
       await events.record(tx, accountId, { event: 'session.disconnected', phone: view.phone ?? previous?.phone ?? null, reason }, now);

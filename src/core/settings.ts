@@ -8,6 +8,7 @@ import type { Account } from './accounts.js';
 import { AppError } from './errors.js';
 import { parseRecipient } from './recipients.js';
 import type { SecretBox } from './secret-box.js';
+import { ALL_WEBHOOK_EVENTS, canonicalEvents, chosenEvents } from './webhook-events.js';
 
 export interface SettingsDeps {
   store: Store;
@@ -29,6 +30,9 @@ export interface SettingsView {
   disconnectEmail: boolean;
   mailConfigured: boolean;
   allowedRecipients?: string[];
+  webhookEvents: string[];
+  inlineMediaMaxBytes: number;
+  inlineMediaLimit: number;
 }
 
 export async function readSettings(deps: SettingsDeps, accountId: string, db: Tx = deps.store.db): Promise<SettingsView> {
@@ -41,6 +45,8 @@ export async function readSettings(deps: SettingsDeps, accountId: string, db: Tx
       'accounts.webhook_url',
       'accounts.webhook_secret',
       'accounts.disconnect_email',
+      'accounts.webhook_events',
+      'accounts.inline_media_max_bytes',
       'webhook_retired_urls.url as retired_url',
       'webhook_retired_urls.at as retired_at',
     ])
@@ -57,6 +63,9 @@ export async function readSettings(deps: SettingsDeps, accountId: string, db: Tx
     webhookStoppedAt: stopped && row.retired_at !== null ? new Date(row.retired_at).toISOString() : null,
     disconnectEmail: row.disconnect_email === 1,
     mailConfigured: deps.config.smtpUrl !== undefined,
+    webhookEvents: canonicalEvents([...chosenEvents(row.webhook_events)]),
+    inlineMediaMaxBytes: Number(row.inline_media_max_bytes),
+    inlineMediaLimit: deps.config.inboundMedia.inlineMaxBytes,
   };
   if (deps.config.plans[row.plan as Account['plan']]?.maxRecipients != null) {
     const recipients = await db.selectFrom('allowed_recipients').select('recipient').where('account_id', '=', accountId).orderBy('created_at').execute();
@@ -68,6 +77,8 @@ export async function readSettings(deps: SettingsDeps, accountId: string, db: Tx
 export interface SettingsPatch {
   webhookUrl?: string | null;
   disconnectEmail?: boolean;
+  webhookEvents?: string[];
+  inlineMediaMaxBytes?: number;
 }
 
 /**
@@ -82,6 +93,16 @@ export async function updateSettings(deps: SettingsDeps, account: Account, patch
     const raw = patch.webhookUrl === null ? '' : patch.webhookUrl.trim();
     url = raw === '' ? null : await checkWebhookUrl(deps, account, raw);
   }
+  let events: string[] | undefined;
+  if (patch.webhookEvents !== undefined) {
+    events = canonicalEvents(patch.webhookEvents);
+    const unknown = patch.webhookEvents.filter((e) => !events!.includes(e));
+    if (unknown.length > 0) throw new AppError('invalid_parameter', `Invalid parameter: webhookEvents — unknown event ${unknown[0]}; known: ${ALL_WEBHOOK_EVENTS.join(', ')}.`);
+  }
+  const inlineCap = deps.config.inboundMedia.inlineMaxBytes;
+  if (patch.inlineMediaMaxBytes !== undefined && patch.inlineMediaMaxBytes > inlineCap) {
+    throw new AppError('invalid_parameter', `Invalid parameter: inlineMediaMaxBytes — this server inlines files of at most ${inlineCap} bytes (INBOUND_MEDIA_INLINE_MAX_BYTES); larger ones are fetched by their link.`);
+  }
   return deps.store.write(async (tx) => {
     let secret: string | undefined;
     if (url !== undefined) {
@@ -95,6 +116,8 @@ export async function updateSettings(deps: SettingsDeps, account: Account, patch
       // Setting a URL (again) is how a user says the receiver is back after a 410.
       await tx.deleteFrom('webhook_retired_urls').where('account_id', '=', account.id).execute();
     }
+    if (events !== undefined) await tx.updateTable('accounts').set({ webhook_events: JSON.stringify(events) }).where('id', '=', account.id).execute();
+    if (patch.inlineMediaMaxBytes !== undefined) await tx.updateTable('accounts').set({ inline_media_max_bytes: patch.inlineMediaMaxBytes }).where('id', '=', account.id).execute();
     if (patch.disconnectEmail !== undefined) {
       await tx.updateTable('accounts').set({ disconnect_email: patch.disconnectEmail ? 1 : 0 }).where('id', '=', account.id).execute();
     }

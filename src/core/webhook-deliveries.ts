@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { WebhookAttemptsTable, WebhookDeliveriesTable } from '../store/schema.js';
 import type { Store, Tx } from '../store/store.js';
 import { AppError } from './errors.js';
@@ -6,6 +6,7 @@ import type { GatewayEvent } from './events.js';
 import { newId } from './ids.js';
 import { enqueue } from './outbox.js';
 import { queryTemplate } from '../store/query-template.js';
+import { jsonRows } from '../store/json-rows.js';
 import { decodeCursor, pageOf } from './pagination.js';
 import { STORED_TEXT_LIMITS, storableText } from './storable-text.js';
 
@@ -65,7 +66,7 @@ export function webhookBody(event: GatewayEvent, now: number): string {
 }
 
 const insertDelivery = queryTemplate(
-  (db, a: { id: string; eventId: string; accountId: string; event: string; payload: string; test: number; redelivery: number; nextAttemptAt: number; now: number }) =>
+  (db, a: { id: string; eventId: string; accountId: string; event: string; payload: string; test: number; redelivery: number; nextAttemptAt: number; now: number; mediaId: string | null }) =>
     db
       .insertInto('webhook_deliveries')
       .values({
@@ -84,6 +85,7 @@ const insertDelivery = queryTemplate(
         created_at: a.now,
         delivered_at: null,
         finished_at: null,
+        media_id: a.mediaId,
       })
       .returning('seq'),
 );
@@ -91,7 +93,7 @@ const insertDelivery = queryTemplate(
 /** Writes a delivery and its outbox job with the caller's transaction (the outbox pattern). */
 export async function queueDelivery(
   tx: Tx,
-  input: { accountId: string; eventId: string; event: string; payload: string; test: boolean; now: number; runAt?: number; withJob?: boolean; redelivery?: boolean },
+  input: { accountId: string; eventId: string; event: string; payload: string; test: boolean; now: number; runAt?: number; withJob?: boolean; redelivery?: boolean; mediaId?: string | null },
 ): Promise<DeliveryRow> {
   const runAt = input.runAt ?? input.now;
   const row: Omit<DeliveryRow, 'seq'> = {
@@ -110,6 +112,7 @@ export async function queueDelivery(
     delivered_at: null,
     finished_at: null,
     redelivery: input.redelivery ? 1 : 0,
+    media_id: input.mediaId ?? null,
   };
   const inserted = await insertDelivery(tx, {
     id: row.id,
@@ -121,6 +124,7 @@ export async function queueDelivery(
     redelivery: row.redelivery,
     nextAttemptAt: runAt,
     now: input.now,
+    mediaId: row.media_id,
   });
   if (input.withJob !== false) await enqueue(tx, { kind: 'webhook', accountId: input.accountId, ref: row.id, runAt, now: input.now });
   return { ...row, seq: Number(inserted.rows[0]!.seq) };
@@ -212,6 +216,7 @@ export async function redeliver(store: Store, accountId: string, id: string, now
       payload: original.payload,
       test: original.test === 1,
       redelivery: true,
+      mediaId: original.media_id,
       now,
     });
     return { delivery: toDeliveryView(row), queued: true };
@@ -242,38 +247,6 @@ export async function recordAttempt(tx: Tx, deliveryId: string, attempt: Attempt
   await recordAttempts(tx, [{ deliveryId, attempt, next }]);
 }
 
-const insertAttempt = queryTemplate(
-  (db, a: { deliveryId: string; at: number; url: string; status: number | null; error: string | null; response: string | null; durationMs: number }) =>
-    db.insertInto('webhook_attempts').values({
-      delivery_id: a.deliveryId,
-      at: a.at,
-      url: a.url,
-      status: a.status,
-      error: a.error,
-      response: a.response,
-      duration_ms: a.durationMs,
-    }),
-);
-
-const updateDelivery = queryTemplate(
-  (
-    db,
-    a: { id: string; status: string; lastStatus: number | null; lastError: string | null; nextAttemptAt: number | null; deliveredAt: number | null; finishedAt: number | null },
-  ) =>
-    db
-      .updateTable('webhook_deliveries')
-      .set((eb) => ({
-        status: a.status,
-        attempts: eb('attempts', '+', 1),
-        last_status: a.lastStatus,
-        last_error: a.lastError,
-        next_attempt_at: a.nextAttemptAt,
-        delivered_at: a.deliveredAt,
-        finished_at: a.finishedAt,
-      }))
-      .where('id', '=', a.id),
-);
-
 /** A receiver's answer and error text are written only in storable form (any byte may come back). */
 function storableAttempt(attempt: AttemptRecord['attempt']): AttemptRecord['attempt'] {
   return {
@@ -283,38 +256,49 @@ function storableAttempt(attempt: AttemptRecord['attempt']): AttemptRecord['atte
   };
 }
 
-/** Several attempts' outcomes at once: the attempt log and each delivery's new state. */
+const ATTEMPT_COLUMNS = {
+  delivery_id: 'text',
+  at: 'bigint',
+  url: 'text',
+  status: 'integer',
+  error: 'text',
+  response: 'text',
+  duration_ms: 'integer',
+  next_status: 'text',
+  next_attempt_at: 'bigint',
+  delivered_at: 'bigint',
+  finished_at: 'bigint',
+} as const;
+
+/**
+ * Several attempts' outcomes at once: the attempt log and each delivery's new state, in two
+ * statements whatever their number (the rows travel as one JSON parameter, see jsonRows).
+ */
 export async function recordAttempts(tx: Tx, unsafeRecords: AttemptRecord[]): Promise<void> {
-  const records = unsafeRecords.map((r) => ({ ...r, attempt: storableAttempt(r.attempt) }));
-  if (records.length === 1) await insertAttempt(tx, { deliveryId: records[0]!.deliveryId, ...records[0]!.attempt });
-  // Many at once: one statement per 500 rows (a round trip each on PostgreSQL counts).
-  for (let i = 0; records.length > 1 && i < records.length; i += 500) {
-    await tx
-      .insertInto('webhook_attempts')
-      .values(
-        records.slice(i, i + 500).map(({ deliveryId, attempt }) => ({
-          delivery_id: deliveryId,
-          at: attempt.at,
-          url: attempt.url,
-          status: attempt.status,
-          error: attempt.error,
-          response: attempt.response,
-          duration_ms: attempt.durationMs,
-        })),
-      )
-      .execute();
-  }
-  for (const { deliveryId, attempt, next } of records) {
-    await updateDelivery(tx, {
-      id: deliveryId,
-      status: next.status,
-      lastStatus: attempt.status,
-      lastError: attempt.error,
-      nextAttemptAt: next.nextAttemptAt,
-      deliveredAt: next.status === 'delivered' ? attempt.at : null,
-      finishedAt: next.status === 'pending' ? null : attempt.at,
-    });
-  }
+  if (unsafeRecords.length === 0) return;
+  const rows = unsafeRecords.map(({ deliveryId, attempt: unsafe, next }) => {
+    const attempt = storableAttempt(unsafe);
+    return {
+      delivery_id: deliveryId,
+      at: attempt.at,
+      url: attempt.url,
+      status: attempt.status,
+      error: attempt.error,
+      response: attempt.response,
+      duration_ms: attempt.durationMs,
+      next_status: next.status,
+      next_attempt_at: next.nextAttemptAt,
+      delivered_at: next.status === 'delivered' ? attempt.at : null,
+      finished_at: next.status === 'pending' ? null : attempt.at,
+    };
+  });
+  const x = jsonRows(tx, ATTEMPT_COLUMNS, rows);
+  // In the given order, so the log's seq follows the attempts.
+  await sql`insert into webhook_attempts (delivery_id, at, url, status, error, response, duration_ms)
+    select delivery_id, at, url, status, error, response, duration_ms from ${x}`.execute(tx);
+  await sql`update webhook_deliveries set status = x.next_status, attempts = webhook_deliveries.attempts + 1, last_status = x.status,
+    last_error = x.error, next_attempt_at = x.next_attempt_at, delivered_at = x.delivered_at, finished_at = x.finished_at
+    from ${x} where webhook_deliveries.id = x.delivery_id`.execute(tx);
 }
 
 /** Gives a delivery up without an attempt (no URL any more, plan changed, URL retired by 410). */

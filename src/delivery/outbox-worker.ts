@@ -30,6 +30,8 @@ export interface OutboxWorkerOptions {
   /** Sleep between polls when there is nothing to do and nobody kicked. */
   idlePollMs?: number;
   crashDelayMs?: number;
+  /** Told of each claim's new jobs before any of them runs (a handler may load what they need in one query). */
+  claimed?: (jobs: OutboxJob[]) => void;
 }
 
 const CLAIM_SPACING_MS = 10;
@@ -155,6 +157,8 @@ export class OutboxWorker {
       excludeAccounts: exclude,
     });
     let fresh = 0;
+    const news = jobs.filter((job) => !this.held.has(job.seq));
+    if (news.length > 0) this.options.claimed?.(news);
     for (const job of jobs) {
       // A job in hand is never run twice at once: the claim that caught it (released by its
       // handler a moment ago, or its lock expired under a jumping clock) is honoured after it.

@@ -14,6 +14,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   account_disabled: 403,
   subscription_inactive: 403,
   plan_restriction: 403,
+  reachout_restricted: 403,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
@@ -22,8 +23,10 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   daily_limit_reached: 429,
+  new_chat_limit_reached: 429,
   too_many_requests: 429,
   headers_too_large: 431,
   service_unavailable: 503,
+  session_holder_unavailable: 503,
   internal_error: 500,
 });

@@ -21,7 +21,7 @@ export const ContentSummarySchema = Type.Union([
   Type.Object({
     text: Nullable(Type.String()),
     fileName: Nullable(Type.String()),
-    media: Type.Union([Type.Object({ mimetype: Type.String(), size: Type.Integer(), sha256: Type.String() }), Type.Null()]),
+    media: Type.Union([Type.Object({ id: Type.Optional(Type.String({ description: 'A received file: GET /api/v1/media/{id}' })), mimetype: Type.String(), size: Type.Integer(), sha256: Type.String() }), Type.Null()]),
     gif: Type.Optional(Type.Boolean()),
     voice: Type.Optional(Type.Boolean()),
     location: Type.Optional(LocationSchema),
@@ -31,6 +31,9 @@ export const ContentSummarySchema = Type.Union([
     edit: Type.Optional(Type.Object({ messageId: Type.String() })),
     revoke: Type.Optional(Type.Object({ messageId: Type.String() })),
     replyTo: Type.Optional(Type.Object({ messageId: Type.String(), type: Type.String(), text: Nullable(Type.String()) })),
+    quoted: Type.Optional(Type.Object({ id: Type.String(), messageId: Nullable(Type.String()), type: Nullable(Type.String()), text: Nullable(Type.String()) })),
+    mediaError: Type.Optional(Type.String()),
+    durationSeconds: Type.Optional(Type.Number()),
     mentions: Type.Optional(Type.Array(Type.String())),
     mentionAll: Type.Optional(Type.Boolean()),
     presence: Type.Optional(Type.String()),

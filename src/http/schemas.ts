@@ -12,7 +12,7 @@ import { ContentSummarySchema } from './message-content-schema.js';
  */
 
 export const Text = Type.String({ maxLength: 65_536, description: 'Message body (caption for media)' });
-export const RecipientField = Type.String({ maxLength: 64, description: 'Phone with country code (12125551234) or group id (120363…@g.us)' });
+export const RecipientField = Type.String({ maxLength: 64, description: 'Phone with country code (12125551234), group id (120363…@g.us), or the LID of a sender WhatsApp named only by it (271828182845904@lid)' });
 export const UrlField = Type.String({ maxLength: 2048 });
 export const Filename = Type.String({ maxLength: 255, description: 'Display name (default document.pdf)' });
 export const Wait = Type.Integer({ minimum: 0, description: 'Milliseconds to wait for the outcome (default 5000, 0 = answer at once)' });
@@ -51,37 +51,63 @@ export const SendAnswer = Type.Object(
   {
     success: Type.Literal(true),
     messageId: Type.String(),
-    status: Type.Union([Type.Literal('sent'), Type.Literal('pending')], { description: 'pending: still queued after `wait` milliseconds' }),
+    status: Type.Union([Type.Literal('sent'), Type.Literal('pending'), Type.Literal('scheduled'), Type.Literal('cancelled')], {
+      description: 'pending: still queued after `wait` milliseconds; scheduled: waiting for its sendAt; cancelled: a cancel (DELETE of a scheduled or pending message)',
+    }),
   },
   { $id: 'SendResult', examples: [{ success: true, messageId: 'msg_01JDQ7Z3K9W2', status: 'sent' }] },
 );
 
 const MessageFields = {
   messageId: Type.String(),
-  status: Type.String({ description: 'pending, sent, delivered, read or failed' }),
-  recipient: Type.String(),
-  type: Type.String({ description: 'text, image or document' }),
+  direction: Type.Union([Type.Literal('out'), Type.Literal('in')], { description: 'out: sent by you; in: received' }),
+  status: Type.String({ description: 'scheduled, pending, sent, failed or cancelled for sent messages; received for received ones' }),
+  recipient: Type.String({ description: 'The chat: the number or group sent to, or for a received message the sender or group it arrived in' }),
+  from: Type.Union([Type.String(), Type.Null()], { description: 'A received message: the sender (phone number when known, else the LID)' }),
+  fromLid: NullableString,
+  pushName: NullableString,
+  participant: Type.Union([Type.String(), Type.Null()], { description: 'A received group message: who wrote it' }),
+  waMessageId: Type.String({ description: "WhatsApp's id of the message (a received message's event id)" }),
+  type: Type.String({ description: 'text, image, document, video, audio, sticker, location, contact, poll, reaction, edit or revoke' }),
   error: NullableString,
   createdAt: Type.String({ format: 'date-time' }),
   sentAt: NullableString,
   deliveredAt: NullableString,
   readAt: NullableString,
+  playedAt: NullableString,
   editedAt: NullableString,
   revokedAt: NullableString,
+  errorCode: Type.Union([Type.String(), Type.Null()], { description: 'Why it failed or ended: expired, reachout_restricted, cancelled…' }),
+  sendAt: NullableString,
+  expiresAt: NullableString,
+  priority: Type.String({ description: 'high, normal or low' }),
+  label: Type.Union([Type.String(), Type.Null()], { description: 'The label of the bulk send it came in' }),
   content: ContentSummarySchema,
 };
 const MESSAGE_EXAMPLE = {
   messageId: 'msg_01JDQ7Z3K9W2',
-  status: 'delivered',
+  direction: 'out',
+  status: 'sent',
   recipient: '12125551234',
+  from: null,
+  fromLid: null,
+  pushName: null,
+  participant: null,
+  waMessageId: '3EB0C431D5A2F8E1B7',
   type: 'text',
   error: null,
   createdAt: EXAMPLE_TIME,
   sentAt: EXAMPLE_TIME,
   deliveredAt: EXAMPLE_TIME,
   readAt: null,
+  playedAt: null,
   editedAt: null,
   revokedAt: null,
+  errorCode: null,
+  sendAt: null,
+  expiresAt: null,
+  priority: 'normal',
+  label: null,
   content: { text: 'Hello', fileName: null, media: null },
 };
 export const MessageViewSchema = Type.Object(MessageFields, { $id: 'Message', examples: [MESSAGE_EXAMPLE] });
@@ -112,6 +138,9 @@ export const SettingsFields = {
   disconnectEmail: Type.Boolean(),
   mailConfigured: Type.Boolean({ description: 'false when the server has no SMTP_URL: no disconnect e-mails are sent' }),
   allowedRecipients: Type.Optional(Type.Array(Type.String(), { description: 'Personal plan only' })),
+  webhookEvents: Type.Array(Type.String(), { description: 'The events the webhook and the event log get' }),
+  inlineMediaMaxBytes: Type.Integer({ description: 'Received files up to this size come inline (base64) in message.received; 0: never' }),
+  inlineMediaLimit: Type.Integer({ description: "The server's cap on inlineMediaMaxBytes (INBOUND_MEDIA_INLINE_MAX_BYTES)" }),
 };
 export const SettingsSchema = Type.Object(SettingsFields, { $id: 'Settings' });
 export const SETTINGS_EXAMPLE = {
@@ -123,6 +152,9 @@ export const SETTINGS_EXAMPLE = {
   webhookStoppedAt: null,
   disconnectEmail: true,
   mailConfigured: false,
+  webhookEvents: ['message.received', 'message.sent', 'message.failed', 'session.disconnected'],
+  inlineMediaMaxBytes: 0,
+  inlineMediaLimit: 262144,
 };
 
 export const DeliveryFields = {
@@ -236,7 +268,7 @@ export const PageQuery = {
 /** An example sentence per code, for the documented error answers. */
 const ERROR_EXAMPLES: Readonly<Record<ErrorCode, string>> = {
   missing_parameter: 'Missing required parameter: recipient',
-  invalid_recipient: 'Invalid recipient "12": use the phone number with country code, 7 to 15 digits (e.g. 12125551234), or a group id ending in @g.us.',
+  invalid_recipient: 'Invalid recipient "12": use the phone number with country code, 7 to 15 digits (e.g. 12125551234), a group id ending in @g.us, or a sender\'s LID ending in @lid.',
   invalid_url: 'The file URL is missing; give a full address starting with http:// or https://.',
   invalid_parameter: 'Invalid parameter: limit must be at most 1000.',
   not_connected: 'WhatsApp is not connected for this account: link your number (QR code or pairing code) in Settings, then try again.',
@@ -246,6 +278,8 @@ const ERROR_EXAMPLES: Readonly<Record<ErrorCode, string>> = {
   csrf_failed: 'This change was refused: the X-CSRF-Token header is missing or wrong. Reload the page and try again.',
   subscription_inactive: 'Your subscription is not active, so sending is disabled. Renew it to send again.',
   plan_restriction: 'Webhooks need the Unlimited plan; this account is on personal.',
+  new_chat_limit_reached: 'Warm-up limit reached: this number may open 20 new chats in 24 hours. The next one can start in 3 h 10 min (Retry-After: 11400 seconds).',
+  reachout_restricted: 'Not sent to 12125559876, a number this account has never chatted with: WhatsApp has restricted this number from starting new chats (reach-out timelock, error 463).',
   forbidden: 'This needs an admin account.',
   not_found: 'No message with id msg_01JDQ7Z3K9W2 in this account.',
   conflict: 'An account with e-mail customer@example.com already exists.',
@@ -256,6 +290,7 @@ const ERROR_EXAMPLES: Readonly<Record<ErrorCode, string>> = {
   request_timeout: 'The request took too long to arrive: send its headers and body without pausing.',
   headers_too_large: 'The request headers are too large.',
   service_unavailable: 'The server is busy checking other passwords. Try again in a moment.',
+  session_holder_unavailable: 'Another server process holds this WhatsApp session and did not answer within 10 seconds; try again in a moment.',
   account_disabled: 'This account is disabled. Ask the operator to enable it again.',
   idempotency_key_reused: 'This Idempotency-Key was already used with a different request in the last 24 hours; use a new key for a new request.',
   internal_error: 'Something went wrong on the server. The error was logged; try again.',

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ContactSchema, LocationSchema } from './message-content-schema.js';
 import { RecipientField, Text, UrlField, Wait } from './schemas.js';
+import { QueueSchemaFields } from './queue-schema.js';
 
 /** `replyTo` and `mentions`, taken by every send. */
 export const ReplyAndMentions = {
@@ -15,6 +16,7 @@ const Common = {
   to: Type.Optional(RecipientField),
   wait: Type.Optional(Wait),
   ...ReplyAndMentions,
+  ...QueueSchemaFields,
 };
 
 export const SendVideoBody = Type.Object({
@@ -57,6 +59,7 @@ export const SendReactionBody = Type.Object({
   messageId: Type.String({ minLength: 1, maxLength: 64, description: 'A message of this account\u2019s log' }),
   emoji: Type.String({ maxLength: 32, description: 'One emoji; "" removes the reaction' }),
   wait: Type.Optional(Wait),
+  ...QueueSchemaFields,
 });
 
 export const MessageIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

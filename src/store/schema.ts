@@ -13,6 +13,10 @@ export interface AccountsTable {
   webhook_secret: string | null;
   disconnect_email: number;
   created_at: number;
+  /** JSON array of the webhook events the account chose; null: the reference's four. */
+  webhook_events: string | null;
+  /** Inbound media up to this size is also inlined (base64) in `message.received`; 0: never. */
+  inline_media_max_bytes: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -47,6 +51,34 @@ export interface MessagesTable {
   content: string | null;
   edited_at: number | null;
   revoked_at: number | null;
+  /** Queue fields (migration 012). */
+  send_at: number | null;
+  expires_at: number | null;
+  /** 0 high, 1 normal, 2 low. */
+  priority: Generated<number>;
+  label: string | null;
+  error_code: string | null;
+  /** Set while a send lane has the message in hand: it can no longer be cancelled. */
+  in_flight_at: number | null;
+  /** 'out' (sent by the account) or 'in' (received; `recipient` is then the chat it arrived in). */
+  direction: Generated<string>;
+  /** Who sent a received message (phone digits when known, else the LID); null for sent ones. */
+  sender: string | null;
+  played_at: number | null;
+}
+
+/** Inbound media (migration 013): the bytes in `data` when `storage` is 'database', else in a file under DATA_DIR. */
+export interface InboundMediaTable {
+  id: string;
+  account_id: string;
+  message_id: string;
+  mimetype: string;
+  size: number;
+  sha256: string;
+  file_name: string | null;
+  storage: string;
+  data: Buffer | null;
+  created_at: number;
 }
 
 /** Accepted messages per account and minute (`Date / 60 000`), split into shards (see quota.ts). */
@@ -91,6 +123,8 @@ export interface OutboxTable {
   locked_by: string | null;
   last_error: string | null;
   created_at: number;
+  /** The message's priority (0 high, 1 normal, 2 low); 1 for other kinds. */
+  priority: Generated<number>;
 }
 
 export interface WaSessionsTable {
@@ -112,6 +146,37 @@ export interface SandboxSendsTable {
   at: number;
   /** JSON content summary of what went out. */
   content: string | null;
+  /** The process that put it on the network, and under which lease token (migration 014). */
+  sent_by: string | null;
+  lease_token: number | null;
+}
+
+/** A bulk send's answer under its Idempotency-Key (migration 012). */
+export interface BulkRequestsTable {
+  account_id: string;
+  key: string;
+  request_hash: string;
+  /** The JSON answer's `results` and `label`. */
+  answer: string;
+  created_at: number;
+}
+
+/** WhatsApp's limits on the linked number as last reported (migration 012). */
+export interface AccountRestrictionsTable {
+  account_id: string;
+  timelock_active: number;
+  timelock_until: number | null;
+  cap_used: number | null;
+  cap_total: number | null;
+  cap_cycle_ends_at: number | null;
+  updated_at: number;
+}
+
+/** New chats opened per account, for the warm-up cap (migration 012). */
+export interface WarmupNewChatsTable {
+  account_id: string;
+  recipient: string;
+  created_at: number;
 }
 
 export interface EventLogTable {
@@ -121,6 +186,18 @@ export interface EventLogTable {
   event: string;
   body: string;
   created_at: number;
+  /** The inbound media the event refers to (migration 014): kept while the event is unacknowledged. */
+  media_id: Generated<string | null>;
+}
+
+/** Which phone number is behind a LID, per account (migration 014). */
+export interface LidMappingsTable {
+  account_id: string;
+  /** The LID jid, `<digits>@lid`. */
+  lid: string;
+  /** The phone number's digits. */
+  phone: string;
+  updated_at: number;
 }
 
 export interface EventLogHeadsTable {
@@ -131,7 +208,12 @@ export interface EventLogHeadsTable {
 
 export interface Database {
   event_log: EventLogTable;
+  lid_mappings: LidMappingsTable;
+  bulk_requests: BulkRequestsTable;
+  account_restrictions: AccountRestrictionsTable;
+  warmup_new_chats: WarmupNewChatsTable;
   event_log_heads: EventLogHeadsTable;
+  inbound_media: InboundMediaTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   messages: MessagesTable;
@@ -212,8 +294,21 @@ export interface WaRecipientsTable {
 
 export interface WaSessionLeasesTable {
   account_id: string;
+  /** The id of the process that holds the session (its `wa_processes.id`). */
   owner: string;
   expires_at: number;
+  /** Fencing token: grows with every change of holder (migration 014). */
+  token: Generated<number>;
+  acquired_at: Generated<number>;
+}
+
+/** A gateway process sharing the database, with its heartbeat (migration 014). */
+export interface WaProcessesTable {
+  id: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  heartbeat_at: number;
 }
 
 export interface BaileysTables {
@@ -223,6 +318,7 @@ export interface BaileysTables {
   wa_incoming_seen: WaIncomingSeenTable;
   wa_recipients: WaRecipientsTable;
   wa_session_leases: WaSessionLeasesTable;
+  wa_processes: WaProcessesTable;
 }
 
 /** Merged into `Database` above. */
@@ -247,6 +343,8 @@ export interface WebhookDeliveriesTable {
   finished_at: number | null;
   /** 1 for a copy queued by redeliver (they are counted per hour). */
   redelivery: number;
+  /** The inbound media the event refers to (migration 012): kept while this delivery is pending. */
+  media_id: Generated<string | null>;
 }
 
 export interface WebhookAttemptsTable {
@@ -287,4 +385,28 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   webhook_retired_urls: WebhookRetiredUrlsTable;
   emails: EmailsTable;
+}
+
+/** Calls forwarded to a session's holder (migration 014); merged into `Database` above. */
+export interface SessionCallsTable {
+  id: string;
+  account_id: string;
+  /** The process that holds the session (its lease owner), which runs the call. */
+  holder: string;
+  /** The process waiting for the answer. */
+  caller: string;
+  call: string;
+  /** JSON array of the call's arguments after the account id. */
+  args: string;
+  created_at: number;
+  /** The caller gives up then; the holder does not start a call past it. */
+  deadline: number;
+  claimed_at: number | null;
+  answered_at: number | null;
+  /** JSON: `{ ok: true, value }` or `{ ok: false, code, message }`. */
+  answer: string | null;
+}
+
+export interface Database {
+  session_calls: SessionCallsTable;
 }

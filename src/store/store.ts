@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { collectEffects, runEffects } from './after-commit.js';
 import { dialectOf, type Dialect } from './dialect.js';
 import { prepareSqliteFile, PRIVATE_FOLDER_MODE } from './private-files.js';
+import { AccountWrites } from './account-writes.js';
+import { BoundedInListsPlugin } from './bounded-in-lists.js';
+import { openSqliteConnection } from './sqlite-connection.js';
+import { LocalSignals, PostgresSignals, type Signals } from './signals.js';
 import { GroupCommitWriter, type WriteOptions } from './group-commit.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalFlusher } from './wal-flusher.js';
@@ -14,35 +17,18 @@ import type { Database } from './schema.js';
 
 export type Tx = Kysely<Database>;
 
-const STATEMENT_CACHE_SIZE = 500;
-
-/**
- * Kysely prepares every query anew; preparing costs more than running most of ours. The same SQL
- * text gets the same prepared statement back (better-sqlite3 statements are reusable, and this
- * connection runs one statement at a time).
- */
-function withStatementCache(conn: BetterSqlite3.Database) {
-  const cache = new Map<string, BetterSqlite3.Statement>();
-  return {
-    close: () => conn.close(),
-    prepare(sql: string) {
-      let statement = cache.get(sql);
-      if (!statement) {
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-        statement = conn.prepare(sql);
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-  };
-}
-
 export interface StoreOptions {
   /** `FULL`: every commit is on disk before its write resolves (the default); `NORMAL` skips the flush (benchmarks that say so). */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   poolSize?: number;
   /** SQLite: checkpoint the WAL from a worker thread (default true; short-lived CLI commands need not). */
   backgroundCheckpoints?: boolean;
+  /**
+   * PostgreSQL: a transaction left waiting on this process this long (the process paused or cut
+   * off mid-transaction) is ended by the server, so its row locks (a session lease held FOR SHARE
+   * while an outcome is recorded, claimed outbox rows) cannot hold up the process taking over.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 // PostgreSQL returns BIGINT as text; every BIGINT here (epoch ms, counters) fits a JS number.
@@ -60,6 +46,9 @@ export class Store {
     readonly dialect: Dialect,
     readonly db: Kysely<Database>,
     private readonly writeDb: Kysely<Database>,
+    /** Notifications between the processes sharing the database, sent with a write. */
+    readonly signals: Signals,
+    private readonly accountWrites: AccountWrites,
     private readonly flusher?: WalFlusher,
     private readonly checkpointer?: WalCheckpointer,
   ) {
@@ -69,11 +58,20 @@ export class Store {
   static open(databaseUrl: string, options: StoreOptions = {}): Store {
     const dialect = dialectOf(databaseUrl);
     if (dialect === 'postgres') {
-      const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 20 });
+      const pool = new pg.Pool({
+        connectionString: databaseUrl,
+        max: options.poolSize ?? 20,
+        ...(options.idleInTransactionTimeoutMs !== undefined ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs } : {}),
+      });
       // An idle connection the server closed (restart, failover) is dropped by the pool; that is not fatal.
       pool.on('error', () => undefined);
-      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-      return new Store('postgres', db, db);
+      // Nor is one it ends while in use (idle-in-transaction timeout, pg_terminate_backend): the
+      // query in flight, or the next, fails with the reason, and the pool discards the connection.
+      // Without a listener the client's 'error' event would end the process.
+      pool.on('connect', (client) => client.on('error', () => undefined));
+      const accountWrites = new AccountWrites();
+      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [accountWrites] });
+      return new Store('postgres', db, db, new PostgresSignals(databaseUrl), accountWrites);
     }
     const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
     if (file !== ':memory:') {
@@ -82,15 +80,17 @@ export class Store {
     }
     // FULL durability without a synchronous fsync on the event loop: see WalFlusher.
     const durable = (options.sqliteSynchronous ?? 'FULL') === 'FULL' && file !== ':memory:';
+    const accountWrites = new AccountWrites();
     const open = () => {
-      const conn = new BetterSqlite3(file);
-      conn.pragma('journal_mode = WAL');
-      conn.pragma('synchronous = NORMAL');
-      // Checkpoints normally run in a worker (WalCheckpointer); this is only the backstop.
-      conn.pragma('wal_autocheckpoint = 20000');
-      conn.pragma('busy_timeout = 5000');
-      conn.pragma('foreign_keys = ON');
-      return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
+      const conn = openSqliteConnection(file, [
+        'journal_mode = WAL',
+        'synchronous = NORMAL',
+        // Checkpoints normally run in a worker (WalCheckpointer); this is only the backstop.
+        'wal_autocheckpoint = 20000',
+        'busy_timeout = 5000',
+        'foreign_keys = ON',
+      ]);
+      return new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }), plugins: [new BoundedInListsPlugin(), accountWrites] });
     };
     const writeDb = open();
     // A second connection so reads never queue behind a batch being written.
@@ -100,6 +100,8 @@ export class Store {
       'sqlite',
       readDb,
       writeDb,
+      new LocalSignals(),
+      accountWrites,
       durable ? new WalFlusher(`${path.resolve(file)}-wal`) : undefined,
       onDisk && options.backgroundCheckpoints !== false ? new WalCheckpointer(path.resolve(file)) : undefined,
     );
@@ -107,14 +109,37 @@ export class Store {
 
   /** `fn` may run more than once (group commit): it keeps JavaScript side effects for afterCommit. */
   async write<T>(fn: (tx: Tx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    if (this.writer) return this.writer.write(fn, options);
-    let effects: Array<() => void> = [];
-    const value = await this.writeDb.transaction().execute((tx) => {
-      effects = collectEffects(tx);
-      return fn(tx);
-    });
-    runEffects(effects);
-    return value;
+    const before = this.accountWrites.version;
+    try {
+      if (this.writer) return await this.writer.write(fn, options);
+      let effects: Array<() => void> = [];
+      const value = await this.writeDb.transaction().execute((tx) => {
+        effects = collectEffects(tx);
+        return fn(tx);
+      });
+      runEffects(effects);
+      return value;
+    } finally {
+      if (this.accountWrites.version !== before) this.accountWrites.version += 1;
+    }
+  }
+
+  /**
+   * PostgreSQL: one statement that is a whole write by itself, run outside any explicit transaction
+   * (its own implicit one: one round trip, committed and flushed when it returns). SQLite has no
+   * such statement for several tables; its writes share group commits (`write`).
+   */
+  async writeStatement<T>(fn: (db: Tx) => Promise<T>): Promise<T> {
+    if (this.dialect !== 'postgres') throw new Error('writeStatement is for PostgreSQL; use write');
+    return fn(this.writeDb);
+  }
+
+  /**
+   * Changes each time this process updates accounts or API keys (see AccountWrites): what was
+   * read from them under another version may be stale.
+   */
+  get accountsVersion(): number {
+    return this.accountWrites.version;
   }
 
   /** Row lock for the rest of the transaction on PostgreSQL; SQLite already has a single writer. */
@@ -140,6 +165,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.signals.close();
     await this.checkpointer?.close();
     await this.writeDb.destroy();
     await this.flusher?.close();

@@ -2,15 +2,17 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 // Runs in a worker thread with a connection of its own: a PASSIVE checkpoint never blocks the
-// writer or the readers, and its copying and fsyncs happen off the event loop.
+// writer or the readers, and its copying and fsyncs happen off the event loop. The connection and
+// its one statement live as long as the worker: no better-sqlite3 object may become garbage (see
+// sqlite-connection.ts), so pragmas go through exec and the checkpoint is prepared once.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.file);
-db.pragma('busy_timeout = 5000');
-db.pragma('synchronous = NORMAL');
+db.exec('PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL');
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 parentPort.on('message', () => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); parentPort.postMessage({ ok: true }); }
+  try { checkpoint.all(); parentPort.postMessage({ ok: true }); }
   catch (error) { parentPort.postMessage({ ok: false, error: String(error && error.message || error) }); }
 });
 `;

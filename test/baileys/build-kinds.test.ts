@@ -6,6 +6,8 @@ import type { OutgoingMessage } from '../../src/whatsapp/driver.js';
 import { buildMessage } from '../../src/whatsapp/baileys/build-message.js';
 import { vcardOf } from '../../src/whatsapp/baileys/build-contact.js';
 import { protocolAttributes } from '../../src/whatsapp/baileys/build-protocol.js';
+import { stanzaExtras } from '../../src/whatsapp/baileys/stanza-extras.js';
+import { mp4Seconds } from '../../src/whatsapp/baileys/mp4-duration.js';
 import { sampleMp3, sampleMp4, sampleOpus, sampleWebp } from '../helpers/media-samples.js';
 
 const USER = '15550000001:1@s.whatsapp.net';
@@ -28,6 +30,10 @@ describe('each kind as WhatsApp messages, built by Baileys under our id', () => 
     expect(Buffer.from(gif.message!.videoMessage!.fileSha256!).toString('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
     const plain = await build(outgoing({ kind: 'video', media: { bytes, mimetype: 'video/mp4' }, content: {} }));
     expect(plain.message?.videoMessage?.gifPlayback ?? false).toBe(false);
+    // The length WhatsApp shows comes from the movie header; a file without one goes without it.
+    expect(plain.message?.videoMessage?.seconds ?? null).toBeNull();
+    const long = await build(outgoing({ kind: 'video', media: { bytes: sampleMp4(7.4), mimetype: 'video/mp4' }, content: {} }));
+    expect(long.message?.videoMessage?.seconds).toBe(7);
   });
 
   it('a voice note as ptt OGG/Opus with its duration, and an audio file without ptt', async () => {
@@ -93,5 +99,18 @@ describe('each kind as WhatsApp messages, built by Baileys under our id', () => 
     expect(protocolAttributes('edit')).toEqual({ edit: '1' });
     expect(protocolAttributes('revoke')).toEqual({ edit: '7' });
     expect(protocolAttributes('text')).toBeUndefined();
+  });
+  it('reads an MP4\'s length from its movie header, and nothing from bytes that do not say', () => {
+    expect(mp4Seconds(sampleMp4(12))).toBe(12);
+    expect(mp4Seconds(sampleMp4(0.2))).toBe(1);
+    expect(mp4Seconds(sampleMp4())).toBeUndefined();
+    expect(mp4Seconds(sampleMp4(12).subarray(0, 40))).toBeUndefined();
+    expect(mp4Seconds(Buffer.alloc(3))).toBeUndefined();
+  });
+  it("puts on the stanza what WhatsApp's apps do: the edit attribute on edits and deletes, <meta polltype=\"creation\"/> on a poll, nothing on the rest", () => {
+    expect(stanzaExtras('edit')).toEqual({ additionalAttributes: { edit: '1' } });
+    expect(stanzaExtras('revoke')).toEqual({ additionalAttributes: { edit: '7' } });
+    expect(stanzaExtras('poll')).toEqual({ additionalNodes: [{ tag: 'meta', attrs: { polltype: 'creation' } }] });
+    for (const kind of ['text', 'image', 'video', 'audio', 'sticker', 'location', 'contact', 'reaction'] as const) expect(stanzaExtras(kind)).toEqual({});
   });
 });

@@ -62,4 +62,10 @@ describe('Baileys settings in the configuration', () => {
     expect(() => loadConfig({ SANDBOX_HANG_AFTER_SENDS: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production', SANDBOX_HANG_AFTER_SENDS: '50' })).toThrow(/refused with NODE_ENV=production/);
   });
+
+  it('takes the sandbox\'s pacing (off by default) and refuses it upside down', () => {
+    expect(loadConfig({}).sandbox).toMatchObject({ pacingMinMs: 0, pacingMaxMs: 0 });
+    expect(loadConfig({ SANDBOX_PACING_MIN_MS: '20', SANDBOX_PACING_MAX_MS: '40' }).sandbox).toMatchObject({ pacingMinMs: 20, pacingMaxMs: 40 });
+    expect(() => loadConfig({ SANDBOX_PACING_MIN_MS: '50', SANDBOX_PACING_MAX_MS: '10' })).toThrow(/SANDBOX_PACING_MIN_MS/);
+  });
 });

@@ -2,14 +2,15 @@ import pino from 'pino';
 import { vi } from 'vitest';
 import { createAccount } from '../../src/core/accounts.js';
 import type { EventRecorder, GatewayEvent } from '../../src/core/events.js';
-import { recordReceipt } from '../../src/core/messages.js';
+import { learnLids } from '../../src/core/lid-mappings.js';
+import { recordReceipt } from '../../src/core/receipts.js';
 import { recordSessionChange } from '../../src/core/sessions.js';
 import type { Dialect } from '../../src/store/dialect.js';
 import { afterCommit } from '../../src/store/after-commit.js';
 import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { BaileysDriver, type BaileysSettings } from '../../src/whatsapp/baileys/baileys-driver.js';
-import type { DriverEvents, IncomingMessage } from '../../src/whatsapp/driver.js';
+import type { DriverEvents, IncomingChange, IncomingMessage } from '../../src/whatsapp/driver.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { fakeSocketFactory, linkedCreds } from './fake-socket.js';
 
@@ -30,12 +31,18 @@ export async function driverHarness(dialect: Dialect, settings: Partial<BaileysS
     },
   };
   const incoming: Array<{ accountId: string; message: IncomingMessage }> = [];
+  const changes: Array<{ accountId: string; change: IncomingChange }> = [];
   const events: DriverEvents = {
     sessionChanged: (accountId, view) => recordSessionChange(store, recorder, accountId, view, Date.now()),
     incoming: async (accountId, message) => {
       incoming.push({ accountId, message });
+      return message.waMessageId;
     },
-    receipt: (accountId, waMessageId, kind, at) => recordReceipt(store, accountId, waMessageId, kind, at),
+    incomingChange: async (accountId, change) => {
+      changes.push({ accountId, change });
+    },
+    receipt: (accountId, waMessageId, kind, at) => recordReceipt(store, recorder, accountId, waMessageId, kind, at, Date.now()),
+    lidsLearned: (accountId, pairs) => store.write((tx) => learnLids(tx, accountId, pairs, Date.now())),
   };
   const sockets = fakeSocketFactory();
   const auth = new AuthStateStore(store, SECRET);
@@ -60,6 +67,7 @@ export async function driverHarness(dialect: Dialect, settings: Partial<BaileysS
     sockets,
     recorded,
     incoming,
+    changes,
     makeDriver,
     newAccount,
     /** An account whose device is already linked (creds in the store). */

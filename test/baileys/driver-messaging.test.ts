@@ -65,6 +65,29 @@ for (const dialect of testDialects()) {
       expect(socket.onWhatsAppCalls).toBe(1);
     });
 
+    it('sends to a LID as that jid, without asking whether a number is on WhatsApp', async () => {
+      const toLid = outgoing({ recipient: '271828182845904@lid' });
+      expect(await driver.send(toLid)).toMatchObject({ status: 'sent' });
+      expect(socket.relayed.map((r) => r.jid)).toEqual(['271828182845904@lid']);
+      expect(socket.onWhatsAppCalls).toBe(0);
+    });
+
+    it("keeps the LID-to-number pairs WhatsApp names (LID-mapping updates, contacts) in the account's own table", async () => {
+      socket.emit('lid-mapping.update', { lid: '271828182845904:3@lid', pn: '12125550142:3@s.whatsapp.net' });
+      socket.emit('contacts.upsert', [
+        { id: '314159265358979@lid', phoneNumber: '12125550143@s.whatsapp.net' },
+        { id: '12125550144@s.whatsapp.net', lid: '161803398874989@lid' },
+        { id: '12125550145@s.whatsapp.net' },
+      ]);
+      const rows = () => h.store.db.selectFrom('lid_mappings').select(['lid', 'phone']).where('account_id', '=', id).orderBy('lid').execute();
+      await until(async () => (await rows()).length === 3);
+      expect(await rows()).toEqual([
+        { lid: '161803398874989@lid', phone: '12125550144' },
+        { lid: '271828182845904@lid', phone: '12125550142' },
+        { lid: '314159265358979@lid', phone: '12125550143' },
+      ]);
+    });
+
     it('fails a number that is not on WhatsApp, asking WhatsApp only once', async () => {
       socket.notOnWhatsApp.add('12125550000');
       const first = await driver.send(outgoing({ recipient: '12125550000' }));
@@ -102,7 +125,7 @@ for (const dialect of testDialects()) {
 
     it('fails a message WhatsApp refuses for good (463), retries other refusals', async () => {
       socket.ackMode = { error: '463' };
-      expect(await driver.send(outgoing())).toMatchObject({ status: 'failed' });
+      expect(await driver.send(outgoing())).toMatchObject({ status: 'failed', code: 'reachout_restricted', error: expect.stringMatching(/463.*restricted this number from starting new chats/) });
       socket.ackMode = { error: '479' };
       expect(await driver.send(outgoing())).toMatchObject({ status: 'retry', countsAsAttempt: true, error: 'WhatsApp refused the message (error 479).' });
     });
@@ -125,8 +148,21 @@ for (const dialect of testDialects()) {
       await until(() => h.incoming.length >= 2);
       await until(async () => (await h.store.db.selectFrom('wa_incoming_seen').select('wa_message_id').execute()).length === 2);
       expect(h.incoming.map((i) => i.message)).toEqual([
-        { waMessageId: 'IN-1', from: '12125551234', pushName: 'Ann', type: 'text', text: 'hi', groupId: null, participant: null, at: 1764072000000 },
-        { waMessageId: 'IN-2', from: '12125559876', pushName: null, type: 'image', text: 'pic', groupId: '120363012345678901@g.us', participant: '12125559876', at: 1764072001000 },
+        { waMessageId: 'IN-1', from: '12125551234', fromLid: null, pushName: 'Ann', type: 'text', text: 'hi', groupId: null, participant: null, at: 1764072000000 },
+        {
+          waMessageId: 'IN-2',
+          from: '12125559876',
+          fromLid: '123456789012345@lid',
+          pushName: null,
+          type: 'image',
+          text: 'pic',
+          groupId: '120363012345678901@g.us',
+          participant: '12125559876',
+          at: 1764072001000,
+          // An image without its media key cannot be downloaded: the message still arrives, saying so.
+          media: null,
+          mediaError: 'The file could not be downloaded from WhatsApp.',
+        },
       ]);
       // after a restart (a new driver), the same id is still known
       const again = await h.restart(driver, id);

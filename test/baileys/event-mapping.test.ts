@@ -3,6 +3,7 @@ import { DisconnectReason, proto, type WAMessage } from 'baileys';
 import { describe, expect, it } from 'vitest';
 import { classifyClose } from '../../src/whatsapp/baileys/disconnect-reason.js';
 import { phoneOf, receiptsFromUpdates, receiptsFromUserReceipts, toIncoming } from '../../src/whatsapp/baileys/event-mapping.js';
+import { toIncomingChange } from '../../src/whatsapp/baileys/incoming-change-mapping.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const noLids = async () => null;
@@ -45,6 +46,7 @@ describe('incoming messages', () => {
     expect(await toIncoming(msg, noLids, NOW)).toEqual({
       waMessageId: 'IN1',
       from: '12125551234',
+      fromLid: null,
       pushName: 'Ann',
       type: 'text',
       text: 'hi',
@@ -105,6 +107,53 @@ describe('incoming messages', () => {
   });
 });
 
+describe('what each received kind carries (issue 14)', () => {
+  const from = (id: string) => ({ remoteJid: '12125551234@s.whatsapp.net', fromMe: false, id });
+  it('gives the kind fields: file name, voice and duration, gif, place, contact cards, poll, quote and mentions, and the sender LID', async () => {
+    const doc = upsert({ key: from('K1'), message: { documentMessage: { fileName: 'a.pdf', caption: 'c', mimetype: 'application/pdf' } } });
+    expect(await toIncoming(doc, noLids, NOW)).toMatchObject({ type: 'document', text: 'c', fileName: 'a.pdf' });
+    const voice = upsert({ key: from('K2'), message: { audioMessage: { ptt: true, seconds: 7 } } });
+    expect(await toIncoming(voice, noLids, NOW)).toMatchObject({ type: 'audio', voice: true, durationSeconds: 7 });
+    const gif = upsert({ key: from('K3'), message: { videoMessage: { gifPlayback: true, seconds: 2 } } });
+    expect(await toIncoming(gif, noLids, NOW)).toMatchObject({ type: 'video', gif: true, durationSeconds: 2 });
+    const place = upsert({ key: from('K4'), message: { locationMessage: { degreesLatitude: 40.7, degreesLongitude: -74, name: 'Office' } } });
+    expect(await toIncoming(place, noLids, NOW)).toMatchObject({ type: 'location', location: { latitude: 40.7, longitude: -74, name: 'Office' } });
+    const card = upsert({
+      key: from('K5'),
+      message: { contactMessage: { displayName: 'Bob', vcard: 'BEGIN:VCARD\nVERSION:3.0\nFN:Bob\nORG:Acme;\nTEL;type=CELL;waid=12125550100:+1 212-555-0100\nEMAIL:bob@example.com\nEND:VCARD' } },
+    });
+    expect(await toIncoming(card, noLids, NOW)).toMatchObject({ type: 'contact', contacts: [{ name: 'Bob', phones: ['+12125550100'], email: 'bob@example.com', organization: 'Acme' }] });
+    const poll = upsert({ key: from('K6'), message: { pollCreationMessageV3: { name: 'Lunch?', options: [{ optionName: 'Pizza' }, { optionName: 'Sushi' }], selectableOptionsCount: 1 } } });
+    expect(await toIncoming(poll, noLids, NOW)).toMatchObject({ type: 'poll', poll: { question: 'Lunch?', options: ['Pizza', 'Sushi'], multipleAnswers: false } });
+    const reply = upsert({
+      key: { remoteJid: '120363012345678901@g.us', participant: '123456789012345@lid', fromMe: false, id: 'K7' },
+      message: { extendedTextMessage: { text: 'yes @12125559876', contextInfo: { stanzaId: 'Q1', participant: '12125550001@s.whatsapp.net', mentionedJid: ['12125559876@s.whatsapp.net'] } } },
+    });
+    expect(await toIncoming(reply, lids, NOW)).toMatchObject({ from: '12125559876', fromLid: '123456789012345@lid', quoted: { waMessageId: 'Q1' }, mentions: ['12125559876'] });
+  });
+
+  it('maps reactions (and their removal), edits, deletes for everyone and poll votes to changes', async () => {
+    const Type = proto.Message.ProtocolMessage.Type;
+    const target = { remoteJid: '12125551234@s.whatsapp.net', fromMe: true, id: 'T1' };
+    const react = await toIncomingChange(upsert({ key: from('C1'), message: { reactionMessage: { key: target, text: '👍' } } }), noLids, NOW);
+    expect(react).toEqual({ change: { kind: 'reaction', targetWaMessageId: 'T1', emoji: '👍', at: 1764072000000, from: '12125551234', fromLid: null, pushName: 'Ann', groupId: null, participant: null } });
+    const unreact = await toIncomingChange(upsert({ key: from('C2'), message: { reactionMessage: { key: target, text: '' } } }), noLids, NOW);
+    expect(unreact).toMatchObject({ change: { kind: 'reaction', emoji: '' } });
+    const edit = await toIncomingChange(upsert({ key: from('C3'), message: { protocolMessage: { type: Type.MESSAGE_EDIT, key: { ...target, fromMe: false }, editedMessage: { conversation: 'fixed' } } } }), noLids, NOW);
+    expect(edit).toMatchObject({ change: { kind: 'edit', targetWaMessageId: 'T1', text: 'fixed' } });
+    const revoke = await toIncomingChange(upsert({ key: from('C4'), message: { protocolMessage: { type: Type.REVOKE, key: { ...target, fromMe: false } } } }), noLids, NOW);
+    expect(revoke).toMatchObject({ change: { kind: 'revoke', targetWaMessageId: 'T1' } });
+    const vote = await toIncomingChange(
+      upsert({ key: from('C5'), message: { pollUpdateMessage: { pollCreationMessageKey: target, vote: { encPayload: Buffer.from('x'), encIv: Buffer.from('y') } } } }),
+      noLids,
+      NOW,
+    );
+    expect(vote).toMatchObject({ vote: { pollWaMessageId: 'T1' }, change: { kind: 'poll_vote', pollWaMessageId: 'T1', from: '12125551234' } });
+    expect(await toIncomingChange(upsert({ key: { ...from('C6'), fromMe: true }, message: { reactionMessage: { key: target, text: '👍' } } }), noLids, NOW)).toBeNull();
+    expect(await toIncomingChange(upsert({ key: from('C7'), message: { conversation: 'plain' } }), noLids, NOW)).toBeNull();
+  });
+});
+
 describe('receipts', () => {
   const Status = proto.WebMessageInfo.Status;
   it('maps messages.update statuses of our messages to delivered and read', () => {
@@ -119,7 +168,7 @@ describe('receipts', () => {
     expect(receiptsFromUpdates(updates, NOW)).toEqual([
       { waMessageId: 'A', kind: 'delivered', at: NOW },
       { waMessageId: 'A', kind: 'read', at: NOW },
-      { waMessageId: 'B', kind: 'read', at: NOW },
+      { waMessageId: 'B', kind: 'played', at: NOW },
     ]);
   });
 

@@ -76,7 +76,9 @@ for (const dialect of testDialects()) describe(`the built server with the defaul
     server = spawn(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    for (let i = 0; i < 200; i++) {
+    // A deadline, not a count of tries: on a loaded machine the start alone can take 20 s.
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
       base ??= /MessageAPI listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
       const ok = base !== undefined && (await fetch(`${base}/healthz`).then((r) => r.ok, () => false));
       if (ok) return;
@@ -149,9 +151,12 @@ for (const dialect of testDialects()) describe(`the built server with the defaul
 
   it('keeps the CPU idle while reconnecting, with one log line per attempt at most', async () => {
     const before = cpuSeconds(server.pid!);
-    await sleep(5_000);
+    await sleep(10_000);
     const used = cpuSeconds(server.pid!) - before;
-    expect(used).toBeLessThan(0.25); // under 5 % of one core
+    // About 2 % of one core on a quiet machine (its timers, polls and reconnect attempts); a
+    // reconnect loop without backoff takes most of a core. Under 10 %: a full CI run's contention
+    // inflated the quiet figure to 5 %.
+    expect(used).toBeLessThan(1);
     const attempts = output
       .split('\n')
       .filter((line) => line.includes('WhatsApp connection failed'))

@@ -1,8 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startWhatsAppServer, type StartedWhatsAppServer } from '@openclaw/crabline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
@@ -10,7 +8,8 @@ import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { ensureBuilt } from '../baileys/ensure-built.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { linkedCreds } from '../baileys/fake-socket.js';
-import { freePort } from '../helpers/server-process.js';
+import { ForwardedPort } from '../helpers/forwarded-port.js';
+import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 /**
  * The real driver end to end, offline: `messageapi serve` with WHATSAPP_DRIVER=baileys and the
@@ -18,7 +17,6 @@ import { freePort } from '../helpers/server-process.js';
  * (@openclaw/crabline). Only loopback traffic.
  */
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECRET = 'e2e-baileys-test-secret-0123456789';
 const SELF = '15550000001';
 const PEER = '12125551234';
@@ -48,13 +46,12 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
   let dataDir: string;
   let dbUrl: string;
   let database: TestDatabase;
-  let env: NodeJS.ProcessEnv;
+  let env: Record<string, string>;
   let whatsapp: StartedWhatsAppServer | undefined;
-  let whatsappPort: number;
-  let gateway: ChildProcess | undefined;
+  /** The test server's address for the whole file: it stays the gateway's WHATSAPP_WS_URL across the server's restarts. */
+  let whatsappPort: ForwardedPort;
+  let gateway: ServerProcess | undefined;
   let base: string;
-  let gatewayPort: number;
-  let output = '';
   let account: { id: string; apiKey: string };
   const nodes: NodeEvent[] = [];
   const webhooks: Array<Record<string, unknown>> = [];
@@ -71,7 +68,6 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     whatsapp = await startWhatsAppServer({
       selfJid,
       host: '127.0.0.1',
-      port: whatsappPort,
       // fixed, so the gateway's URL (which carries the token) still works after a restart
       accessToken: 'EAAE2Ebaileys0e2e0access0token0fixed',
       recorderPath: path.join(dataDir, 'crabline.jsonl'),
@@ -79,33 +75,36 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
         nodes.push(event as NodeEvent);
       },
     });
+    whatsappPort.forwardTo(Number(new URL(whatsapp.manifest.baseUrl).port));
     serverUp = true;
   }
 
   async function stopWhatsApp(): Promise<void> {
     serverUp = false;
+    whatsappPort.refuse();
     await whatsapp?.close();
     whatsapp = undefined;
   }
 
+  /** `messageapi serve` on a port the system picks; each start may get another one. */
   async function startGateway(): Promise<void> {
-    gateway = spawn(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'serve', '--port', String(gatewayPort), '--host', '127.0.0.1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    gateway.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    gateway.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await eventually(() => fetch(`${base}/healthz`).then((r) => r.ok), 'the gateway to listen');
+    gateway = await startServerProcess(env);
+    base = gateway.url;
   }
 
   async function stopGateway(): Promise<void> {
-    if (!gateway || gateway.exitCode !== null) return;
-    const exited = new Promise((resolve) => gateway!.once('exit', resolve));
-    gateway.kill('SIGTERM');
-    await Promise.race([exited, sleep(15_000)]);
-    if (gateway.exitCode === null) gateway.kill('SIGKILL');
+    if (!gateway) return;
+    const stopped = gateway;
+    await Promise.race([stopped.kill('SIGTERM'), sleep(15_000)]);
+    await stopped.kill('SIGKILL');
   }
+  const output = () => gateway?.output() ?? '';
 
   const api = (method: string, url: string, body?: unknown) =>
     fetch(`${base}${url}`, { method, headers: { 'X-API-Key': account.apiKey, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   const session = async () => (await (await api('GET', '/api/v1/session')).json()) as { state: string; phone: string | null; detail: string | null };
+  /** Each test that needs the session waits for it, so it also runs alone (with -t). */
+  const connected = (what = 'connected') => eventually(async () => (await session()).state === 'connected', what);
   const relayedIds = () => nodes.filter((n) => n.body?.tag === 'message').map((n) => n.body!.attrs!.id);
   const waMessageId = async (messageId: string) => (await reads.db.selectFrom('messages').select('wa_message_id').where('id', '=', messageId).executeTakeFirstOrThrow()).wa_message_id;
 
@@ -114,9 +113,7 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     database = await createTestDatabase(dialect);
     dataDir = database.dataDir;
     dbUrl = database.url;
-    whatsappPort = await freePort();
-    gatewayPort = await freePort();
-    base = `http://127.0.0.1:${gatewayPort}`;
+    whatsappPort = await ForwardedPort.open();
     await startWhatsApp();
 
     receiver = http.createServer((req, res) => {
@@ -133,20 +130,20 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 
+    const manifestWsUrl = new URL(whatsapp!.manifest.endpoints.baileysWebSocketUrl);
+    manifestWsUrl.port = String(whatsappPort.port);
     env = {
-      ...process.env,
       DATA_DIR: dataDir,
       DATABASE_URL: dbUrl,
       MESSAGEAPI_SECRET: SECRET,
       WHATSAPP_DRIVER: 'baileys',
-      WHATSAPP_WS_URL: whatsapp!.manifest.endpoints.baileysWebSocketUrl,
+      WHATSAPP_WS_URL: manifestWsUrl.href,
       WHATSAPP_PACING_MIN_MS: '0',
       WHATSAPP_PACING_MAX_MS: '0',
       ALLOW_PRIVATE_URLS: 'true',
       LOG_LEVEL: 'info',
     };
-    delete env.NODE_ENV;
-    account = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'accounts', 'create', '--email', 'e2e@example.com', '--plan', 'unlimited', '--json'], { cwd: ROOT, env, encoding: 'utf8' })) as { id: string; apiKey: string };
+    account = JSON.parse(runCli(['accounts', 'create', '--email', 'e2e@example.com', '--plan', 'unlimited', '--json'], env).stdout) as { id: string; apiKey: string };
 
     // The number was linked before: its creds are in our encrypted store. The test server has no
     // contact lookup, so WhatsApp's "is this number on WhatsApp" answer is seeded as if asked before.
@@ -170,6 +167,7 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     watching = false;
     await stopGateway();
     await stopWhatsApp();
+    await whatsappPort?.close();
     await reads?.close();
     await new Promise((resolve) => receiver?.close(resolve));
     await database?.drop();
@@ -182,6 +180,7 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
   });
 
   it('a text send reaches the test server under our message id', async () => {
+    await connected();
     const res = await api('POST', '/api/v1/send', { recipient: PEER, text: 'Hello from the e2e suite' });
     const body = (await res.json()) as { success: boolean; messageId: string; status: string };
     expect(res.status).toBe(200);
@@ -193,6 +192,7 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
   });
 
   it('an inbound message becomes a message.received webhook with the right fields', async () => {
+    await connected();
     const patch = await api('PATCH', '/api/v1/settings', { webhookUrl: `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}/hook` });
     expect(patch.status).toBe(200);
     const injected = await fetch(whatsapp!.manifest.endpoints.adminInboundUrl, {
@@ -214,6 +214,7 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
 
   it('when the test server goes away: reconnecting with backoff, back to connected when it returns, pending messages sent exactly once', async () => {
     // Accepted while connected, then the server drops before all are sent.
+    await connected();
     const accepted: string[] = [];
     for (let i = 0; i < 5; i++) {
       const res = await api('POST', '/api/v1/send?wait=0', { recipient: PEER, text: `queued ${i}` });
@@ -226,12 +227,12 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     expect(detail).toMatch(/Next attempt in \d+ s/);
     const res = await api('POST', '/api/v1/send', { recipient: PEER, text: 'while down' });
     expect(res.status).toBe(400); // not_connected: nothing is accepted that cannot be sent
-    await sleep(3_000); // at least one more failed attempt, with backoff
-    const failures = output.split('\n').filter((l) => l.includes('WhatsApp connection failed')).map((l) => JSON.parse(l) as { attempt: number; retryInMs: number });
-    expect(failures.length).toBeGreaterThanOrEqual(2);
+    // At least one more failed attempt, with backoff (waited for, not slept on).
+    const failures = () => output().split('\n').filter((l) => l.includes('WhatsApp connection failed'));
+    await eventually(async () => failures().length >= 2, 'a second failed attempt', 30_000);
     await startWhatsApp();
     await eventually(async () => (await session()).state === 'connected', 'connected again', 90_000).catch((error: Error) => {
-      throw new Error(`${error.message}\n${output.split('\n').slice(-15).join('\n')}`);
+      throw new Error(`${error.message}\n${output().split('\n').slice(-15).join('\n')}`);
     });
     const ids = await Promise.all(accepted.map(waMessageId));
     await eventually(async () => {
@@ -240,12 +241,12 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
     }, 'every pending message sent', 30_000);
     const relayed = relayedIds();
     for (const id of ids) expect(relayed.filter((r) => r === id), id).toHaveLength(1);
-  }, 120_000);
 
-  it('never reported connected while the test server was down', () => {
-    // Allow the moment between the server closing and the socket noticing.
+    // Never reported connected while the test server was down (checked here, where the outage
+    // happened, so the check cannot run without one). Allow the moment between the server
+    // closing and the socket noticing.
     const wrong = observed.filter((o, i) => o.state === 'connected' && !o.serverUp && observed.slice(Math.max(0, i - 8), i).every((p) => !p.serverUp));
-    expect(observed.length).toBeGreaterThan(50);
+    expect(observed.filter((o) => !o.serverUp).length).toBeGreaterThan(5);
     expect(wrong).toEqual([]);
-  });
+  }, 120_000);
 });

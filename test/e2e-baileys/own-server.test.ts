@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
@@ -7,6 +5,7 @@ import { ensureBuilt } from '../baileys/ensure-built.js';
 import { linkedCreds } from '../baileys/fake-socket.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { baileysGatewayEnv, webhookReceiver } from '../helpers/e2e-gateway.js';
 import { TestSmtp } from '../email/smtp.js';
 import { startServer, tinyPdf, tinyPng, type TestServer } from '../media/fixtures.js';
 import { MEDIA_HOST_CA } from '../whatsapp-server/media-host.js';
@@ -33,6 +32,12 @@ const NOBODY = '19995550000';
 const SEEDED = '15550303030';
 const GROUP = { id: '120363000000000042@g.us', subject: 'Suppliers', members: [SEEDED, PEER, '12125550199'] };
 
+/**
+ * For a test that may link devices or seed one and restart the gateway first (when it runs alone,
+ * with -t, and the test that did it in file order did not run): room for that too on a busy machine.
+ */
+const SEEDS_OR_LINKS_MS = 90_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface SessionAnswer {
@@ -55,15 +60,15 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   let database: TestDatabase;
   let gateway: ServerProcess;
   let media: TestServer;
-  let receiver: http.Server;
+  let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
   let smtp: TestSmtp;
   let reads: Store;
-  const webhooks: Array<Record<string, unknown>> = [];
   let env: Record<string, string>;
-  let seeded: Account;
-  /** Linked for real (QR, pairing code) by the first tests; the restart in the media test brings them back. */
-  const linkedForReal: Array<{ account: Account; phone: string }> = [];
-  const hookUrl = () => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  /** The seeded device's account, once `seedDevice` put it in place (see `ensureSeeded`). */
+  let seededAccount: Account | undefined;
+  /** Linked for real by the first tests (QR, pairing code) or by `ensureLinked`; the restart in the media test brings them back. */
+  const linkedForReal = new Map<'qr' | 'code', { account: Account; phone: string }>();
+  const hookUrl = () => receiver.url;
 
   const createAccount = (email: string): Account =>
     JSON.parse(runCli(['accounts', 'create', '--email', email, '--plan', 'unlimited', '--json'], env).stdout) as Account;
@@ -101,6 +106,47 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await connected(account);
     return jid as string;
   };
+  /** The pairing code from our API, typed into `phone`'s phone: once the session is connected. */
+  const linkByCode = async (account: Account, phone: string) => {
+    const pairing = await api<SessionAnswer>(account, 'POST', '/api/v1/session/pair', { phone: `+${phone}` });
+    await admin('pairing-code', { phone, code: pairing.body.pairingCode });
+    await connected(account);
+  };
+  /**
+   * The device the linking test of that kind (QR, pairing code) linked; when that test did not run
+   * before (a test run alone with -t), one is linked here the same way, through the test server.
+   */
+  const ensureLinked = async (how: 'qr' | 'code') => {
+    const done = linkedForReal.get(how);
+    if (done) return done;
+    const phone = how === 'qr' ? '15550101010' : '15550202020';
+    const account = createAccount(`${how === 'qr' ? 'qr' : 'code'}@example.com`);
+    if (how === 'qr') await linkByQr(account, phone);
+    else await linkByCode(account, phone);
+    const linked = { account, phone };
+    linkedForReal.set(how, linked);
+    return linked;
+  };
+  /**
+   * A device linked earlier (creds in our encrypted store, past its first history sync) and
+   * registered with WhatsApp under its keys, which it must log in with; the gateway restarts to take
+   * it up. Answers once its session is connected.
+   */
+  const seedDevice = async () => {
+    const account = createAccount('media@example.com');
+    const seed = Store.open(database.url);
+    const creds = linkedCreds(SEEDED);
+    creds.accountSyncCounter = 1;
+    whatsapp.registerDevice(creds.me!.id, { noiseKey: Buffer.from(creds.noiseKey.public), identityKey: Buffer.from(creds.signedIdentityKey.public) });
+    await new AuthStateStore(seed, SECRET).saveCreds(account.id, creds);
+    await seed.close();
+    await gateway.kill('SIGTERM');
+    gateway = await startServerProcess(env);
+    await connected(account);
+    return account;
+  };
+  /** The seeded device the media test put in place, or — when that test did not run before — seeded here. */
+  const ensureSeeded = async () => (seededAccount ??= await seedDevice());
   const send = async (account: Account, body: Record<string, unknown>, endpoint = '/api/v1/send') => {
     const res = await api<{ success: boolean; messageId: string; status: string }>(account, 'POST', endpoint, { recipient: PEER, ...body });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -118,33 +164,20 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
       else if (req.url === '/invoice.pdf') res.writeHead(200, { 'Content-Type': 'application/pdf' }).end(tinyPdf());
       else res.writeHead(404).end();
     });
-    receiver = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        webhooks.push(JSON.parse(body) as Record<string, unknown>);
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiver = await webhookReceiver();
     smtp = await TestSmtp.start();
-    env = {
+    env = baileysGatewayEnv(database, whatsapp.webSocketUrl, SECRET, {
       SMTP_URL: smtp.url,
-      DATA_DIR: database.dataDir,
-      DATABASE_URL: database.url,
-      MESSAGEAPI_SECRET: SECRET,
-      WHATSAPP_DRIVER: 'baileys',
-      WHATSAPP_WS_URL: whatsapp.webSocketUrl,
       // Baileys uploads media over HTTPS only; the test media host's certificate is trusted here.
       NODE_EXTRA_CA_CERTS: MEDIA_HOST_CA,
-      WHATSAPP_PACING_MIN_MS: '0',
-      WHATSAPP_PACING_MAX_MS: '0',
       ALLOW_PRIVATE_URLS: 'true',
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'test',
       // A killed process's claim on the message it was sending lapses quickly (the crash test).
       OUTBOX_LOCK_MS: '1500',
-    };
+      // …and so does its session lease (PostgreSQL): the restarted process runs its sessions soon after.
+      SESSION_LEASE_MS: '3000',
+      SESSION_LEASE_RENEW_MS: '500',
+      SESSION_SEND_MARGIN_MS: '1000',
+    });
     reads = Store.open(database.url);
     gateway = await startServerProcess(env);
   }, 120_000);
@@ -153,7 +186,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await gateway?.kill('SIGTERM');
     await whatsapp.stop();
     await media?.close();
-    await new Promise((resolve) => receiver?.close(resolve));
+    await receiver?.close();
     await smtp?.close();
     await reads?.close();
     await database?.drop();
@@ -176,7 +209,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect(linked.phone).toBe('15550101010');
     expect(linked.qr).toBeNull();
     expect(whatsapp.loggedInDevices).toContain(jid);
-    linkedForReal.push({ account, phone: '15550101010' });
+    linkedForReal.set('qr', { account, phone: '15550101010' });
 
     const messageId = await send(account, { text: 'first message from a freshly linked number' });
     const id = await waMessageId(messageId);
@@ -186,9 +219,9 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     // Right after linking, a new message arrives at once (the history sync came; no wait for it).
     const started = Date.now();
     const inbound = await admin('inbound', { from: PEER, phone: '15550101010', text: 'welcome aboard', pushName: 'Ann' });
-    await expect.poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === inbound.id), { timeout: 15_000 }).toBeDefined();
+    await expect.poll(() => receiver.bodies.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === inbound.id), { timeout: 15_000 }).toBeDefined();
     expect(Date.now() - started).toBeLessThan(10_000);
-    const texts = webhooks.filter((w) => w.event === 'message.received').map((w) => (w.message as { text: string }).text);
+    const texts = receiver.bodies.filter((w) => w.event === 'message.received').map((w) => (w.message as { text: string }).text);
     expect(texts).not.toContain('an old message from last week');
     expect(texts).toEqual(['welcome aboard']);
   });
@@ -202,25 +235,16 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await admin('pairing-code', { phone: '15550202020', code: pairing.body.pairingCode });
     await connected(account);
     expect((await session(account)).phone).toBe('15550202020');
-    linkedForReal.push({ account, phone: '15550202020' });
+    linkedForReal.set('code', { account, phone: '15550202020' });
   });
 
   it('after a gateway restart (the QR- and code-linked devices come back from their stored creds), a seeded device sends text, an image and a PDF that the recipient opens intact, and receipts fill deliveredAt and readAt', async () => {
-    const account = (seeded = createAccount('media@example.com'));
-    // Linked earlier (creds in our encrypted store), past its first history sync.
-    const seed = Store.open(database.url);
-    const creds = linkedCreds(SEEDED);
-    creds.accountSyncCounter = 1;
-    // …and registered with WhatsApp under its keys, which it must log in with.
-    whatsapp.registerDevice(creds.me!.id, { noiseKey: Buffer.from(creds.noiseKey.public), identityKey: Buffer.from(creds.signedIdentityKey.public) });
-    await new AuthStateStore(seed, SECRET).saveCreds(account.id, creds);
-    await seed.close();
-    await gateway.kill('SIGTERM');
-    gateway = await startServerProcess(env);
-    await connected(account);
+    // Devices linked by QR and by pairing code (by the linking tests, or here when run alone)…
+    const linkedBefore = [await ensureLinked('qr'), await ensureLinked('code')];
+    // …then the seeded device is put in place and the gateway restarts to take it up.
+    const account = (seededAccount = await seedDevice());
     // The devices linked by QR and by pairing code come back from their stored creds, not re-linked.
-    expect(linkedForReal).toHaveLength(2);
-    for (const linked of linkedForReal) {
+    for (const linked of linkedBefore) {
       await connected(linked.account);
       expect((await session(linked.account)).phone).toBe(linked.phone);
     }
@@ -245,9 +269,10 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect((await message()).readAt).toBeNull();
     await admin('receipt', { id: text, type: 'read' });
     await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
-  });
+  }, SEEDS_OR_LINKS_MS);
 
   it('groups: GET /api/v1/groups lists the number\'s groups; a send to one is opened by its members, and their receipts fill deliveredAt and readAt', async () => {
+    const seeded = await ensureSeeded();
     await expect
       .poll(async () => (await api<{ success: boolean; groups: unknown[] }>(seeded, 'GET', '/api/v1/groups')).body.groups, { timeout: 10_000 })
       .toEqual([{ id: GROUP.id, name: 'Suppliers', participants: 3 }]);
@@ -265,17 +290,19 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await expect.poll(async () => (await message()).deliveredAt, { timeout: 10_000 }).not.toBeNull();
     await admin('receipt', { id, type: 'read' });
     await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
-  });
+  }, SEEDS_OR_LINKS_MS);
 
   it('an inbound group message becomes a message.received webhook with the group and the participant', async () => {
+    const seeded = await ensureSeeded();
     expect((await api(seeded, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
     const { id } = await admin('inbound', { from: '12125550199', phone: SEEDED, group: GROUP.id, text: 'who brings the samples?', pushName: 'Bo' });
     await expect
-      .poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
+      .poll(() => receiver.bodies.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
       .toMatchObject({ message: { id, from: '12125550199', pushName: 'Bo', type: 'text', text: 'who brings the samples?', isGroup: true, groupId: GROUP.id, participant: '12125550199' } });
-  });
+  }, SEEDS_OR_LINKS_MS);
 
   it('a retry receipt after a restart ("waiting for this message"): the message is sent again from our log, under its id', async () => {
+    const seeded = await ensureSeeded();
     const text = await waMessageId(await send(seeded, { text: 'the order number is 4471' }));
     const image = await waMessageId(await send(seeded, { image: `${media.origin}/photo.png`, caption: 'the label' }, '/api/v1/send/image'));
     await gateway.kill('SIGTERM');
@@ -290,9 +317,10 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     expect(again.message?.conversation ?? again.message?.extendedTextMessage?.text).toBe('the order number is 4471');
     // The media itself is gone with the process that sent it: the phone gets a text stand-in rather than nothing.
     expect(copies(image)[1]!.message?.conversation).toBe('🖼 Image: the label');
-  });
+  }, SEEDS_OR_LINKS_MS);
 
   it('a number WhatsApp does not know: send_failed with the message id, logged failed, nothing relayed', async () => {
+    const seeded = await ensureSeeded();
     const res = await api<{ success: boolean; code: string; error: string; messageId: string }>(seeded, 'POST', '/api/v1/send', { recipient: NOBODY, text: 'anyone there?' });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ success: false, code: 'send_failed' });
@@ -300,15 +328,16 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const logged = await api<{ status: string; error: string }>(seeded, 'GET', `/api/v1/messages/${res.body.messageId}`);
     expect(logged.body).toMatchObject({ status: 'failed' });
     expect(whatsapp.received.some((m) => m.to.startsWith(NOBODY))).toBe(false);
-  });
+  }, SEEDS_OR_LINKS_MS);
 
   it('an inbound message, end-to-end encrypted by the contact\'s device, becomes a message.received webhook', async () => {
+    const seeded = await ensureSeeded();
     expect((await api(seeded, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
     const { id } = await admin('inbound', { from: PEER, phone: SEEDED, text: 'got the invoice, thanks', pushName: 'Ann' });
     await expect
-      .poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
+      .poll(() => receiver.bodies.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
       .toMatchObject({ message: { id, from: PEER, pushName: 'Ann', type: 'text', text: 'got the invoice, thanks', isGroup: false, groupId: null, participant: null } });
-  });
+  }, SEEDS_OR_LINKS_MS);
 
   it('logout through our API unlinks the device at WhatsApp too; linking again gives a new device', async () => {
     const account = createAccount('relink@example.com');
@@ -347,7 +376,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const creds = await reads.db.selectFrom('wa_auth_creds').select('account_id').where('account_id', '=', account.id).execute();
     expect(creds).toEqual([]);
     await expect
-      .poll(() => webhooks.find((w) => w.event === 'session.disconnected' && w.phone === '15550505050'), { timeout: 15_000 })
+      .poll(() => receiver.bodies.find((w) => w.event === 'session.disconnected' && w.phone === '15550505050'), { timeout: 15_000 })
       .toMatchObject({ event: 'session.disconnected', phone: '15550505050', reason: 'logged_out' });
     await expect.poll(() => smtp.mails.find((m) => m.to.includes('logout@example.com')), { timeout: 15_000 }).toBeDefined();
     const sent = smtp.mails.find((m) => m.to.includes('logout@example.com'))!;
@@ -388,7 +417,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     // On the wire twice, under one id; on the phone once.
     expect(whatsapp.deliveries.filter((m) => m.id === id).map((m) => Boolean(m.duplicate))).toEqual([false, true]);
     expect(whatsapp.chat(contact, phone).map((m) => [m.id, m.message?.conversation ?? m.message?.extendedTextMessage?.text])).toEqual([[id, 'sent once, whatever happens']]);
-    await expect.poll(() => webhooks.filter((w) => w.event === 'message.sent' && (w.message as { id: string }).id === messageId).length, { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => receiver.bodies.filter((w) => w.event === 'message.sent' && (w.message as { id: string }).id === messageId).length, { timeout: 15_000 }).toBe(1);
   });
 
   it('a message the recipient cannot open is refused by the server (ack error 479): the gateway does not record it sent, and tries again under the same id', async () => {
@@ -431,7 +460,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const { id } = await admin('inbound', { from: contact, phone, text: 'answering on the same session' });
     expect(whatsapp.inboundStanzas.filter((m) => m.id === id).flatMap((m) => m.types)).toEqual(['msg']);
     await expect
-      .poll(() => webhooks.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
+      .poll(() => receiver.bodies.find((w) => w.event === 'message.received' && (w.message as { id: string }).id === id), { timeout: 15_000 })
       .toMatchObject({ message: { id, from: contact, text: 'answering on the same session' } });
   });
 });

@@ -68,8 +68,9 @@ for (const dialect of testDialects()) {
       // A second "disconnected" while already disconnected is not a new disconnect.
       // An e-mail is queued in the transaction of the change, committed before the answer: none was.
       await disconnect(apiKey, 'logged_out');
-      const rows = await t.runtime.store.db.selectFrom('emails').selectAll().where('account_id', '=', id).execute();
-      expect(rows).toMatchObject([{ status: 'sent', attempts: 1 }]);
+      // The SMTP server has the mail before the worker has written its outcome: wait for that write.
+      const rows = () => t.runtime.store.db.selectFrom('emails').selectAll().where('account_id', '=', id).execute();
+      await expect.poll(rows, { timeout: 10_000 }).toMatchObject([{ status: 'sent', attempts: 1 }]);
       expect(smtp.mails.length).toBe(before + 1);
     });
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { Dialect } from '../../src/store/dialect.js';
 import { Store } from '../../src/store/store.js';
 
@@ -59,6 +59,27 @@ export async function openTestStore(dialect: Dialect): Promise<{ store: Store; d
     close: async () => {
       await store.close();
       await database.drop();
+    },
+  };
+}
+
+/**
+ * `openTestStore` for the describe block it is called in: opened before its tests (then handed to
+ * `onOpen`), closed and dropped after them. Its `store` and `database` are there once they start.
+ */
+export function useTestStore(dialect: Dialect, onOpen?: (store: Store) => void): { readonly store: Store; readonly database: TestDatabase } {
+  let opened: Awaited<ReturnType<typeof openTestStore>> | undefined;
+  beforeAll(async () => {
+    opened = await openTestStore(dialect);
+    onOpen?.(opened.store);
+  });
+  afterAll(() => opened?.close());
+  return {
+    get store() {
+      return opened!.store;
+    },
+    get database() {
+      return opened!.database;
     },
   };
 }

@@ -3,10 +3,23 @@ import type { AddressInfo } from 'node:net';
 
 /** Smallest files that file-type recognises by their bytes, one per kind the sends accept. */
 
-export function sampleMp4(): Buffer {
+export function sampleMp4(seconds?: number): Buffer {
   const ftyp = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42', 'latin1'), Buffer.alloc(4), Buffer.from('mp42isom', 'latin1')]);
   const mdat = Buffer.concat([Buffer.from([0, 0, 0, 0x10]), Buffer.from('mdat', 'latin1'), Buffer.from('videobytes', 'latin1').subarray(0, 8)]);
-  return Buffer.concat([ftyp, mdat]);
+  return seconds === undefined ? Buffer.concat([ftyp, mdat]) : Buffer.concat([ftyp, moovLasting(seconds), mdat]);
+}
+
+/** A movie header (`moov/mvhd`, version 0) saying `seconds` at a timescale of 600, as cameras write it. */
+function moovLasting(seconds: number): Buffer {
+  const mvhd = Buffer.alloc(8 + 100);
+  mvhd.writeUInt32BE(mvhd.length, 0);
+  mvhd.write('mvhd', 4, 'latin1');
+  mvhd.writeUInt32BE(600, 8 + 12); // timescale
+  mvhd.writeUInt32BE(Math.round(seconds * 600), 8 + 16); // duration
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(8 + mvhd.length, 0);
+  header.write('moov', 4, 'latin1');
+  return Buffer.concat([header, mvhd]);
 }
 
 function oggPage(granule: bigint, sequence: number, payload: Buffer, headerType: number): Buffer {

@@ -2,7 +2,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './server-process.js';
 
 export const RECEIVERS = resolve(dirname(fileURLToPath(import.meta.url)), '../../receivers');
 
@@ -10,7 +9,7 @@ export interface Runtime {
   name: string;
   file: string;
   binary: string;
-  args(port: number): string[];
+  args: string[];
   env?: Record<string, string>;
 }
 
@@ -19,12 +18,13 @@ export const runtimes: Runtime[] = [
     name: 'PHP',
     file: 'receiver.php',
     binary: 'php',
-    args: (port) => ['-S', `127.0.0.1:${port}`, 'receiver.php'],
+    // Port 0: the system picks a free port, named in php -S's "Development Server (…) started" line.
+    args: ['-S', '127.0.0.1:0', 'receiver.php'],
     // Several workers, so concurrent deliveries really run in parallel and flock() is exercised.
     env: { PHP_CLI_SERVER_WORKERS: '4' },
   },
-  { name: 'Node.js', file: 'receiver.mjs', binary: process.execPath, args: () => ['receiver.mjs'] },
-  { name: 'Python 3', file: 'receiver.py', binary: 'python3', args: () => ['receiver.py'] },
+  { name: 'Node.js', file: 'receiver.mjs', binary: process.execPath, args: ['receiver.mjs'] },
+  { name: 'Python 3', file: 'receiver.py', binary: 'python3', args: ['receiver.py'] },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -32,21 +32,29 @@ export const runtimes: Runtime[] = [
 
 export interface Launched {
   child: ChildProcess;
-  port: number;
-  url: string;
   exited: Promise<number | null>;
   output(): string;
   stop(): Promise<void>;
 }
 
+export interface Started extends Launched {
+  port: number;
+  url: string;
+}
 
-export async function launch(rt: Runtime, dir: string, secret: string | undefined): Promise<Launched> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...rt.env, PORT: String(port), HOST: '127.0.0.1' };
+/**
+ * The address a receiver reports once it listens: the Node.js and Python receivers print
+ * "Webhook receiver listening on http://host:port/", php -S prints "Development Server (http://host:port) started".
+ */
+const BOUND = /listening on (http:\/\/[^\s/]+)\/|Development Server \((http:\/\/[^\s)]+)\) started/;
+
+/** Starts a receiver on a port the system picks (PORT=0), without waiting for it to listen. */
+export function launch(rt: Runtime, dir: string, secret: string | undefined): Launched {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...rt.env, PORT: '0', HOST: '127.0.0.1' };
   delete env.WEBHOOK_SECRET;
   if (secret !== undefined) env.WEBHOOK_SECRET = secret;
   // Own process group, so stop() also ends php -S worker processes.
-  const child = spawn(rt.binary, rt.args(port), { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(rt.binary, rt.args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -72,30 +80,37 @@ export async function launch(rt: Runtime, dir: string, secret: string | undefine
       }
     }
   };
-  return { child, port, url: `http://127.0.0.1:${port}/`, exited, output: () => output, stop };
+  return { child, exited, output: () => output, stop };
 }
 
-/** Starts a receiver and waits until it answers HTTP; fails if the runtime is missing or exits. */
-export async function start(rt: Runtime, dir: string, secret: string | undefined): Promise<Launched> {
-  const r = await launch(rt, dir, secret);
-  const deadline = Date.now() + 15_000;
-  let early: unknown = null;
-  r.exited.then(
-    (code) => (early = new Error(`${rt.name} receiver exited with ${code} before listening:\n${r.output()}`)),
-    (err: unknown) => (early = err),
-  );
-  for (;;) {
-    if (early) throw early;
-    try {
-      await fetch(r.url, { signal: AbortSignal.timeout(1000) });
-      return r;
-    } catch {
-      if (Date.now() > deadline) {
-        await r.stop();
-        throw new Error(`${rt.name} receiver did not listen on ${r.url}:\n${r.output()}`);
-      }
-      await new Promise((res) => setTimeout(res, 100));
-    }
+/**
+ * Starts a receiver and waits for the line naming the port it bound (printed once it listens, so
+ * nothing can take the port in between); fails if the runtime is missing or the receiver exits.
+ */
+export async function start(rt: Runtime, dir: string, secret: string | undefined): Promise<Started> {
+  const r = launch(rt, dir, secret);
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${rt.name} receiver did not report listening within 15 s:\n${r.output()}`)), 15_000);
+      const check = () => {
+        const match = BOUND.exec(r.output());
+        if (!match) return;
+        clearTimeout(timer);
+        r.child.stdout?.off('data', check);
+        r.child.stderr?.off('data', check);
+        resolve((match[1] ?? match[2])!);
+      };
+      r.child.stdout?.on('data', check);
+      r.child.stderr?.on('data', check);
+      r.exited.then(
+        (code) => reject(new Error(`${rt.name} receiver exited with ${code} before listening:\n${r.output()}`)),
+        (err: unknown) => reject(err),
+      ).finally(() => clearTimeout(timer));
+      check();
+    });
+    return { ...r, port: Number(new URL(base).port), url: `${base}/` };
+  } catch (error) {
+    await r.stop();
+    throw error;
   }
 }
-

@@ -20,6 +20,8 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   clock?: () => number;
+  /** The retry schedules' jitter source (default Math.random). */
+  random?: () => number;
   events?: EventRecorder;
   appOptions?: AppOptions;
   /** The logger (default: pino at TEST_LOG_LEVEL, silent). */
@@ -41,7 +43,7 @@ export async function startTestApp(dialect: Dialect, options: TestAppOptions = {
     MESSAGEAPI_SECRET: 'test-secret-test-secret-test-secret',
     ...options.env,
   });
-  const runtime = await createRuntime(config, { log: options.log ?? pino({ level: config.logLevel }), clock: options.clock, events: options.events });
+  const runtime = await createRuntime(config, { log: options.log ?? pino({ level: config.logLevel }), clock: options.clock, random: options.random, events: options.events });
   const app = await buildApp(runtime, options.appOptions);
   if (options.start !== false) await runtime.start();
   return {

@@ -19,14 +19,23 @@ for (const dialect of testDialects()) {
       const typing = await t.inject({ method: 'POST', url: '/api/v1/chats/+1%20212%20555%201234/presence', headers, payload: { state: 'composing' } });
       expect(typing.statusCode, typing.body).toBe(200);
       expect(typing.json()).toEqual({ success: true });
-      const read = await t.inject({ method: 'POST', url: '/api/v1/chats/12125551234/read', headers, payload: { messageIds: ['3EB0CCCC', '3EB0DDDD'] } });
+      // Two messages arrive in the chat, one elsewhere; a read mark names them by WhatsApp's id or
+      // by our log's, and "the whole chat" is the chat's received messages, from the inbox.
+      const inbound = async (from: string, text: string) =>
+        (await t.inject({ method: 'POST', url: '/api/v1/sandbox/incoming', headers, payload: { from, text } })).json() as { id: string; messageId: string };
+      const first = await inbound('12125551234', 'one');
+      const second = await inbound('12125551234', 'two');
+      await inbound('12125559999', 'another chat');
+      const read = await t.inject({ method: 'POST', url: '/api/v1/chats/12125551234/read', headers, payload: { messageIds: [first.messageId, '3EB0DDDD'] } });
       expect(read.statusCode).toBe(200);
       const all = await t.inject({ method: 'POST', url: '/api/v1/chats/12125551234/read', headers });
       expect(all.statusCode, all.body).toBe(200);
+      const none = await t.inject({ method: 'POST', url: '/api/v1/chats/12125550000/read', headers });
+      expect(none.statusCode, none.body).toBe(200);
       expect(await records(apiKey)).toMatchObject([
         { type: 'presence', recipient: '12125551234', content: { presence: 'composing' } },
-        { type: 'read', recipient: '12125551234', content: { read: { messageIds: ['3EB0CCCC', '3EB0DDDD'] } } },
-        { type: 'read', recipient: '12125551234', content: { read: { messageIds: null } } },
+        { type: 'read', recipient: '12125551234', content: { read: { messageIds: [first.id, '3EB0DDDD'] } } },
+        { type: 'read', recipient: '12125551234', content: { read: { messageIds: [second.id, first.id] } } },
       ]);
       expect((await t.inject({ method: 'GET', url: '/api/v1/status', headers })).json().messagesToday).toBe(0);
     });

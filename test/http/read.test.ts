@@ -16,12 +16,18 @@ for (const dialect of testDialects()) {
     const post = (url: string, payload?: unknown) => t.inject({ method: 'POST', url, headers: { 'x-api-key': key }, payload: payload as never });
 
     it('GET /api/v1/status shows the sandbox number, the plan and usage; the key may come as ?apikey=', async () => {
-      const res = await t.inject({ method: 'GET', url: `/api/v1/status?apikey=${key}` });
+      // An account of its own: its usage is 0 whichever tests ran before.
+      const own = (await t.createAccount('personal')).apiKey;
+      const res = await t.inject({ method: 'GET', url: `/api/v1/status?apikey=${own}` });
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ success: true, connected: true, phone: expect.stringMatching(/^1555\d{7}$/), dailyLimit: 150, messagesToday: 0, plan: 'personal', state: 'connected' });
     });
 
     it('lists the log newest first, filters by status and pages with an opaque cursor', async () => {
+      // An account of its own: its log holds exactly these messages whichever tests ran before.
+      const own = (await t.createAccount('personal')).apiKey;
+      const get = (url: string) => t.inject({ method: 'GET', url, headers: { 'x-api-key': own } });
+      const post = (url: string, payload?: unknown) => t.inject({ method: 'POST', url, headers: { 'x-api-key': own }, payload: payload as never });
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push((await post('/api/v1/send', { recipient: '12125551234', text: `n${i}` })).json().messageId);
       const failed = (await post('/api/v1/send', { recipient: '12125550000', text: 'x' })).json().messageId;
@@ -68,6 +74,8 @@ for (const dialect of testDialects()) {
     it('serves health, readiness, metrics, OpenAPI and the docs page', async () => {
       expect((await t.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       expect((await t.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ status: 'ready' });
+      // A send of its own, so the counters below exist when this test runs alone (-t).
+      expect((await post('/api/v1/send', { recipient: '12125551234', text: 'for the metrics' })).json()).toMatchObject({ status: 'sent' });
       const metrics = await t.inject({ method: 'GET', url: '/metrics' });
       expect(metrics.body).toMatch(/messageapi_http_requests_total\{method="POST",route="\/api\/v1\/send",status="200"\} \d+/);
       expect(metrics.body).toMatch(/messageapi_messages_total\{status="sent"\} \d+/);

@@ -1,19 +1,15 @@
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createAccount, getAccount } from '../../src/core/accounts.js';
+import { describe, expect, it } from 'vitest';
+import { createAccount } from '../../src/core/accounts.js';
 import type { EventRecorder, GatewayEvent } from '../../src/core/events.js';
-import { acceptMessage } from '../../src/core/messages.js';
 import { OutcomeNotifier } from '../../src/core/outcome-notifier.js';
-import { parseRecipient } from '../../src/core/recipients.js';
 import { MESSAGE_RETRY_SCHEDULE } from '../../src/core/retry-schedule.js';
 import { recordSessionChange } from '../../src/core/sessions.js';
-import { MessageDispatcher } from '../../src/delivery/message-dispatcher.js';
 import { afterCommit } from '../../src/store/after-commit.js';
 import type { Store } from '../../src/store/store.js';
 import type { OutgoingMessage, SessionView, WhatsAppDriver } from '../../src/whatsapp/driver.js';
 import { SandboxDriver } from '../../src/whatsapp/sandbox/sandbox-driver.js';
-import { openTestStore, testDialects } from '../helpers/databases.js';
+import { testDialects, useTestStore } from '../helpers/databases.js';
+import { acceptText, testDispatcher } from '../helpers/dispatcher-setup.js';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -23,19 +19,15 @@ const HOUR = 60 * 60 * 1000;
  */
 for (const dialect of testDialects()) {
   describe(`message retries end where the README says (${dialect})`, () => {
-    let opened: Awaited<ReturnType<typeof openTestStore>>;
     let store: Store;
-    beforeAll(async () => {
-      opened = await openTestStore(dialect);
-      store = opened.store;
-    });
-    afterAll(() => opened.close());
+    const opened = useTestStore(dialect, (s) => (store = s));
 
     const clock = { now: Date.now() };
     // The sandbox keeps its session state in wa_sessions, as the gateway records it.
     const driverEvents = {
       sessionChanged: (accountId: string, view: SessionView) => recordSessionChange(store, { record: async () => undefined }, accountId, view, clock.now),
-      incoming: async () => undefined,
+      incoming: async () => '',
+      incomingChange: async () => undefined,
       receipt: async () => undefined,
     };
 
@@ -43,26 +35,11 @@ for (const dialect of testDialects()) {
       const events: GatewayEvent[] = [];
       const recorder: EventRecorder = { record: async (tx, _accountId, event) => afterCommit(tx, () => events.push(event)) };
       const notifier = new OutcomeNotifier();
-      const dispatcher = new MessageDispatcher({
-        store,
-        driver,
-        events: recorder,
-        notifier,
-        loadMedia: async () => {
-          throw new Error('no media here');
-        },
-        log: pino({ level: 'silent' }),
-        clock: () => clock.now,
-        idlePollMs: 20,
-      });
+      const dispatcher = testDispatcher(store, driver, { events: recorder, notifier, clock: () => clock.now });
       return { dispatcher, events, notifier };
     }
 
-    async function accept(accountId: string) {
-      const config = loadConfig({ WHATSAPP_DRIVER: 'sandbox', DATA_DIR: opened.database.dataDir });
-      const account = (await getAccount(store.db, accountId))!;
-      return (await acceptMessage(store, config, account, { recipient: parseRecipient('12125551234'), kind: 'text', text: 'hello', mediaUrl: null, filename: null }, clock.now)).messageId;
-    }
+    const accept = (accountId: string) => acceptText(store, opened.database.dataDir, accountId, 'hello', { now: clock.now });
 
     const job = (messageId: string) => store.db.selectFrom('outbox').selectAll().where('ref', '=', messageId).executeTakeFirst();
     const message = (messageId: string) => store.db.selectFrom('messages').select(['status', 'error']).where('id', '=', messageId).executeTakeFirstOrThrow();
@@ -142,8 +119,9 @@ for (const dialect of testDialects()) {
         clock.now = row!.run_at;
         dispatcher.kick();
         expect(await settledAfter(messageId, row!.run_at)).toBeUndefined();
-        const error = 'WhatsApp was not connected for too long; the message was not sent.';
+        const error = 'WhatsApp was not connected for too long (24 h, SEND_EXPIRY_DEFAULT): the message expired unsent, so it will not arrive late.';
         expect(await message(messageId)).toEqual({ status: 'failed', error });
+        expect((await store.db.selectFrom('messages').select('error_code').where('id', '=', messageId).executeTakeFirstOrThrow()).error_code).toBe('expired');
         // The commit is visible to readers a moment before it is flushed and its effects run.
         await expect.poll(() => events.length, { timeout: 5_000 }).toBe(1);
         expect(events).toEqual([{ event: 'message.failed', message: { id: messageId, recipient: '12125551234', type: 'text', status: 'failed', error } }]);

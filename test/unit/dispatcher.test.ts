@@ -1,46 +1,20 @@
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createAccount, getAccount } from '../../src/core/accounts.js';
-import { acceptMessage } from '../../src/core/messages.js';
-import { OutcomeNotifier } from '../../src/core/outcome-notifier.js';
-import { parseRecipient } from '../../src/core/recipients.js';
-import { MessageDispatcher } from '../../src/delivery/message-dispatcher.js';
+import { describe, expect, it } from 'vitest';
+import { createAccount } from '../../src/core/accounts.js';
 import type { Store } from '../../src/store/store.js';
 import type { WhatsAppDriver } from '../../src/whatsapp/driver.js';
 import { SandboxDriver } from '../../src/whatsapp/sandbox/sandbox-driver.js';
-import { openTestStore, testDialects } from '../helpers/databases.js';
+import { testDialects, useTestStore } from '../helpers/databases.js';
+import { acceptText, NO_DRIVER_EVENTS, testDispatcher } from '../helpers/dispatcher-setup.js';
 
 for (const dialect of testDialects()) {
   describe(`message dispatcher with several processes (${dialect})`, () => {
-    let opened: Awaited<ReturnType<typeof openTestStore>>;
     let store: Store;
-    beforeAll(async () => {
-      opened = await openTestStore(dialect);
-      store = opened.store;
-    });
-    afterAll(() => opened.close());
+    const opened = useTestStore(dialect, (s) => (store = s));
 
-    const noEvents = { sessionChanged: async () => undefined, incoming: async () => undefined, receipt: async () => undefined };
-    const dispatcherFor = (driver: WhatsAppDriver) =>
-      new MessageDispatcher({
-        store,
-        driver,
-        events: { record: async () => undefined },
-        notifier: new OutcomeNotifier(),
-        loadMedia: async () => {
-          throw new Error('no media here');
-        },
-        log: pino({ level: 'silent' }),
-        idlePollMs: 20,
-      });
+    const dispatcherFor = (driver: WhatsAppDriver, idlePollMs = 20) => testDispatcher(store, driver, { idlePollMs });
     const acceptSome = async (accountId: string, count: number) => {
-      const config = loadConfig({ WHATSAPP_DRIVER: 'sandbox', DATA_DIR: opened.database.dataDir });
-      const account = (await getAccount(store.db, accountId))!;
       const ids: string[] = [];
-      for (let i = 0; i < count; i++) {
-        ids.push((await acceptMessage(store, config, account, { recipient: parseRecipient('12125551234'), kind: 'text', text: `m${i}`, mediaUrl: null, filename: null }, Date.now())).messageId);
-      }
+      for (let i = 0; i < count; i++) ids.push(await acceptText(store, opened.database.dataDir, accountId, `m${i}`));
       return ids;
     };
 
@@ -48,7 +22,7 @@ for (const dialect of testDialects()) {
       const here = await createAccount(store, { email: 'here@example.com', plan: 'unlimited' }, Date.now());
       const there = await createAccount(store, { email: 'there@example.com', plan: 'unlimited' }, Date.now());
       const ids = { [here.id]: await acceptSome(here.id, 3), [there.id]: await acceptSome(there.id, 3) };
-      const sandbox = new SandboxDriver(store, noEvents);
+      const sandbox = new SandboxDriver(store, NO_DRIVER_EVENTS);
       let elsewhere = [there.id];
       let rounds = 0; // claim rounds: each asks which accounts are served elsewhere
       const dispatcher = dispatcherFor(
@@ -80,14 +54,59 @@ for (const dialect of testDialects()) {
       } finally {
         await dispatcher.stop();
       }
-      const sends = await store.db.selectFrom('sandbox_sends').select('message_id').execute();
+      // These two accounts' sends only: the file's other test sends on the same store.
+      const sends = await store.db.selectFrom('sandbox_sends').select('message_id').where('account_id', 'in', [here.id, there.id]).execute();
       expect(sends.map((s) => s.message_id).sort()).toEqual([...ids[here.id]!, ...ids[there.id]!].sort());
+    });
+
+    it("does not claim again for new messages of an account whose lane is running: that lane's end claims them", async () => {
+      const { id } = await createAccount(store, { email: 'busy@example.com', plan: 'unlimited' }, Date.now());
+      const first = await acceptSome(id, 1);
+      const sandbox = new SandboxDriver(store, NO_DRIVER_EVENTS);
+      let rounds = 0; // claim rounds: each asks which accounts are served elsewhere
+      let sending = () => {};
+      const inSend = new Promise<void>((resolve) => (sending = resolve));
+      let letGo = () => {};
+      const held = new Promise<void>((resolve) => (letGo = resolve));
+      // No idle polls during the test: a claim round happens only when kicked or when a lane ends.
+      const dispatcher = dispatcherFor(
+        Object.assign(Object.create(sandbox) as SandboxDriver, {
+          accountsServedElsewhere: async () => {
+            rounds += 1;
+            return [];
+          },
+          send: async (message: Parameters<SandboxDriver['send']>[0]) => {
+            sending();
+            await held;
+            return sandbox.send(message);
+          },
+        }),
+        600_000,
+      );
+      dispatcher.start();
+      try {
+        await inSend;
+        const before = rounds;
+        const more = await acceptSome(id, 30);
+        for (let i = 0; i < 30; i++) dispatcher.kick(id);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(rounds).toBe(before);
+        // Any other kick still claims at once.
+        dispatcher.kick();
+        await expect.poll(() => rounds).toBe(before + 1);
+        letGo();
+        const statuses = async () => (await store.db.selectFrom('messages').select('status').where('id', 'in', [...first, ...more]).execute()).map((r) => r.status);
+        await expect.poll(statuses, { timeout: 10_000 }).toEqual(Array(31).fill('sent'));
+      } finally {
+        letGo();
+        await dispatcher.stop();
+      }
     });
 
     it('on stop finishes the message in hand and hands the rest of its claim back at once', async () => {
       const { id } = await createAccount(store, { email: 'slow@example.com', plan: 'unlimited' }, Date.now());
       await acceptSome(id, 20);
-      const sandbox = new SandboxDriver(store, noEvents);
+      const sandbox = new SandboxDriver(store, NO_DRIVER_EVENTS);
       // A paced driver, as a real session is: 100 ms a message.
       const dispatcher = dispatcherFor(
         Object.assign(Object.create(sandbox) as SandboxDriver, {

@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countUsage, readUsage, WINDOW_BUCKETS, BUCKET_MS } from '../../src/core/quota.js';
 import type { Store } from '../../src/store/store.js';
-import { openTestStore, testDialects } from '../helpers/databases.js';
+import { testDialects, useTestStore } from '../helpers/databases.js';
 
 for (const dialect of testDialects()) {
   describe(`rolling 24-hour usage (${dialect})`, () => {
-    let opened: Awaited<ReturnType<typeof openTestStore>>;
     let store: Store;
-    beforeAll(async () => {
-      opened = await openTestStore(dialect);
-      store = opened.store;
-    });
-    afterAll(() => opened.close());
+    useTestStore(dialect, (s) => (store = s));
 
     it('counts exactly the messages of the last 1,440 minutes, across hour boundaries, and says when the oldest leaves', async () => {
       const start = Date.UTC(2026, 10, 20, 7, 43, 12);

@@ -5,7 +5,6 @@ import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/
 import { createAccount } from '../../src/core/accounts.js';
 import { Store } from '../../src/store/store.js';
 import { ROOT, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { sleep } from './helpers.js';
 import { TestReceiver } from './receiver.js';
 
 // The built server (npm test builds first), killed with SIGKILL while a receiver holds a delivery open.
@@ -38,7 +37,8 @@ for (const dialect of testDialects()) {
       await database.drop();
     });
 
-    it('retries after a restart an attempt that SIGKILL cut off, with the same webhook-id and body', async () => {
+    // Two server starts: on a loaded machine each can take 20 s, so the test has room and its waits are deadlines.
+    it('retries after a restart an attempt that SIGKILL cut off, with the same webhook-id and body', { timeout: 180_000 }, async () => {
       const first = await startServerProcess(env);
       servers.push(first);
       // No SMTP_URL: the server says once that mail is off.
@@ -54,26 +54,22 @@ for (const dialect of testDialects()) {
       receiver.answer = (_r, n) => (n === 1 ? { status: 200, hang: true } : { status: 200 });
       const incoming = await fetch(`${first.url}/api/v1/sandbox/incoming`, { method: 'POST', headers, body: JSON.stringify({ from: '12125559876', text: 'survive this' }) });
       expect(incoming.status).toBe(200);
-      for (let i = 0; receiver.received.length === 0 && i < 200; i++) await sleep(25);
+      await expect.poll(() => receiver.received.length, { timeout: 30_000 }).toBeGreaterThan(0);
       expect(receiver.received).toHaveLength(1);
 
       await first.kill('SIGKILL');
       const second = await startServerProcess(env);
       servers.push(second);
-      for (let i = 0; receiver.received.length < 2 && i < 400; i++) await sleep(25);
-      expect(receiver.received.length).toBeGreaterThanOrEqual(2);
+      await expect.poll(() => receiver.received.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
       const [cut, retried] = receiver.received;
       expect(cut!.verified && retried!.verified).toBe(true);
       expect(retried!.id).toBe(cut!.id);
       expect(retried!.body).toBe(cut!.body);
       expect(JSON.parse(retried!.body)).toMatchObject({ event: 'message.received', message: { text: 'survive this' } });
 
-      let log: any[] = [];
-      for (let i = 0; i < 100; i++) {
-        log = ((await (await fetch(`${second.url}/api/v1/webhooks/deliveries`, { headers })).json()) as { deliveries: any[] }).deliveries;
-        if (log[0]?.status === 'delivered') break;
-        await sleep(50);
-      }
+      const deliveries = async () => ((await (await fetch(`${second.url}/api/v1/webhooks/deliveries`, { headers })).json()) as { deliveries: any[] }).deliveries;
+      await expect.poll(async () => (await deliveries())[0]?.status, { timeout: 30_000 }).toBe('delivered');
+      const log = await deliveries();
       expect(log).toHaveLength(1);
       expect(log[0]).toMatchObject({ status: 'delivered', lastStatus: 200, eventId: cut!.id });
       expect(await second.kill('SIGTERM')).toBe(0);

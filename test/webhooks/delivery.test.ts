@@ -55,7 +55,21 @@ for (const dialect of testDialects()) {
       expect(received).toContainEqual({
         event: 'message.received',
         timestamp: expect.stringMatching(ISO),
-        message: { id: direct.id, from: '12125559876', pushName: 'Ann', type: 'text', text: 'hi there', isGroup: false, groupId: null, participant: null, timestamp: expect.stringMatching(ISO) },
+        message: {
+          id: direct.id,
+          messageId: direct.messageId,
+          from: '12125559876',
+          fromLid: null,
+          pushName: 'Ann',
+          type: 'text',
+          text: 'hi there',
+          isGroup: false,
+          groupId: null,
+          participant: null,
+          timestamp: expect.stringMatching(ISO),
+          quoted: null,
+          mentions: [],
+        },
       });
       expect(received).toContainEqual({
         event: 'message.received',
@@ -241,24 +255,34 @@ for (const dialect of testDialects()) {
     });
 
     it("keeps one account's dead or hanging receiver from holding back another account's deliveries", async () => {
-      const slow = await receiver();
-      const fine = await receiver();
-      const a = await t.createAccount('unlimited');
-      const b = await t.createAccount('unlimited');
-      await connectReceiver(t, a.apiKey, slow);
-      await connectReceiver(t, b.apiKey, fine);
-      slow.answer = () => ({ status: 200, hang: true });
-      for (let i = 0; i < 40; i++) await incoming(a.apiKey, { from: '12125559876', text: `a ${i}` });
-      await expect.poll(() => slow.open, { timeout: 10_000 }).toBe(t.runtime.config.webhooks.concurrencyPerAccount);
-      for (let i = 0; i < 20; i++) await incoming(b.apiKey, { from: '12125559876', text: `b ${i}` });
-      await expect.poll(() => fine.events().length, { timeout: 5000 }).toBe(20);
-      // A's receiver never answered; B's deliveries went by all the same, and A never had more
-      // than its own share of requests open.
-      expect(slow.events().length).toBeGreaterThan(0);
-      expect(slow.maxOpen).toBe(t.runtime.config.webhooks.concurrencyPerAccount);
-      expect((await deliveries(t, a.apiKey, '&status=delivered')).length).toBe(0);
-      // A's events die at their next try once it has no URL, so later tests do not wait on them.
-      await t.inject({ method: 'PATCH', url: '/api/v1/settings', headers: { 'x-api-key': a.apiKey }, payload: { webhookUrl: null } });
+      // Its own gateway, whose requests outlast the test: with the file's 1.5 s timeout a loaded
+      // machine timed the hanging requests out mid-test, and their immediate retries reached the
+      // receiver before it had seen the aborted ones close (9-11 open as the receiver counts them,
+      // while the gateway never had more than its 8 in flight).
+      const own = await startTestApp(dialect, { env: { ALLOW_PRIVATE_URLS: 'true', WEBHOOK_TIMEOUT_MS: '60000' }, clock: clock.read });
+      const slow = await TestReceiver.start();
+      try {
+        const ownIncoming = (key: string, payload: object) => own.inject({ method: 'POST', url: '/api/v1/sandbox/incoming', headers: { 'x-api-key': key }, payload });
+        const fine = await receiver();
+        const a = await own.createAccount('unlimited');
+        const b = await own.createAccount('unlimited');
+        await connectReceiver(own, a.apiKey, slow);
+        await connectReceiver(own, b.apiKey, fine);
+        slow.answer = () => ({ status: 200, hang: true });
+        for (let i = 0; i < 40; i++) await ownIncoming(a.apiKey, { from: '12125559876', text: `a ${i}` });
+        await expect.poll(() => slow.open, { timeout: 10_000 }).toBe(own.runtime.config.webhooks.concurrencyPerAccount);
+        for (let i = 0; i < 20; i++) await ownIncoming(b.apiKey, { from: '12125559876', text: `b ${i}` });
+        await expect.poll(() => fine.events().length, { timeout: 10_000 }).toBe(20);
+        // A's receiver never answered; B's deliveries went by all the same, and A never had more
+        // than its own share of requests open.
+        expect(slow.events().length).toBeGreaterThan(0);
+        expect(slow.maxOpen).toBe(own.runtime.config.webhooks.concurrencyPerAccount);
+        expect((await deliveries(own, a.apiKey, '&status=delivered')).length).toBe(0);
+      } finally {
+        // The hanging requests end with their receiver, so the gateway's shutdown does not wait on them.
+        await slow.close();
+        await own.close();
+      }
     });
 
     it('follows the schedule held as data, with ±20% jitter, for at least 24 h, then marks the delivery dead', async () => {

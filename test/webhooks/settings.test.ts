@@ -30,6 +30,9 @@ for (const dialect of testDialects()) {
         webhookStoppedAt: null,
         disconnectEmail: true,
         mailConfigured: false,
+        webhookEvents: ['message.received', 'message.sent', 'message.failed', 'session.disconnected'],
+        inlineMediaMaxBytes: 0,
+        inlineMediaLimit: 256 * 1024,
       });
     });
 

@@ -1,12 +1,14 @@
 import type http from 'node:http';
 import { proto } from 'baileys';
+import { contactAdmin } from './admin-contact.js';
 import type { WhatsAppTestServer } from './server.js';
 
 /**
  * The test phone and the test server's controls over HTTP (JSON in, JSON out): POST /admin/scan
  * {qr, phone}, /admin/pairing-code {phone, code}, /admin/receipt {id, type: delivery|read|retry},
  * /admin/inbound {from, phone, text, pushName?, group?}, /admin/stream-error {jid, kind:
- * conflict|logged_out}; GET /admin/messages. A call that cannot be done answers 409 with the reason.
+ * conflict|logged_out}, /admin/limits {phone, timelockUntil?: ms|null, cap?: {used, total, cycleEndsAt},
+ * notify?: false to change them silently}; GET /admin/messages; the contact's other messages in admin-contact.ts. A call that cannot be done answers 409 with the reason.
  */
 export async function handleAdmin(server: WhatsAppTestServer, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
@@ -29,10 +31,18 @@ export async function handleAdmin(server: WhatsAppTestServer, req: http.Incoming
       case 'POST /admin/stream-error':
         await (body.kind === 'logged_out' ? server.logOut(body.jid!) : server.replace(body.jid!));
         return answer(200, { ok: true });
+      case 'POST /admin/limits': {
+        const limits = body as unknown as { phone: string; timelockUntil?: number | null; cap?: { used: number; total: number; cycleEndsAt: number }; notify?: boolean };
+        await server.changeLimits(limits.phone, { timelockUntil: limits.timelockUntil, cap: limits.cap }, limits.notify !== false);
+        return answer(200, { ok: true });
+      }
       case 'GET /admin/messages':
         return answer(200, server.received.map(({ media, message, ...rest }) => ({ ...rest, message: message ? proto.Message.toObject(proto.Message.fromObject(message)) : undefined, mediaBytes: media?.length })));
-      default:
+      default: {
+        const contact = req.method === 'POST' ? await contactAdmin(server, url.pathname.replace('/admin/', ''), body) : undefined;
+        if (contact !== undefined) return answer(200, contact);
         return answer(404, { error: 'unknown admin call' });
+      }
     }
   } catch (error) {
     return answer(409, { error: error instanceof Error ? error.message : String(error) });

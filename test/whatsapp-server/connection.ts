@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Curve, decodeBinaryNode, encodeBinaryNode, jidDecode, proto, type BinaryNode, type KeyPair } from 'baileys';
 import type { WebSocket } from 'ws';
+import { companionSignal, privacySettingsNode } from './companion-signals.js';
 import { advSecretFromKeyBundle, childBytes, childNode, deviceSignatureValid, signedDeviceIdentity, unwrapWithCode, wrapWithCode } from './linking.js';
 import { NoiseServerSession } from './noise.js';
 import type { UploadedBundle } from './signal-device.js';
@@ -135,12 +136,15 @@ export class Connection {
   }
 
   private async handle(node: BinaryNode): Promise<void> {
+    const signal = this.deviceJid ? companionSignal(node, this.deviceJid) : undefined;
+    if (signal) this.server.signals.push(signal);
     switch (node.tag) {
       case 'iq':
         return this.handleIq(node);
       case 'message':
         return this.server.messageFrom(this, node);
       case 'receipt':
+        if (node.attrs.type === 'server-error') return this.server.contacts.answerMediaRetry(this, node);
         return this.send({ tag: 'ack', attrs: { class: 'receipt', id: node.attrs.id!, from: node.attrs.to ?? SERVER } });
       default:
         // presence, ack, ib (unified_session) and the like need no answer
@@ -174,6 +178,8 @@ export class Connection {
     if (xmlns === 'encrypt' && child?.tag === 'digest') return result([{ tag: 'digest', attrs: {} }]);
     if (xmlns === 'encrypt' && child?.tag === 'key') return result([{ tag: 'list', attrs: {}, content: await this.server.bundlesFor(child) }]);
     if (xmlns === 'usync') return result([this.server.usyncAnswer(node)]);
+    if (xmlns === 'w:mex') return result(this.server.limits.mexAnswer(node, this.phone));
+    if (xmlns === 'privacy' && child?.tag === 'privacy' && node.attrs.type === 'get') return result([privacySettingsNode()]);
     if (xmlns === 'w:m' && child?.tag === 'media_conn') {
       return result([{ tag: 'media_conn', attrs: { auth: randomBytes(16).toString('base64'), ttl: '3600' }, content: [{ tag: 'host', attrs: { hostname: this.server.media.hostname, maxContentLengthBytes: '104857600' } }] }]);
     }

@@ -46,6 +46,18 @@ export class MediaHost {
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** A phone's upload (already encrypted, MAC appended): answers its direct path. */
+  host(encrypted: Buffer): string {
+    const directPath = `/v/t62.7118-24/${randomUUID()}.enc`;
+    this.uploads.set(directPath, encrypted);
+    return directPath;
+  }
+
+  /** WhatsApp's copy expired: the path answers 404 from now on. */
+  expire(directPath: string): void {
+    this.uploads.delete(directPath);
+  }
+
   get uploadCount(): number {
     return this.uploads.size;
   }

@@ -1,13 +1,10 @@
-import https from 'node:https';
-import { readFileSync } from 'node:fs';
-import { Boom } from '@hapi/boom';
-import makeWASocket, { Browsers, Curve, initAuthCreds, proto, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type WASocket } from 'baileys';
+import { Curve, proto, type WASocket } from 'baileys';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkedCreds } from '../baileys/fake-socket.js';
 import { tinyPdf, tinyPng } from '../media/fixtures.js';
-import { MEDIA_HOST_CA } from './media-host.js';
 import { WhatsAppTestServer } from './server.js';
+import { connect, memoryAuth, type Auth, type Opened } from './test-client.js';
 
 /**
  * The test server against the unmodified Baileys socket, without the gateway: the protocol
@@ -15,58 +12,6 @@ import { WhatsAppTestServer } from './server.js';
  */
 
 const logger = pino({ level: process.env.WA_TEST_LOG ?? 'silent' });
-
-function memoryAuth(creds: AuthenticationCreds = initAuthCreds()) {
-  const data = new Map<string, unknown>();
-  return {
-    creds,
-    keys: {
-      async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
-        const out: { [id: string]: SignalDataTypeMap[T] } = {};
-        for (const id of ids) if (data.has(`${type}:${id}`)) out[id] = data.get(`${type}:${id}`) as SignalDataTypeMap[T];
-        return out;
-      },
-      async set(set: SignalDataSet) {
-        for (const [type, values] of Object.entries(set)) for (const [id, value] of Object.entries(values ?? {})) value ? data.set(`${type}:${id}`, value) : data.delete(`${type}:${id}`);
-      },
-    },
-  };
-}
-
-type Auth = ReturnType<typeof memoryAuth>;
-
-interface Opened {
-  socket: WASocket;
-  closed: Promise<number | undefined>;
-}
-
-/** A socket that reports its QR, its opening and its close code. */
-function connect(server: WhatsAppTestServer, auth: Auth, onQr?: (qr: string, socket: WASocket) => void): Promise<Opened> {
-  const socket = makeWASocket({
-    auth,
-    logger,
-    browser: Browsers.ubuntu('Test'),
-    waWebSocketUrl: server.webSocketUrl,
-    markOnlineOnConnect: false,
-    emitOwnEvents: false,
-    // uploads go to the test media host, whose certificate this agent trusts
-    fetchAgent: new https.Agent({ ca: readFileSync(MEDIA_HOST_CA) }),
-  });
-  socket.ev.on('creds.update', (update) => Object.assign(auth.creds, update));
-  let resolveClosed!: (code: number | undefined) => void;
-  const closed = new Promise<number | undefined>((resolve) => (resolveClosed = resolve));
-  return new Promise((resolve, reject) => {
-    socket.ev.on('connection.update', (update) => {
-      if (update.qr) onQr?.(update.qr, socket);
-      if (update.connection === 'open') resolve({ socket, closed });
-      if (update.connection === 'close') {
-        const code = (update.lastDisconnect?.error as Boom | undefined)?.output?.statusCode;
-        resolveClosed(code);
-        reject(Object.assign(new Error(`closed before open: ${code}`), { code }));
-      }
-    });
-  });
-}
 
 describe('the WhatsApp Web test server, with the Baileys socket as it ships', () => {
   const server = new WhatsAppTestServer({ log: (line) => logger.warn(line) });

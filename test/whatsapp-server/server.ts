@@ -3,10 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { Curve, encodeBigEndian, jidDecode, type BinaryNode, type KeyPair, type proto } from 'baileys';
 import { WebSocketServer } from 'ws';
 import { handleAdmin } from './admin-http.js';
+import type { CompanionSignal } from './companion-signals.js';
+import { ContactMessages } from './contact-messages.js';
 import { Connection } from './connection.js';
 import { initialHistorySync, type OldMessage } from './history-sync.js';
 import { childNode, parseQr } from './linking.js';
 import { MediaHost } from './media-host.js';
+import { Limits, type LimitsChange } from './restrictions.js';
 import { SignalDevice, type UploadedBundle } from './signal-device.js';
 import { usyncAnswer } from './usync.js';
 
@@ -22,8 +25,12 @@ export interface ReceivedMessage {
   chat: string;
   /** The sending companion device. */
   from: string;
-  /** The stanza's `type`: `text` or `media`. */
+  /** The stanza's `type`: `text`, `media`, `reaction` or `poll`. */
   type: string;
+  /** The stanza's attributes (e.g. `edit`: "1" on an edit, "7" on a sender's delete). */
+  attrs?: Record<string, string>;
+  /** The attributes of the stanza's `<meta>` node, when it has one (e.g. `polltype`: "creation"). */
+  meta?: Record<string, string>;
   /** Decrypted by the recipient's Signal device; undefined if that failed (see `error`). */
   message?: proto.IMessage;
   /** For an image or document: the uploaded file, downloaded and decrypted. */
@@ -32,6 +39,8 @@ export interface ReceivedMessage {
   error?: string;
   /** A copy of a message the recipient's chat already shows (same id): acked and dropped unopened. */
   duplicate?: boolean;
+  /** The error of the server's refusing ack: 479 (the recipient cannot open it), 463 (a new chat while the sender is timelocked). */
+  nack?: string;
 }
 
 /** A message a contact's phone sent to a companion device, as it went on the wire. */
@@ -66,7 +75,8 @@ export interface WhatsAppTestServerOptions {
  * A WhatsApp Web server for tests, on loopback: enough of the real protocol for the unmodified
  * Baileys socket to link (QR or pairing code) and get the phone's history sync, log in, send
  * text, media and group messages end-to-end encrypted, receive texts, get delivery and read
- * receipts, list its groups, and be thrown out (conflict, logged out) as WhatsApp does it.
+ * receipts, list its groups, and be thrown out (conflict, logged out) as WhatsApp does it, and
+ * meet WhatsApp's limits (a reach-out timelock, the new-chat cap: restrictions.ts).
  * Each number has a primary phone (its account key signs linked devices); every other number is
  * a contact with a real Signal device that decrypts what it receives. Strict where WhatsApp is (a
  * device logs in only under the keys it registered with; a phone shows one message per chat and
@@ -76,6 +86,10 @@ export interface WhatsAppTestServerOptions {
  */
 export class WhatsAppTestServer {
   readonly media = new MediaHost();
+  /** What contacts' phones do beyond texts: files, votes, re-uploads (contact-messages.ts). */
+  readonly contacts = new ContactMessages(this.media);
+  /** Each number's reach-out timelock and new-chat cap (restrictions.ts). */
+  readonly limits = new Limits();
   /** The first copy of each message id. */
   readonly received: ReceivedMessage[] = [];
   /** Every copy, in order: a message sent again (after a retry receipt) is here twice. */
@@ -89,6 +103,8 @@ export class WhatsAppTestServer {
   private readonly removed = new Map<string, Buffer | null>();
   /** What each phone shows, by chat (the other number, or the group): one message per id. */
   private readonly chats = new Map<string, ReceivedMessage[]>();
+  /** Chat states and receipts companions sent to contacts (see companion-signals.ts), in order. */
+  readonly signals: CompanionSignal[] = [];
   /** Every message a contact sent to a companion device, in order. */
   readonly inboundStanzas: InboundStanza[] = [];
   private readonly arrivals = new Set<{ matches: (message: ReceivedMessage) => boolean; resolve: (message: ReceivedMessage) => void }>();
@@ -240,20 +256,31 @@ export class WhatsAppTestServer {
    * companion devices gets it end-to-end encrypted by `from`'s device. Answers the message id.
    */
   async inbound(options: { from: string; phone: string; text: string; pushName?: string; group?: string }): Promise<string> {
+    return this.deliver({ ...options, message: { conversation: options.text } });
+  }
+
+  /**
+   * `from` sends any WhatsApp message to `phone` (in `group`, when given), as `inbound` does a
+   * text. `lid`: the stanza names the sender by its LID, alone (`only`: WhatsApp does not say the
+   * number) or with the number beside it (`with-number`), as WhatsApp addresses LID chats.
+   * `stanzaType` and `attrs` are the stanza's (`media`, `reaction`, `poll`; `edit`…).
+   */
+  async deliver(options: { from: string; phone: string; message: proto.IMessage; pushName?: string; group?: string; lid?: 'only' | 'with-number'; stanzaType?: string; attrs?: Record<string, string> }): Promise<string> {
     const id = `3A${(++this.inboundCounter).toString(16).toUpperCase().padStart(8, '0')}${Date.now().toString(16).toUpperCase()}`;
     const targets = [...this.connections].filter((c) => c.phone === options.phone && !c.closed);
     if (!targets.length) throw new Error(`no device of ${options.phone} is connected`);
     const sender = this.device(options.from);
+    const senderJid = options.lid ? `${this.lidOf(options.from)}@lid` : sender.jid;
+    const senderPn: Record<string, string> = options.lid === 'with-number' ? { [options.group ? 'participant_pn' : 'sender_pn']: sender.jid } : {};
     for (const target of targets) {
       const bundle = this.bundles.get(target.deviceJid!);
       if (!bundle) throw new Error(`${target.deviceJid} has uploaded no keys`);
-      const message = { conversation: options.text };
-      const encs = options.group ? await sender.encryptGroupFor(target.deviceJid!, bundle, options.group, message) : [await sender.encryptFor(target.deviceJid!, bundle, message)];
+      const encs = options.group ? await sender.encryptGroupFor(target.deviceJid!, bundle, options.group, options.message) : [await sender.encryptFor(target.deviceJid!, bundle, options.message)];
       this.inboundStanzas.push({ id, to: target.deviceJid!, types: encs.map((e) => e.type) });
-      const from: Record<string, string> = options.group ? { from: options.group, participant: sender.jid } : { from: sender.jid };
+      const from: Record<string, string> = options.group ? { from: options.group, participant: senderJid } : { from: senderJid };
       await target.send({
         tag: 'message',
-        attrs: { ...from, id, t: now(), type: 'text', ...(options.pushName ? { notify: options.pushName } : {}) },
+        attrs: { ...from, ...senderPn, ...(options.lid ? { addressing_mode: 'lid' } : {}), id, t: now(), type: options.stanzaType ?? 'text', ...(options.pushName ? { notify: options.pushName } : {}), ...options.attrs },
         content: encs.map(({ type, ciphertext }) => ({ tag: 'enc', attrs: { v: '2', type }, content: ciphertext })),
       });
     }
@@ -387,9 +414,12 @@ export class WhatsAppTestServer {
     const from = connection.deviceJid!;
     const group = to.endsWith('@g.us');
     const recipient = this.phoneOf(to);
-    const record: ReceivedMessage = { id, to: group ? to : `${recipient}@${SERVER}`, chat: to, from, type: node.attrs.type ?? '' };
+    const record: ReceivedMessage = { id, to: group ? to : `${recipient}@${SERVER}`, chat: to, from, type: node.attrs.type ?? '', attrs: { ...node.attrs }, meta: childNode(node, 'meta')?.attrs };
     if (this.shownIn(record).some((m) => m.id === id)) {
       record.duplicate = true;
+    } else if (!group && this.opensChatWhileTimelocked(this.phoneOf(from), recipient)) {
+      record.error = 'refused: the sender is timelocked and has never chatted with the recipient';
+      record.nack = '463';
     } else {
       try {
         record.message = group ? await this.openGroupMessage(node, from) : await this.openDirectMessage(node, from, recipient);
@@ -399,6 +429,7 @@ export class WhatsAppTestServer {
         this.log(`message ${id} could not be opened: ${record.error}`);
       }
     }
+    if (record.error && !record.nack) record.nack = '479';
     if (!record.error && !record.duplicate) for (const chat of this.chatsOf(record)) chat.push(record);
     if (!this.received.some((m) => m.id === id)) this.received.push(record);
     this.deliveries.push(record);
@@ -407,9 +438,26 @@ export class WhatsAppTestServer {
       this.arrivals.delete(arrival);
       arrival.resolve(record);
     }
-    const ack = () => connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now(), ...(record.error ? { error: '479' } : {}) } });
+    const ack = () => connection.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now(), ...(record.nack ? { error: record.nack } : {}) } });
     if (this.heldAcks) this.heldAcks.push(ack);
     else await ack();
+  }
+
+  /**
+   * WhatsApp changes `phone`'s limits (restrictions.ts); with `notify`, it tells the number's
+   * connected devices, as it does (a device that is not told learns at its next query or 463).
+   */
+  async changeLimits(phone: string, change: LimitsChange, notify = true): Promise<void> {
+    const notifications = this.limits.change(phone, change);
+    if (!notify) return;
+    const devices = [...this.connections].filter((c) => c.phone === phone && !c.closed);
+    for (const device of devices) for (const node of notifications) await device.send(node);
+  }
+
+  /** While timelocked, a number may write only to those it already chats with (a message either way). */
+  private opensChatWhileTimelocked(sender: string, recipient: string): boolean {
+    if (!this.limits.timelocked(sender)) return false;
+    return this.chat(recipient, sender).length === 0 && this.chat(sender, recipient).length === 0;
   }
 
   /**

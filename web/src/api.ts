@@ -64,6 +64,11 @@ export interface Status {
   state: string;
   subscriptionActive: boolean;
   subscriptionExpiresAt: string | null;
+  /** WhatsApp's limits on the number, as it last reported them. */
+  restrictions?: {
+    reachoutTimelock: { active: boolean; until: string | null };
+    newChatCap: { used: number | null; total: number | null; cycleEndsAt: string | null };
+  };
 }
 export interface SessionAnswer {
   state: string;
@@ -82,8 +87,12 @@ export interface DayCount {
 }
 export interface MessageView {
   messageId: string;
+  direction?: 'in' | 'out';
   status: string;
   recipient: string;
+  from?: string | null;
+  pushName?: string | null;
+  participant?: string | null;
   type: string;
   error: string | null;
   createdAt: string;
@@ -93,12 +102,19 @@ export interface MessageView {
   editedAt?: string | null;
   revokedAt?: string | null;
   content?: MessageContentView | null;
+  errorCode?: string | null;
+  sendAt?: string | null;
+  expiresAt?: string | null;
+  priority?: string;
+  label?: string | null;
 }
 /** What a message carried (GET /api/v1/messages): text or caption, media and the kind's own fields. */
 export interface MessageContentView {
   text: string | null;
   fileName: string | null;
-  media: { mimetype: string; size: number; sha256: string } | null;
+  media: { id?: string; mimetype: string; size: number; sha256: string } | null;
+  mediaError?: string;
+  quoted?: { id: string; messageId: string | null; type: string | null; text: string | null };
   gif?: boolean;
   voice?: boolean;
   location?: { latitude: number; longitude: number; name?: string; address?: string };

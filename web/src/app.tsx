@@ -10,6 +10,7 @@ import { GroupsPage } from './pages/groups';
 import { KeysPage } from './pages/keys';
 import { LoginPage } from './pages/login';
 import { MessagesPage } from './pages/messages';
+import { InboxPage } from './pages/inbox';
 import { NotFoundPage } from './pages/not-found';
 import { OverviewPage } from './pages/overview';
 import { QuickStartPage } from './pages/quick-start';
@@ -31,6 +32,7 @@ const TITLES: Record<string, string> = {
   '/webhooks': 'Webhooks',
   '/groups': 'Groups',
   '/messages': 'Messages',
+  '/inbox': 'Inbox',
   '/recipients': 'Recipients',
   '/quick-start': 'Quick start',
   '/account': 'Your account',
@@ -65,6 +67,8 @@ function Page(props: { path: string }) {
       return <GroupsPage />;
     case '/messages':
       return <MessagesPage />;
+    case '/inbox':
+      return <InboxPage />;
     case '/recipients':
       return <RecipientsPage />;
     case '/quick-start':

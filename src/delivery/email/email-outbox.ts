@@ -1,15 +1,19 @@
 import type { Tx } from '../../store/store.js';
 import { newId } from '../../core/ids.js';
 import { enqueue } from '../../core/outbox.js';
-import { renderDisconnectEmail, type DisconnectEmailInput } from './disconnect-email.js';
+import { renderDisconnectEmail, type DisconnectEmailInput, type RenderedEmail } from './disconnect-email.js';
 
 /**
  * Writes a disconnect e-mail and its outbox job in the caller's transaction. The mail is rendered
  * now, so every retry sends the same text (and the same Message-ID).
  */
 export async function queueDisconnectEmail(tx: Tx, accountId: string, to: string, input: DisconnectEmailInput): Promise<string> {
+  return queueEmail(tx, accountId, to, renderDisconnectEmail(input), input.at);
+}
+
+/** Any rendered e-mail with its outbox job, in the caller's transaction. */
+export async function queueEmail(tx: Tx, accountId: string, to: string, mail: RenderedEmail, at: number): Promise<string> {
   const id = newId('eml');
-  const mail = renderDisconnectEmail(input);
   await tx
     .insertInto('emails')
     .values({
@@ -22,11 +26,11 @@ export async function queueDisconnectEmail(tx: Tx, accountId: string, to: string
       status: 'pending',
       attempts: 0,
       last_error: null,
-      created_at: input.at,
+      created_at: at,
       sent_at: null,
       finished_at: null,
     })
     .execute();
-  await enqueue(tx, { kind: 'email', accountId, ref: id, runAt: input.at, now: input.at });
+  await enqueue(tx, { kind: 'email', accountId, ref: id, runAt: at, now: at });
   return id;
 }

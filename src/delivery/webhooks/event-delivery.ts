@@ -12,7 +12,7 @@ import type { Store } from '../../store/store.js';
 import { EmailSender } from '../email/email-sender.js';
 import type { LookupFn } from '../../core/url-policy/resolve-host.js';
 import { OutboxWorker } from '../outbox-worker.js';
-import { EventLogWaiters } from '../../core/event-log-waiters.js';
+import { announceEventLog, EventLogWaiters } from '../../core/event-log-waiters.js';
 import { OutboxEventRecorder } from './event-recorder.js';
 import { ReceiverAgents } from './receiver-agents.js';
 import { pruneFinished } from './retention.js';
@@ -71,6 +71,7 @@ export class EventDelivery {
       clock,
       perAccount: config.webhooks.concurrencyPerAccount,
       lockMs,
+      claimed: this.deliverer.prefetch,
     });
     if (config.smtpUrl) {
       this.mailer = new EmailSender({ store, smtpUrl: config.smtpUrl, from: config.mailFrom, log: log.child({ component: 'email' }), clock, random: deps.random });
@@ -78,8 +79,10 @@ export class EventDelivery {
     }
     this.recorder = new OutboxEventRecorder({
       config,
+      dialect: store.dialect,
       queued: (kind) => setImmediate(() => (kind === 'webhook' ? this.webhookWorker : this.emailWorker)?.kick()),
       logged: (accountId) => setImmediate(() => this.logWaiters.notify(accountId)),
+      announce: (tx, accountId) => announceEventLog(store, tx, accountId),
     });
   }
 
@@ -91,6 +94,7 @@ export class EventDelivery {
       await releaseAllLocks(store, 'email');
     }
     if (!config.smtpUrl) log.info('SMTP_URL is not set: disconnect e-mails are off');
+    await this.logWaiters.listen(store);
     this.webhookWorker.start();
     this.emailWorker?.start();
     void this.prune();
@@ -100,7 +104,9 @@ export class EventDelivery {
 
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.logWaiters.stopListeningElsewhere();
     await Promise.all([this.webhookWorker.stop(), this.emailWorker?.stop()]);
+    this.deliverer.forgetPrefetched();
     this.mailer?.close();
     await this.agents.close();
   }

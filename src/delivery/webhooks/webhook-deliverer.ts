@@ -63,6 +63,33 @@ const selectDeliveryWithTarget = queryTemplate((db, a: { id: string }) =>
     .where('webhook_deliveries.id', '=', a.id),
 );
 
+type DeliveryWithTarget = DeliveryRow & { plan: string; webhook_url: string | null; webhook_secret: string | null; retired_url: string | null };
+
+/** Several deliveries with their targets in one read (a claim's worth). */
+async function selectDeliveriesWithTargets(db: Tx, ids: string[]): Promise<Map<string, DeliveryWithTarget>> {
+  const rows = await db
+    .selectFrom('webhook_deliveries')
+    .innerJoin('accounts', 'accounts.id', 'webhook_deliveries.account_id')
+    .leftJoin('webhook_retired_urls', 'webhook_retired_urls.account_id', 'webhook_deliveries.account_id')
+    .selectAll('webhook_deliveries')
+    .select(['accounts.plan', 'accounts.webhook_url', 'accounts.webhook_secret', 'webhook_retired_urls.url as retired_url'])
+    .where('webhook_deliveries.id', 'in', ids)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** How long an account's target, once read, is used without reading it again. */
+const TARGET_FRESH_MS = 1_000;
+
+function targetOf(row: DeliveryWithTarget): WebhookTarget {
+  return { plan: row.plan, url: row.webhook_url, sealedSecret: row.webhook_secret, retiredUrl: row.retired_url };
+}
+
+function deliveryOf(row: DeliveryWithTarget): DeliveryRow {
+  const { plan: _p, webhook_url: _u, webhook_secret: _s, retired_url: _r, ...delivery } = row;
+  return delivery;
+}
+
 export async function loadTarget(db: Tx, accountId: string): Promise<WebhookTarget | undefined> {
   const row = await db
     .selectFrom('accounts')
@@ -94,15 +121,53 @@ export class WebhookDeliverer {
     this.wallClock = deps.wallClock ?? Date.now;
   }
 
+  /** Deliveries read with their claim: what a job needs of them does not change while it is claimed. */
+  private readonly prefetched = new Map<string, Promise<DeliveryWithTarget | undefined>>();
+  /** Accounts' targets as last read; a job uses one up to a second old (a changed URL is seen within a second). */
+  private readonly targets = new Map<string, { at: number; target: Promise<WebhookTarget | undefined> }>();
+
+  /** A claim's deliveries and their targets, read in one query as soon as they are claimed, so a job does not read its own. */
+  readonly prefetch = (jobs: OutboxJob[]): void => {
+    const at = Date.now();
+    const rows = selectDeliveriesWithTargets(this.deps.store.db, jobs.map((j) => j.ref)).catch(() => new Map<string, DeliveryWithTarget>());
+    for (const job of jobs) this.prefetched.set(job.ref, rows.then((m) => m.get(job.ref)));
+    if (this.targets.size > 10_000) this.targets.clear();
+    for (const accountId of new Set(jobs.map((j) => j.account_id))) {
+      const target = rows.then((m) => {
+        const row = [...m.values()].find((r) => r.account_id === accountId);
+        return row ? targetOf(row) : undefined;
+      });
+      this.targets.set(accountId, { at, target });
+    }
+  };
+
+  /** Forgets what was read ahead (the worker stopped: its queued claims were handed back). */
+  forgetPrefetched(): void {
+    this.prefetched.clear();
+    this.targets.clear();
+  }
+
+  private async load(job: OutboxJob): Promise<{ delivery: DeliveryRow; target: WebhookTarget } | undefined> {
+    const early = this.prefetched.get(job.ref);
+    this.prefetched.delete(job.ref);
+    const ahead = early ? await early : undefined;
+    const cached = this.targets.get(job.account_id);
+    const target = ahead && cached && Date.now() - cached.at < TARGET_FRESH_MS ? await cached.target : undefined;
+    if (ahead && target) return { delivery: deliveryOf(ahead), target };
+    const row = (await selectDeliveryWithTarget(this.deps.store.db, { id: job.ref })).rows[0];
+    if (!row) return undefined;
+    this.targets.set(row.account_id, { at: Date.now(), target: Promise.resolve(targetOf(row)) });
+    return { delivery: deliveryOf(row), target: targetOf(row) };
+  }
+
   readonly handle = async (job: OutboxJob, release: () => void = () => undefined): Promise<void> => {
     const { store, config } = this.deps;
-    const found = (await selectDeliveryWithTarget(store.db, { id: job.ref })).rows[0];
-    if (!found || found.status !== 'pending') {
+    const found = await this.load(job);
+    if (!found || found.delivery.status !== 'pending') {
       await store.write((tx) => completeJob(tx, job.seq));
       return;
     }
-    const { plan, webhook_url, webhook_secret, retired_url, ...delivery } = found;
-    const target: WebhookTarget = { plan, url: webhook_url, sealedSecret: webhook_secret, retiredUrl: retired_url };
+    const { delivery, target } = found;
     const reason = undeliverableReason(config, target);
     if (reason || !target?.url || !target.sealedSecret) {
       const now = this.deps.clock();
@@ -124,6 +189,8 @@ export class WebhookDeliverer {
       return;
     }
     const result = await this.attempt(target.url, this.secretOf(target.sealedSecret), delivery);
+    // The URL is retired with this outcome (committed a moment later): the account's next jobs know it now.
+    if (result.status === 410) this.targets.set(delivery.account_id, { at: Date.now(), target: Promise.resolve({ ...target, retiredUrl: target.url }) });
     const pause = throttleDelay(result);
     if (pause !== null) this.paused.set(delivery.account_id, Math.max(this.paused.get(delivery.account_id) ?? 0, attemptAt + pause));
     else if (result.ok) this.paused.delete(delivery.account_id);

@@ -56,7 +56,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime, auth
 
   const view = async (account: Account, hasPassword: boolean) => {
     const now = runtime.clock();
-    const [session, usage] = await Promise.all([runtime.driver.session(account.id), readUsage(runtime.store.db, account.id, now, { withReset: false })]);
+    const [session, usage] = await Promise.all([runtime.sessionCalls.session(account.id), readUsage(runtime.store.db, account.id, now, { withReset: false })]);
     return {
       id: account.id,
       email: account.email,

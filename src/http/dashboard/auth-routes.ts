@@ -4,12 +4,13 @@ import { createAccount, insertAccount, validateNewAccount, type Account } from '
 import { findAccountByEmail, setPassword } from '../../core/admin.js';
 import { createBrowserSession, endAllBrowserSessions, endBrowserSession, pruneBrowserSessions } from '../../core/browser-sessions.js';
 import { AppError } from '../../core/errors.js';
-import { creditLoginSuccess, pruneLoginAttempts, releaseLoginAttempt, reserveLoginAttempt, throttleKeys } from '../../core/login-throttle.js';
-import { checkPasswordPolicy, decoyHash, ensureHashingRoom, hashPassword, verifyPassword } from '../../core/passwords.js';
+import { creditLoginSuccess, pruneLoginAttempts, refuseWhileLocked, releaseLoginAttempt, reserveLoginAttempt, throttleKeys } from '../../core/login-throttle.js';
+import { checkPasswordPolicy, claimHashing, decoyHash, hashPassword, verifyPassword, type HashingClaim } from '../../core/passwords.js';
 import { consumeSetupToken, hasAnyAccount, setupTokenUsable } from '../../core/setup-token.js';
 import type { Runtime } from '../../runtime.js';
 import { answer, BODY, errors, NO_SECURITY } from '../schemas.js';
 import type { ErrorCode } from '../../core/errors.js';
+import { RefusalDelay } from './refusal-delay.js';
 import { browserSessionOf, clearSessionCookie, requireCsrf, requireSignedIn, SESSION_COOKIE, setSessionCookie } from './cookie-auth.js';
 
 const Email = Type.String({ maxLength: 254, minLength: 3 });
@@ -62,17 +63,44 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     Promise.all([pruneBrowserSessions(store, now), pruneLoginAttempts(store, now)]).catch((error) => runtime.log.warn({ err: error }, 'could not sweep old sign-ins'));
   };
 
+  /** Refusals before any hashing are answered late (see RefusalDelay): a flood then costs little. */
+  const refusalDelay = new RefusalDelay(runtime.config.signinRefusal);
+  app.addHook('preClose', async () => refusalDelay.releaseAll());
+
   /**
-   * One password check under the sign-in throttle: refused at once when the server could not hash
-   * now (before touching the throttle), reserved before hashing, and given back when the check
-   * could not be made after all.
+   * Refuses a password check that cannot be made now, cheapest first and writing nothing: 429 while
+   * a key is locked (one read), 503 when the server could not hash now (room for the hash claimed
+   * in memory). The refusal is answered after the delay.
    */
-  const throttledCheck = async (keys: string[], check: () => Promise<boolean>): Promise<boolean> => {
-    ensureHashingRoom();
-    await reserveLoginAttempt(store, keys, runtime.clock());
+  const refuseEarly = async (keys: [string, string], now: number): Promise<HashingClaim> => {
     try {
-      return await check();
+      await refuseWhileLocked(store, keys, now);
+      return claimHashing();
     } catch (error) {
+      if (error instanceof AppError) await refusalDelay.wait();
+      throw error;
+    }
+  };
+
+  /**
+   * One password check under the sign-in throttle: the early refusals above; then the attempt is
+   * reserved (a durable write that checks the lock again, so that concurrency cannot outrun it)
+   * before the hash, and given back when the check could not be made after all.
+   */
+  const throttledCheck = async (keys: [string, string], check: (claim: HashingClaim) => Promise<boolean>): Promise<boolean> => {
+    const now = runtime.clock();
+    const claim = await refuseEarly(keys, now);
+    try {
+      await reserveLoginAttempt(store, keys, now);
+    } catch (error) {
+      claim.release();
+      if (error instanceof AppError) await refusalDelay.wait();
+      throw error;
+    }
+    try {
+      return await check(claim);
+    } catch (error) {
+      claim.release();
       await releaseLoginAttempt(store, keys);
       throw error;
     }
@@ -161,8 +189,11 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
   app.post('/auth/login', { schema: schema('authLogin', 'Sign in with e-mail and password', LoginBody, ['unauthorized', 'account_disabled', 'too_many_requests', 'service_unavailable']) }, async (request, reply) => {
     const body = request.body as Static<typeof LoginBody>;
     const keys = throttleKeys(body.email, request.ip);
-    const row = await findAccountByEmail(store, body.email);
-    const matches = await throttledCheck(keys, () => verifyPassword(body.password, row?.password_hash ?? decoyHash()));
+    let row: Awaited<ReturnType<typeof findAccountByEmail>>;
+    const matches = await throttledCheck(keys, async (claim) => {
+      row = await findAccountByEmail(store, body.email);
+      return verifyPassword(body.password, row?.password_hash ?? decoyHash(), claim);
+    });
     if (!row || !row.password_hash || !matches) throw new AppError('unauthorized', 'Wrong e-mail or password.');
     await creditLoginSuccess(store, keys);
     if (row.active !== 1) throw new AppError('account_disabled', 'This account is disabled. Ask the operator of this server.');
@@ -216,7 +247,7 @@ export function registerAuthRoutes(app: FastifyInstance, runtime: Runtime): void
     const keys = throttleKeys(session.account.email, request.ip);
     const row = await findAccountByEmail(store, session.account.email);
     const stored = row?.password_hash;
-    if (!stored || !(await throttledCheck(keys, () => verifyPassword(body.currentPassword, stored)))) {
+    if (!stored || !(await throttledCheck(keys, (claim) => verifyPassword(body.currentPassword, stored, claim)))) {
       throw new AppError('unauthorized', 'The current password is wrong.');
     }
     await creditLoginSuccess(store, keys);

@@ -1,32 +1,27 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import QRCode from 'qrcode';
+import { watchSessionChanges } from '../../core/sessions.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
 import { errors, KEY_AUTH } from '../schemas.js';
+import { LiveStreams } from '../live-streams.js';
 import type { Authenticate } from '../routes/types.js';
-import { endWhenAccessEnds } from '../stream-access.js';
-import { StreamSlots } from '../stream-slots.js';
 
-const POLL_MS = 1000;
-const HEARTBEAT_MS = 15_000;
+/** A change is announced (store signals); this re-read only covers an announcement lost on the way. */
+const RECHECK_MS = 5_000;
 
 /**
  * Server push for the connection page: `GET /api/v1/session/events` is an event stream that sends
  * the session (as `GET /api/v1/session` answers it, QR as a PNG data URL included) at once and
- * again whenever it changes. It asks the driver every second per connected client, which is cheap.
+ * again whenever it changes, in this process or another sharing the database: each recorded change
+ * is announced (a QR refresh included), and the stream then reads the session through the session
+ * calls (the holder's own view while linking, with its QR).
  * The stream lasts only as long as the right to see it: its cookie or key is authenticated again
  * every STREAM_RECHECK_MS, and the stream ends once that fails (signed out, key revoked, account
  * disabled). An account holds at most STREAMS_PER_ACCOUNT streams open.
  */
 export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
-  const open = new Set<ServerResponse>();
-  const slots = new StreamSlots(runtime.config.streams.perAccount);
-  const authenticateStream = authenticate({ allowQueryKey: false });
-  app.addHook('preClose', async () => {
-    for (const raw of open) raw.end();
-    open.clear();
-  });
+  const streams = new LiveStreams(app, runtime.config.streams, authenticate);
 
   app.get(
     '/api/v1/session/events',
@@ -43,30 +38,25 @@ export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, au
           ...errors(KEY_AUTH, 'too_many_requests'),
         },
       },
-      preHandler: authenticateStream,
+      preHandler: streams.authenticate,
     },
     async (request, reply) => {
       const accountId = requireAccount(request).id;
-      const release = slots.take(accountId);
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      raw.write('retry: 2000\n\n');
-      open.add(raw);
+      const raw = streams.start(request, reply, accountId);
 
       let last = '';
       let busy = false;
-      const tick = async () => {
-        if (busy || raw.writableEnded) return;
+      let again = false;
+      const tick = async (): Promise<void> => {
+        if (raw.writableEnded) return;
+        if (busy) {
+          again = true;
+          return;
+        }
         busy = true;
+        again = false;
         try {
-          const view = await runtime.driver.session(accountId);
+          const view = await runtime.sessionCalls.session(accountId);
           const key = JSON.stringify(view);
           if (key !== last) {
             last = key;
@@ -79,18 +69,18 @@ export function registerSessionEvents(app: FastifyInstance, runtime: Runtime, au
         } finally {
           busy = false;
         }
+        if (again) await tick();
       };
-      const recheck = endWhenAccessEnds(request, raw, authenticateStream, accountId, runtime.config.streams.recheckMs);
-      const poll = setInterval(() => void tick(), POLL_MS);
-      const heartbeat = setInterval(() => raw.writableEnded || raw.write(': ping\n\n'), HEARTBEAT_MS);
-      const stop = () => {
+      const stopWatching = await watchSessionChanges(runtime.store, accountId, () => void tick());
+      const poll = setInterval(() => void tick(), RECHECK_MS);
+      raw.on('close', () => {
         clearInterval(poll);
-        clearInterval(heartbeat);
-        clearInterval(recheck);
-        open.delete(raw);
-        release();
-      };
-      raw.on('close', stop);
+        stopWatching();
+      });
+      if (raw.writableEnded || raw.destroyed) {
+        clearInterval(poll);
+        stopWatching();
+      }
       await tick();
     },
   );

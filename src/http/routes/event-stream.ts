@@ -1,18 +1,15 @@
-import type { ServerResponse } from 'node:http';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import { ackedCursor, readEvents } from '../../core/event-log.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
+import { LiveStreams } from '../live-streams.js';
 import { errors, KEY_AUTH } from '../schemas.js';
-import { endWhenAccessEnds } from '../stream-access.js';
-import { StreamSlots } from '../stream-slots.js';
 import type { Authenticate } from './types.js';
 
 const REREAD_MS = 1_000;
 const AFTER_WAKE_MS = 20;
-const HEARTBEAT_MS = 15_000;
 const PAGE = 100;
 
 const StreamQuery = Type.Object({
@@ -28,13 +25,7 @@ const StreamHeaders = Type.Object({ 'last-event-id': Type.Optional(Type.String({
  * STREAM_RECHECK_MS and ends when that fails, and an account holds at most STREAMS_PER_ACCOUNT open.
  */
 export function registerEventStream(app: FastifyInstance, runtime: Runtime, authenticate: Authenticate): void {
-  const open = new Set<ServerResponse>();
-  const slots = new StreamSlots(runtime.config.streams.perAccount);
-  const authenticateStream = authenticate({ allowQueryKey: false });
-  app.addHook('preClose', async () => {
-    for (const raw of open) raw.end();
-    open.clear();
-  });
+  const streams = new LiveStreams(app, runtime.config.streams, authenticate);
 
   app.get(
     '/api/v1/events/stream',
@@ -58,7 +49,7 @@ export function registerEventStream(app: FastifyInstance, runtime: Runtime, auth
           ...errors('invalid_parameter', KEY_AUTH, 'plan_restriction', 'too_many_requests'),
         },
       },
-      preHandler: authenticateStream,
+      preHandler: streams.authenticate,
     },
     async (request, reply) => {
       const account = requireAccount(request);
@@ -68,27 +59,7 @@ export function registerEventStream(app: FastifyInstance, runtime: Runtime, auth
       const accountId = account.id;
       const lastEventId = (request.headers as Static<typeof StreamHeaders>)['last-event-id'];
       let cursor = lastEventId !== undefined ? Number(lastEventId) : ((request.query as Static<typeof StreamQuery>).after ?? (await ackedCursor(runtime.store, accountId)));
-      const release = slots.take(accountId);
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      raw.write('retry: 2000\n\n');
-      open.add(raw);
-
-      const recheck = endWhenAccessEnds(request, raw, authenticateStream, accountId, runtime.config.streams.recheckMs);
-      const heartbeat = setInterval(() => raw.writableEnded || raw.write(': ping\n\n'), HEARTBEAT_MS);
-      raw.on('close', () => {
-        clearInterval(recheck);
-        clearInterval(heartbeat);
-        open.delete(raw);
-        release();
-      });
+      const raw = streams.start(request, reply, accountId);
 
       let woken = false;
       while (!raw.writableEnded && !raw.destroyed) {

@@ -16,7 +16,12 @@ export function registerOperationsRoutes(app: FastifyInstance, runtime: Runtime)
       throw new AppError('service_unavailable', 'The database is not reachable.');
     }
     if ((await runtime.store.pendingMigrations()) > 0) throw new AppError('service_unavailable', 'Database migrations have not run yet.');
-    return { success: true, status: 'ready' };
+    const ownership = runtime.ownership;
+    const held = ownership.heldLeases();
+    // This process's share of the WhatsApp sessions, as counts: /readyz answers anyone who can reach
+    // it, so which accounts are held is for `messageapi sessions` on the server, not for this page.
+    const leases = { process: ownership.id, held: held.length, sending: held.filter((l) => ownership.sendToken(l.accountId) !== null).length };
+    return { success: true, status: 'ready', leases };
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {

@@ -5,6 +5,8 @@ import { AppError } from '../../core/errors.js';
 import { getMessage, listMessages, type MessageStatus } from '../../core/messages.js';
 import { DEFAULT_PAGE_SIZE } from '../../core/pagination.js';
 import { readUsage } from '../../core/quota.js';
+import { readRestrictions } from '../../core/restrictions/restrictions.js';
+import { parseRecipient } from '../../core/recipients.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAccount } from '../auth.js';
 import { answer, errors, KEY_AUTH, MessageViewSchema, PageQuery, QUERY_KEY_SECURITY, ref } from '../schemas.js';
@@ -20,12 +22,22 @@ const StatusAnswer = answer(
   state: Type.String(),
   subscriptionActive: Type.Boolean(),
   subscriptionExpiresAt: Type.Union([Type.String(), Type.Null()]),
+  restrictions: Type.Object(
+    {
+      reachoutTimelock: Type.Object({ active: Type.Boolean(), until: Type.Union([Type.String(), Type.Null()]) }),
+      newChatCap: Type.Object({ used: Type.Union([Type.Integer(), Type.Null()]), total: Type.Union([Type.Integer(), Type.Null()]), cycleEndsAt: Type.Union([Type.String(), Type.Null()]) }),
+    },
+    { description: "WhatsApp's limits on the number, as it last reported them (on connect and when they change): null where it has not said" },
+  ),
   },
-  { connected: true, phone: '12125550100', dailyLimit: 100, messagesToday: 3, plan: 'personal', state: 'connected', subscriptionActive: true, subscriptionExpiresAt: null },
+  { restrictions: { reachoutTimelock: { active: false, until: null }, newChatCap: { used: 3, total: 50, cycleEndsAt: '2026-12-07T00:00:00.000Z' } }, connected: true, phone: '12125550100', dailyLimit: 100, messagesToday: 3, plan: 'personal', state: 'connected', subscriptionActive: true, subscriptionExpiresAt: null },
 );
 
 const MessagesQuery = Type.Object({
-  status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed')])),
+  status: Type.Optional(Type.Union([Type.Literal('scheduled'), Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('cancelled'), Type.Literal('received')])),
+  label: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only the messages of the bulk send with this label' })),
+  direction: Type.Optional(Type.Union([Type.Literal('out'), Type.Literal('in'), Type.Literal('all')], { description: 'out (default): sent messages; in: received ones; all: both', default: 'out' })),
+  chat: Type.Optional(Type.String({ maxLength: 64, description: 'Only this chat: a phone number, a group id or a LID' })),
   ...PageQuery,
 });
 
@@ -46,7 +58,11 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
     async (request) => {
       const account = requireAccount(request);
       const now = runtime.clock();
-      const [session, usage] = await Promise.all([runtime.driver.session(account.id), readUsage(runtime.store.db, account.id, now, { withReset: false })]);
+      const [session, usage, restrictions] = await Promise.all([
+        runtime.sessionCalls.session(account.id),
+        readUsage(runtime.store.db, account.id, now, { withReset: false }),
+        readRestrictions(runtime.store.db, account.id, now),
+      ]);
       const connected = session.state === 'connected';
       return {
         success: true as const,
@@ -58,6 +74,7 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
         state: session.state,
         subscriptionActive: isSubscriptionActive(account, now),
         subscriptionExpiresAt: account.subscriptionExpiresAt === null ? null : new Date(account.subscriptionExpiresAt).toISOString(),
+        restrictions,
       };
     },
   );
@@ -68,7 +85,7 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
       schema: {
         tags: ['read'],
         operationId: 'getMessage',
-        summary: "A message's delivery status (only your own messages)",
+        summary: "A message's delivery status, or a received message (only your own messages)",
         params: Type.Object({ id: Type.String({ maxLength: 100, description: 'The messageId a send answered with' }) }),
         response: {
           200: Type.Intersect([Type.Object({ success: Type.Literal(true) }), ref(MessageViewSchema)], {
@@ -92,14 +109,14 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
       schema: {
         tags: ['read'],
         operationId: 'listMessages',
-        summary: 'Your message log, newest first',
+        summary: 'Your message log, newest first: sent messages, received ones (direction=in) or both',
         querystring: MessagesQuery,
         response: {
           200: answer(
             { messages: Type.Array(ref(MessageViewSchema)), nextCursor: Type.Union([Type.String(), Type.Null()]) },
             { messages: MessageViewSchema.examples, nextCursor: null },
           ),
-          ...errors('invalid_parameter', KEY_AUTH),
+          ...errors('invalid_parameter', 'invalid_recipient', KEY_AUTH),
         },
       },
       preHandler: authenticate({ allowQueryKey: false }),
@@ -109,6 +126,9 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
       const query = request.query as Static<typeof MessagesQuery>;
       const page = await listMessages(runtime.store, account.id, {
         status: query.status as MessageStatus | undefined,
+        label: query.label,
+        direction: query.direction,
+        chat: query.chat === undefined ? undefined : parseRecipient(query.chat).value,
         limit: query.limit ?? DEFAULT_PAGE_SIZE,
         cursor: query.cursor,
       });
@@ -128,7 +148,7 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
             { groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), participants: Type.Integer() })) },
             { groups: [{ id: '120363012345678901@g.us', name: 'Team', participants: 8 }] },
           ),
-          ...errors('not_connected', KEY_AUTH, 'plan_restriction'),
+          ...errors('not_connected', KEY_AUTH, 'plan_restriction', 'session_holder_unavailable'),
         },
       },
       preHandler: authenticate({ allowQueryKey: false }),
@@ -138,10 +158,10 @@ export function registerReadRoutes(app: FastifyInstance, runtime: Runtime, authe
       if (!runtime.config.plans[account.plan].groups) {
         throw new AppError('plan_restriction', `Groups need the Unlimited plan; this account is on ${account.plan}.`);
       }
-      if (!(await runtime.driver.isConnected(account.id))) {
+      if (!(await runtime.sessionCalls.isConnected(account.id))) {
         throw new AppError('not_connected', 'WhatsApp is not connected for this account: link your number first.');
       }
-      return { success: true as const, groups: await runtime.driver.groups(account.id) };
+      return { success: true as const, groups: await runtime.sessionCalls.groups(account.id) };
     },
   );
 }

@@ -13,6 +13,9 @@ import { BODY, CHANGE_AUTH, errors, Filename, KEY_AUTH, QUERY_KEY_SECURITY, OPTI
 import type { Authenticate } from './types.js';
 import { ReplyAndMentions } from '../send-schemas.js';
 import { registerSendKindRoutes } from './send-kinds.js';
+import { QueueSchemaFields } from '../queue-schema.js';
+import type { QueueInput } from '../../core/queue/queue-fields.js';
+import { cancelMessage } from '../../core/queue/cancel.js';
 
 const DEFAULT_WAIT_MS = 5000;
 
@@ -39,6 +42,7 @@ export const SendPhpFields = Type.Object({
   document: Type.Optional(Type.String({ ...UrlField, description: 'Public URL of a PDF to send; text becomes its caption' })),
   filename: Type.Optional(Filename),
   wait: Type.Optional(Wait),
+  ...QueueSchemaFields,
 });
 export type SendPhpFields = Static<typeof SendPhpFields>;
 
@@ -48,6 +52,7 @@ const RestText = Type.Object({
   to: Type.Optional(RecipientField),
   text: Type.Optional(Text),
   wait: Type.Optional(Wait),
+  ...QueueSchemaFields,
 });
 const RestImage = Type.Object({
   ...ReplyAndMentions,
@@ -58,6 +63,7 @@ const RestImage = Type.Object({
   text: Type.Optional(Text),
   caption: Type.Optional(Text),
   wait: Type.Optional(Wait),
+  ...QueueSchemaFields,
 });
 const RestDocument = Type.Object({
   ...ReplyAndMentions,
@@ -68,8 +74,45 @@ const RestDocument = Type.Object({
   text: Type.Optional(Text),
   caption: Type.Optional(Text),
   wait: Type.Optional(Wait),
+  ...QueueSchemaFields,
 });
-type RestFields = Partial<Static<typeof RestImage> & Static<typeof RestDocument>>;
+export type RestFields = Partial<Static<typeof RestImage> & Static<typeof RestDocument>>;
+
+/** /api/v1/send, /send/image and /send/document: schema and fields-to-send (also used per item by the bulk send). */
+export const REST_SEND_ROUTES: Array<{
+  url: string;
+  operationId: string;
+  summary: string;
+  body: typeof RestText | typeof RestImage | typeof RestDocument;
+  toInput: (f: RestFields) => Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'>;
+}> = [
+  { url: '/api/v1/send', operationId: 'sendText', summary: 'Send a text message', body: RestText, toInput: (f) => ({
+    kind: 'text',
+    recipient: aliased(f, 'recipient', 'to').value,
+    text: f.text,
+    mediaUrl: undefined,
+    filename: undefined,
+  }) },
+  { url: '/api/v1/send/image', operationId: 'sendImage', summary: 'Send an image from a public URL', body: RestImage, toInput: (f) => {
+    const media = aliased(f, 'file', 'image');
+    return {
+      kind: 'image',
+      recipient: aliased(f, 'recipient', 'to').value,
+      text: aliased(f, 'text', 'caption').value,
+      mediaUrl: media.value,
+      mediaField: media.field,
+      filename: undefined,
+    };
+  } },
+  { url: '/api/v1/send/document', operationId: 'sendDocument', summary: 'Send a PDF from a public URL', body: RestDocument, toInput: (f) => ({
+    kind: 'document',
+    recipient: aliased(f, 'recipient', 'to').value,
+    text: aliased(f, 'text', 'caption').value,
+    mediaUrl: f.document,
+    filename: f.filename,
+  }) },
+
+];
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -78,7 +121,7 @@ const IdempotencyHeaders = Type.Object({
 });
 
 /** What a send can answer besides success (SPEC §4). */
-const SEND_ERRORS = ['missing_parameter', 'invalid_recipient', 'invalid_parameter', 'not_connected', 'send_failed', 'subscription_inactive', 'plan_restriction', 'daily_limit_reached'] as const;
+const SEND_ERRORS = ['missing_parameter', 'invalid_recipient', 'invalid_parameter', 'not_connected', 'send_failed', 'subscription_inactive', 'plan_restriction', 'reachout_restricted', 'daily_limit_reached', 'new_chat_limit_reached'] as const;
 
 function idempotencyKey(request: FastifyRequest): string | undefined {
   if (request.method !== 'POST' && request.method !== 'PATCH' && request.method !== 'DELETE') return undefined;
@@ -95,8 +138,14 @@ function fieldsOf(request: FastifyRequest): Record<string, unknown> {
   return { ...params, ...query, ...body };
 }
 
+/** `sendAt`, `expiresAt`, `ttl` and `priority`, wherever the route's schema took them from. */
+export function queueFieldsOf(request: FastifyRequest): QueueInput {
+  const f = fieldsOf(request) as QueueInput;
+  return { sendAt: f.sendAt, expiresAt: f.expiresAt, ttl: f.ttl, priority: f.priority };
+}
+
 export type SendRouteInput = Omit<SendInput, 'waitMs' | 'idempotencyKey' | 'idempotencyFingerprint'> & { wait?: number };
-export type SendResponder = (request: FastifyRequest, reply: FastifyReply, input: SendRouteInput) => Promise<{ success: true; messageId: string; status: 'sent' | 'pending' }>;
+export type SendResponder = (request: FastifyRequest, reply: FastifyReply, input: SendRouteInput) => Promise<{ success: true; messageId: string; status: 'sent' | 'pending' | 'scheduled' | 'cancelled' }>;
 /** The error answers of every POST send route beyond /api/v1/send (media, other kinds, edits and deletes). */
 export const SEND_ROUTE_ERRORS = errors(SEND_ERRORS, 'invalid_url', 'not_found', CHANGE_AUTH, BODY, 'idempotency_key_reused');
 export { IdempotencyHeaders };
@@ -118,12 +167,13 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
         clock: runtime.clock,
         onAccepted: () => {
           runtime.metrics.messagesTotal.inc({ status: 'accepted' });
-          runtime.dispatcher.kick();
+          runtime.dispatcher.kick(account.id);
         },
       },
       account,
       {
         ...input,
+        queue: queueFieldsOf(request),
         waitMs: wait,
         idempotencyKey: key,
         idempotencyFingerprint: key === undefined ? undefined : requestFingerprint(request.method, request.routeOptions.url ?? request.url, fieldsOf(request)),
@@ -239,31 +289,7 @@ export function registerSendRoutes(app: FastifyInstance, runtime: Runtime, authe
       },
     );
 
-  restRoute('/api/v1/send', 'sendText', 'Send a text message', RestText, (f) => ({
-    kind: 'text',
-    recipient: aliased(f, 'recipient', 'to').value,
-    text: f.text,
-    mediaUrl: undefined,
-    filename: undefined,
-  }));
-  restRoute('/api/v1/send/image', 'sendImage', 'Send an image from a public URL', RestImage, (f) => {
-    const media = aliased(f, 'file', 'image');
-    return {
-      kind: 'image',
-      recipient: aliased(f, 'recipient', 'to').value,
-      text: aliased(f, 'text', 'caption').value,
-      mediaUrl: media.value,
-      mediaField: media.field,
-      filename: undefined,
-    };
-  });
-  restRoute('/api/v1/send/document', 'sendDocument', 'Send a PDF from a public URL', RestDocument, (f) => ({
-    kind: 'document',
-    recipient: aliased(f, 'recipient', 'to').value,
-    text: aliased(f, 'text', 'caption').value,
-    mediaUrl: f.document,
-    filename: f.filename,
-  }));
+  for (const r of REST_SEND_ROUTES) restRoute(r.url, r.operationId, r.summary, r.body, r.toInput);
 
-  registerSendKindRoutes(app, authenticate, respond);
+  registerSendKindRoutes(app, authenticate, respond, (accountId, messageId) => cancelMessage(runtime.store, accountId, messageId));
 }

@@ -11,8 +11,10 @@ import type { ErrorCode } from '../../core/errors.js';
 import type { Authenticate } from './types.js';
 
 const SessionAnswer = Type.Intersect([Type.Object({ success: Type.Literal(true) }), ref(SessionSchema)], { examples: [{ success: true, ...SESSION_EXAMPLE }] });
+/** Another server process may hold the session and not answer in time (several processes on PostgreSQL). */
+const FORWARDED: ErrorCode[] = ['session_holder_unavailable'];
 /** Linking may meet another server process holding the session (409) or WhatsApp out of reach (503). */
-const LINK_ERRORS: ErrorCode[] = ['conflict', 'service_unavailable'];
+const LINK_ERRORS: ErrorCode[] = ['conflict', 'service_unavailable', ...FORWARDED];
 
 async function toAnswer(view: SessionView) {
   return {
@@ -37,12 +39,12 @@ export function registerSessionRoutes(app: FastifyInstance, runtime: Runtime, au
     ...extra,
   });
 
-  app.get('/api/v1/session', { schema: schema('getSession', 'The linked WhatsApp session, with the current QR while linking', [...KEY_AUTH]), preHandler }, async (request) =>
-    toAnswer(await runtime.driver.session(requireAccount(request).id)),
+  app.get('/api/v1/session', { schema: schema('getSession', 'The linked WhatsApp session, with the current QR while linking', [...KEY_AUTH, ...FORWARDED]), preHandler }, async (request) =>
+    toAnswer(await runtime.sessionCalls.session(requireAccount(request).id)),
   );
 
   app.post('/api/v1/session/link', { schema: schema('linkSession', 'Start linking: answers with the QR code to scan', [...CHANGE_AUTH, ...BODY, ...LINK_ERRORS]), preHandler }, async (request) =>
-    toAnswer(await runtime.driver.link(requireAccount(request).id)),
+    toAnswer(await runtime.sessionCalls.link(requireAccount(request).id)),
   );
 
   app.post(
@@ -53,16 +55,16 @@ export function registerSessionRoutes(app: FastifyInstance, runtime: Runtime, au
     async (request) => {
       const { phone } = request.body as { phone: string };
       const parsed = parseRecipient(phone);
-      if (parsed.isGroup) throw new AppError('invalid_parameter', 'Invalid parameter: phone must be your phone number, not a group id.');
-      return toAnswer(await runtime.driver.pair(requireAccount(request).id, parsed.value));
+      if (parsed.isGroup || parsed.isLid) throw new AppError('invalid_parameter', 'Invalid parameter: phone must be your phone number, not a group id or a LID.');
+      return toAnswer(await runtime.sessionCalls.pair(requireAccount(request).id, parsed.value));
     },
   );
 
   app.post(
     '/api/v1/session/logout',
-    { schema: { tags: ['session'], operationId: 'logoutSession', summary: 'Unlink the WhatsApp number', response: { 200: answer({}, {}), ...errors(CHANGE_AUTH, BODY) } }, preHandler },
+    { schema: { tags: ['session'], operationId: 'logoutSession', summary: 'Unlink the WhatsApp number', response: { 200: answer({}, {}), ...errors(CHANGE_AUTH, BODY, FORWARDED) } }, preHandler },
     async (request) => {
-      await runtime.driver.logout(requireAccount(request).id);
+      await runtime.sessionCalls.logout(requireAccount(request).id);
       return { success: true as const };
     },
   );

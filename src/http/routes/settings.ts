@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { readSettings, removeAllowedRecipient, updateSettings, type SettingsDeps } from '../../core/settings.js';
 import type { Runtime } from '../../runtime.js';
+import { ALL_WEBHOOK_EVENTS } from '../../core/webhook-events.js';
 import { requireAccount } from '../auth.js';
 import { BODY, CHANGE_AUTH, errors, KEY_AUTH, ref, SETTINGS_EXAMPLE, SettingsSchema } from '../schemas.js';
 import type { Authenticate } from './types.js';
@@ -21,6 +22,13 @@ const PatchBody = Type.Object(
   {
     webhookUrl: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 2048 })], { description: 'https URL of your receiver; null or "" removes it' })),
     disconnectEmail: Type.Optional(Type.Boolean()),
+    webhookEvents: Type.Optional(
+      Type.Array(Type.Union(ALL_WEBHOOK_EVENTS.map((e) => Type.Literal(e))), {
+        maxItems: 32,
+        description: 'The events your webhook and event log get; the four of the reference are on by default, the others are opt-in',
+      }),
+    ),
+    inlineMediaMaxBytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_073_741_824, description: 'Received files up to this size also come inline (base64) in message.received; 0: never' })),
   },
   { additionalProperties: false },
 );
@@ -49,7 +57,7 @@ export function registerSettingsRoutes(app: FastifyInstance, runtime: Runtime, a
       schema: {
         tags: ['settings'],
         operationId: 'updateSettings',
-        summary: 'Change the webhook URL (Unlimited) or switch disconnect e-mails on or off',
+        summary: 'Change the webhook URL (Unlimited), its events, inline media, or switch disconnect e-mails on or off',
         description: 'The first webhook URL comes with a new signing secret, returned once as `webhookSecret`.',
         body: PatchBody,
         response: { 200: PatchAnswer, ...errors(CHANGE_AUTH, BODY, 'invalid_url', 'plan_restriction') },

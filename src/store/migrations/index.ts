@@ -10,6 +10,11 @@ import { repairEditedMigrationsMigration } from './007-repair-edited-migrations.
 import { keyNamesMigration } from './008-key-names.js';
 import { messageContentMigration } from './010-message-content.js';
 import { eventLogMigration } from './011-event-log.js';
+import { queueFieldsMigration } from './012-queue-fields.js';
+import { inboundMigration } from './013-inbound.js';
+import { lidsAndHeldMediaMigration } from './014-lids-and-held-media.js';
+import { sessionCallsMigration } from './015-session-calls.js';
+import { scaleOutMigration } from './016-scale-out.js';
 
 /**
  * Every migration in order. Add new ones at the end with the next number; never edit a released one
@@ -27,5 +32,10 @@ export function allMigrations(dialect: Dialect): Record<string, Migration> {
     '008-key-names': keyNamesMigration(dialect),
     '010-message-content': messageContentMigration(),
     '011-event-log': eventLogMigration(),
+    '012-queue-fields': queueFieldsMigration(),
+    '013-inbound': inboundMigration(dialect),
+    '014-lids-and-held-media': lidsAndHeldMediaMigration(),
+    '015-session-calls': sessionCallsMigration(),
+    '016-scale-out': scaleOutMigration(),
   };
 }

@@ -16,7 +16,8 @@ import {
   type WAMessageKey,
   type WAMessageUpdate,
 } from 'baileys';
-import type { IncomingMessage } from '../driver.js';
+import type { IncomingMessage, IncomingSender, ReceiptKind } from '../driver.js';
+import { kindFields } from './incoming-content.js';
 
 /** Finds the phone number behind a `…@lid` id, when the session knows the mapping. */
 export type LidResolver = (lid: string) => Promise<string | null>;
@@ -85,36 +86,51 @@ function textOf(content: proto.IMessage, type: string): string | null {
  */
 export async function toIncoming(msg: WAMessage, resolveLid: LidResolver, now: number): Promise<IncomingMessage | null> {
   const key: WAMessageKey = msg.key;
-  const remote = key.remoteJid;
-  if (!remote || !key.id || key.fromMe) return null;
-  if (isJidStatusBroadcast(remote) || isJidBroadcast(remote) || isJidNewsletter(remote)) return null;
+  if (!key.id || key.fromMe || !isPersonOrGroupChat(key.remoteJid)) return null;
   if (msg.messageStubType) return null;
   const content = normalizeMessageContent(msg.message);
   if (!content) return null;
   const contentType = getContentType(content);
   if (!contentType || NOT_A_MESSAGE.has(contentType)) return null;
   const type = TYPE_NAMES[contentType] ?? contentType.replace(/Message$/, '');
-  const isGroup = isJidGroup(remote) === true;
-  const sender = isGroup
-    ? await phoneOf(key.participant, key.participantAlt, resolveLid)
-    : await phoneOf(remote, key.remoteJidAlt, resolveLid);
+  const sender = await senderOf(msg, resolveLid);
   if (!sender) return null;
-  const seconds = msg.messageTimestamp ? toNumber(msg.messageTimestamp) : 0;
   return {
     waMessageId: key.id,
-    from: sender,
-    pushName: msg.pushName ?? null,
+    ...sender,
     type,
     text: textOf(content, contentType),
-    groupId: isGroup ? remote : null,
-    participant: isGroup ? sender : null,
-    at: seconds > 0 ? seconds * 1000 : now,
+    at: timeOf(msg, now),
+    ...kindFields(content),
   };
+}
+
+/** Chats whose messages are a person's or a group's (not status broadcasts, not newsletters). */
+export function isPersonOrGroupChat(remote: string | null | undefined): remote is string {
+  return !!remote && !isJidStatusBroadcast(remote) && !isJidBroadcast(remote) && !isJidNewsletter(remote);
+}
+
+export function timeOf(msg: WAMessage, now: number): number {
+  const seconds = msg.messageTimestamp ? toNumber(msg.messageTimestamp) : 0;
+  return seconds > 0 ? seconds * 1000 : now;
+}
+
+/** Who wrote a message: the phone number when it is known, and the LID beside it when WhatsApp named one. */
+export async function senderOf(msg: WAMessage, resolveLid: LidResolver): Promise<IncomingSender | null> {
+  const key = msg.key;
+  const remote = key.remoteJid!;
+  const isGroup = isJidGroup(remote) === true;
+  const jid = isGroup ? key.participant : remote;
+  const alternate = isGroup ? key.participantAlt : key.remoteJidAlt;
+  const from = await phoneOf(jid, alternate, resolveLid);
+  if (!from) return null;
+  const lidOf = (j: string | null | undefined) => (j && isLidUser(jidNormalizedUser(j)) ? jidNormalizedUser(j) : null);
+  return { from, fromLid: lidOf(jid) ?? lidOf(alternate), pushName: msg.pushName ?? null, groupId: isGroup ? remote : null, participant: isGroup ? from : null };
 }
 
 export interface Receipt {
   waMessageId: string;
-  kind: 'delivered' | 'read';
+  kind: ReceiptKind;
   at: number;
 }
 
@@ -126,7 +142,8 @@ export function receiptsFromUpdates(updates: WAMessageUpdate[], now: number): Re
   for (const { key, update } of updates) {
     if (!key.fromMe || !key.id || typeof update.status !== 'number') continue;
     if (update.status === Status.DELIVERY_ACK) out.push({ waMessageId: key.id, kind: 'delivered', at: now });
-    else if (update.status === Status.READ || update.status === Status.PLAYED) out.push({ waMessageId: key.id, kind: 'read', at: now });
+    else if (update.status === Status.READ) out.push({ waMessageId: key.id, kind: 'read', at: now });
+    else if (update.status === Status.PLAYED) out.push({ waMessageId: key.id, kind: 'played', at: now });
   }
   return out;
 }
@@ -139,6 +156,7 @@ export function receiptsFromUserReceipts(updates: MessageUserReceiptUpdate[], no
     const read = receipt.readTimestamp ?? receipt.playedTimestamp;
     if (receipt.receiptTimestamp) out.push({ waMessageId: key.id, kind: 'delivered', at: toNumber(receipt.receiptTimestamp) * 1000 || now });
     if (read) out.push({ waMessageId: key.id, kind: 'read', at: toNumber(read) * 1000 || now });
+    if (receipt.playedTimestamp) out.push({ waMessageId: key.id, kind: 'played', at: toNumber(receipt.playedTimestamp) * 1000 || now });
   }
   return out;
 }

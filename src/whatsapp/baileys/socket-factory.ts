@@ -7,6 +7,7 @@ import makeWASocket, {
   type BinaryNode,
   type GroupMetadata,
   type WAMediaUploadFunction,
+  type WAMessage,
   type WAMessageKey,
   type WAVersion,
 } from 'baileys';
@@ -22,13 +23,19 @@ export interface SocketLike {
   end(error: Error | undefined): void | Promise<void>;
   logout(msg?: string): Promise<void>;
   requestPairingCode(phoneNumber: string): Promise<string>;
-  relayMessage(jid: string, message: proto.IMessage, options: { messageId: string; additionalAttributes?: Record<string, string> }): Promise<string>;
+  relayMessage(jid: string, message: proto.IMessage, options: { messageId: string; additionalAttributes?: Record<string, string>; additionalNodes?: BinaryNode[] }): Promise<string>;
   onWhatsApp(...phoneNumbers: string[]): Promise<Array<{ jid: string; exists: boolean }> | undefined>;
   groupFetchAllParticipating(): Promise<{ [id: string]: GroupMetadata }>;
   waUploadToServer: WAMediaUploadFunction;
   sendPresenceUpdate?(type: 'composing' | 'recording' | 'paused', toJid?: string): Promise<void>;
   readMessages?(keys: WAMessageKey[]): Promise<void>;
   signalRepository: { lidMapping: { getPNForLID(lid: string): Promise<string | null> } };
+  /** The linked account's own ids (a poll's creator, when a vote is decrypted). */
+  user?: { id: string; lid?: string } | undefined;
+  /** Asks the phone to upload a received file again when WhatsApp's copy has expired. */
+  updateMediaMessage?(message: WAMessage): Promise<WAMessage>;
+  /** Fetches the media connection (hosts) if the socket has none: where a re-uploaded file is found. */
+  refreshMediaConn?(forceGet?: boolean): Promise<unknown>;
   /** The raw stanza stream: the server's `ack` of each message we send arrives here. */
   ws: { on(event: string, listener: (node: BinaryNode) => void): unknown; off(event: string, listener: (node: BinaryNode) => void): unknown };
 }
@@ -47,6 +54,7 @@ export interface BaileysSocketSettings {
   markOnlineOnConnect: boolean;
   syncFullHistory: boolean;
   connectTimeoutMs: number;
+  qrTimeoutMs?: number;
   /** Set only by tests (a local WhatsApp Web test server). */
   webSocketUrl?: string;
   logger: Logger;
@@ -71,6 +79,7 @@ export function baileysSocketFactory(settings: BaileysSocketSettings): SocketFac
       shouldSyncHistoryMessage: ({ syncType }) => settings.syncFullHistory || !SKIPPED_HISTORY.has(syncType as proto.HistorySync.HistorySyncType),
       emitOwnEvents: false,
       connectTimeoutMs: settings.connectTimeoutMs,
+      ...(settings.qrTimeoutMs ? { qrTimeout: settings.qrTimeoutMs } : {}),
       getMessage,
       ...(settings.webSocketUrl ? { waWebSocketUrl: settings.webSocketUrl } : {}),
     }) satisfies SocketLike;

@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import { readSession } from '../../core/sessions.js';
 import { contentSummary } from '../../core/content-summary.js';
 import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
 import { pageOf } from '../../core/pagination.js';
 import type { Store } from '../../store/store.js';
-import type { DisconnectReason, DriverEvents, Group, OutgoingMessage, PresenceState, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
+import type { SessionOwnership } from '../../core/scale-out/session-ownership.js';
+import { reachoutSentence, type RestrictionsReport } from '../../core/restrictions/restrictions.js';
+import { SendPacer, type PacingOptions } from '../send-pacer.js';
+import type { DisconnectReason, DriverEvents, Group, IncomingChange, IncomingMessage, OutgoingMessage, PresenceState, ReadTarget, ReceiptKind, SendOutcome, SessionView, WhatsAppDriver } from '../driver.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export const SANDBOX_PENDING_MS = 30_000;
 /** Another process sharing the database sees a state change within this time. */
@@ -23,6 +29,8 @@ export interface SandboxTestingAids {
    * window a crash test kills the process in.
    */
   hangAfterSends?: number;
+  /** Spaces one account's sends as the real driver does (SANDBOX_PACING_MIN_MS/MAX_MS); none by default. */
+  pacing?: PacingOptions;
 }
 
 function view(state: SessionView['state'], phone: string | null, reason: string | null = null, detail: string | null = null): SessionView {
@@ -31,7 +39,8 @@ function view(state: SessionView['state'], phone: string | null, reason: string 
 
 /**
  * A simulated phone for trying the API and for tests. Every account starts linked; magic
- * recipients behave like test cards (…0000 is not on WhatsApp, …0001 stays pending for 30 s).
+ * recipients behave like test cards (…0000 is not on WhatsApp, …0001 stays pending for 30 s,
+ * …0463 is refused as WhatsApp refuses a restricted number's new chats).
  * Its network is a table in the gateway's database, written in its own commit before the send
  * answers — as a real network has the message before the gateway records the outcome — so a
  * crash between the two shows up as a message sent again (under the same WhatsApp id), and the
@@ -45,12 +54,26 @@ export class SandboxDriver implements WhatsAppDriver {
     private readonly events: DriverEvents,
     private readonly clock: () => number = Date.now,
     private readonly testing: SandboxTestingAids = {},
-  ) {}
+    /** Several processes on one PostgreSQL: each session (account) is sent from its lease holder only. */
+    private readonly ownership?: SessionOwnership,
+  ) {
+    this.pacer = new SendPacer(testing.pacing ?? { minMs: 0, maxMs: 0 }, clock);
+  }
 
   private sendsOnNetwork = 0;
+  private readonly pacer: SendPacer;
 
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  async start(): Promise<void> {
+    await this.ownership?.start({ sessions: () => sandboxSessions(this.store) });
+  }
+
+  async stop(): Promise<void> {
+    await this.ownership?.stop();
+  }
+
+  async accountsServedElsewhere(): Promise<string[]> {
+    return this.ownership ? this.ownership.accountsHeldElsewhere() : [];
+  }
 
   /** Recently read states: a send asks on every request, and the state changes rarely. */
   private readonly recent = new Map<string, { view: SessionView; until: number }>();
@@ -97,21 +120,52 @@ export class SandboxDriver implements WhatsAppDriver {
     if (message.recipient.endsWith('0000')) {
       return { status: 'failed', error: `The number ${message.recipient} is not on WhatsApp.` };
     }
+    if (message.recipient.endsWith('0463')) {
+      return { status: 'failed', error: `WhatsApp refused the message (463). ${reachoutSentence(null)}`, code: 'reachout_restricted' };
+    }
     if (message.recipient.endsWith('0001') && now < message.createdAt + SANDBOX_PENDING_MS) {
       return { status: 'retry', at: message.createdAt + SANDBOX_PENDING_MS, error: 'Sandbox: held pending for 30 seconds.', countsAsAttempt: false };
     }
-    // The network has the message once this commits; the outcome's own (durable) commit comes after
-    // it, and its flush carries this one to disk too, so it need not wait for a flush of its own.
-    await this.store.write(
-      (tx) =>
-        tx
-          .insertInto('sandbox_sends')
-          .values({ account_id: message.accountId, message_id: message.id, wa_message_id: message.waMessageId, recipient: message.recipient, kind: message.kind, at: now, content: JSON.stringify(sandboxSummary(message)) })
-          .execute(),
-      { durable: false },
-    );
+    await this.pacer.wait(message.accountId);
+    const at = this.clock();
+    // The fence, once more right before the network: loading media or pacing may have taken a while.
+    if (this.ownership && message.leaseToken !== undefined && this.ownership.sendToken(message.accountId) !== message.leaseToken) {
+      return { status: 'retry', at: at + 1_000, error: 'This process no longer holds the session.', countsAsAttempt: false };
+    }
+    const row = {
+      account_id: message.accountId,
+      message_id: message.id,
+      wa_message_id: message.waMessageId,
+      recipient: message.recipient,
+      kind: message.kind,
+      at,
+      content: JSON.stringify(sandboxSummary(message)),
+      sent_by: this.ownership?.id ?? null,
+      lease_token: message.leaseToken ?? null,
+    };
+    if (this.store.dialect === 'postgres' && row.lease_token !== null) {
+      // One statement in its own implicit transaction: the network has the message once the server
+      // has the statement, even if this process is paused before it hears back (as a socket would).
+      // WhatsApp keeps one connection per device: a newer holder's connection replaces an older one
+      // (conflict 440), so the simulated network refuses a send under a token older than the latest.
+      const written = await sql`
+        insert into sandbox_sends (account_id, message_id, wa_message_id, recipient, kind, at, content, sent_by, lease_token)
+        select ${row.account_id}, ${row.message_id}, ${row.wa_message_id}, ${row.recipient}, ${row.kind}, ${row.at}, ${row.content}, ${row.sent_by}, ${row.lease_token}
+        where not exists (select 1 from wa_session_leases where account_id = ${row.account_id} and token > ${row.lease_token})
+      `.execute(this.store.db);
+      if (Number(written.numAffectedRows ?? 0n) === 0) {
+        return { status: 'retry', at: at + 1_000, error: 'WhatsApp replaced this connection: another process holds the session now.', countsAsAttempt: false };
+      }
+    } else if (this.store.dialect === 'postgres') {
+      await this.store.db.insertInto('sandbox_sends').values(row).execute();
+    } else {
+      // The outcome's own (durable) commit comes after this one, and its flush carries this one to
+      // disk too, so it need not wait for a flush of its own.
+      await this.store.write((tx) => tx.insertInto('sandbox_sends').values(row).execute(), { durable: false });
+    }
+    this.pacer.sent(message.accountId);
     if (++this.sendsOnNetwork === this.testing.hangAfterSends) await new Promise<never>(() => {});
-    return { status: 'sent', at: now };
+    return { status: 'sent', at };
   }
 
   /** Presence and read marks reach the simulated network too: recorded with no message of the log. */
@@ -119,8 +173,8 @@ export class SandboxDriver implements WhatsAppDriver {
     await this.recordSignal(accountId, chat, 'presence', { text: null, fileName: null, media: null, presence: state });
   }
 
-  async markRead(accountId: string, chat: string, waMessageIds: string[] | null): Promise<void> {
-    await this.recordSignal(accountId, chat, 'read', { text: null, fileName: null, media: null, read: { messageIds: waMessageIds } });
+  async markRead(accountId: string, chat: string, targets: ReadTarget[]): Promise<void> {
+    await this.recordSignal(accountId, chat, 'read', { text: null, fileName: null, media: null, read: { messageIds: targets.map((t) => t.waMessageId) } });
   }
 
   private async recordSignal(accountId: string, chat: string, kind: string, content: object): Promise<void> {
@@ -138,20 +192,26 @@ export class SandboxDriver implements WhatsAppDriver {
     ];
   }
 
-  /** Someone writes to the linked number (SPEC §8: `POST /api/v1/sandbox/incoming`). */
-  async simulateIncoming(accountId: string, input: { from: string; text: string; groupId?: string; pushName?: string }): Promise<string> {
+  /** Someone writes to the linked number (SPEC §8, §11: `POST /api/v1/sandbox/incoming`): any kind, as the real driver reports it. */
+  async simulateIncoming(accountId: string, input: Omit<IncomingMessage, 'waMessageId' | 'at'>): Promise<{ id: string; messageId: string }> {
     const waMessageId = newWhatsAppMessageId();
-    await this.events.incoming(accountId, {
-      waMessageId,
-      from: input.from,
-      pushName: input.pushName ?? null,
-      type: 'text',
-      text: input.text,
-      groupId: input.groupId ?? null,
-      participant: input.groupId ? input.from : null,
-      at: this.clock(),
-    });
-    return waMessageId;
+    const messageId = await this.events.incoming(accountId, { ...input, waMessageId, at: this.clock() });
+    return { id: waMessageId, messageId };
+  }
+
+  /** Someone reacts to, edits or deletes a message, or votes on a poll. */
+  async simulateChange(accountId: string, change: DistributiveOmit<IncomingChange, 'at'>): Promise<void> {
+    await this.events.incomingChange(accountId, { ...change, at: this.clock() } as IncomingChange);
+  }
+
+  /** The recipient's phone reports a sent message delivered, read or played (`POST /api/v1/sandbox/receipt`). */
+  async simulateReceipt(accountId: string, waMessageId: string, status: ReceiptKind): Promise<void> {
+    await this.events.receipt(accountId, waMessageId, status, this.clock());
+  }
+
+  /** A simulated reach-out timelock and new-chat cap, reported as the real driver reports WhatsApp's. */
+  async simulateRestrictions(accountId: string, report: RestrictionsReport): Promise<void> {
+    await this.events.restrictionsChanged?.(accountId, report);
   }
 
   async simulateDisconnect(accountId: string, reason: DisconnectReason): Promise<void> {
@@ -159,6 +219,17 @@ export class SandboxDriver implements WhatsAppDriver {
     const detail = reason === 'logged_out' ? 'WhatsApp was unlinked from the phone. Link again to send.' : 'The connection was lost and could not be restored. Link again to send.';
     await this.changeSession(accountId, view('disconnected', current.phone, reason, detail));
   }
+}
+
+/** Every account runs a simulated session unless it was logged out or disconnected. */
+async function sandboxSessions(store: Store): Promise<string[]> {
+  const rows = await store.db
+    .selectFrom('accounts')
+    .leftJoin('wa_sessions', 'wa_sessions.account_id', 'accounts.id')
+    .select('accounts.id')
+    .where((eb) => eb.or([eb('wa_sessions.state', 'is', null), eb('wa_sessions.state', 'not in', ['unlinked', 'disconnected'])]))
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /** What the simulated network received; media by the hash of the very bytes that would have gone out. */

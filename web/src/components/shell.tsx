@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { hasNavigated, navigate, onLinkClick } from '../router';
 import { useAuth } from '../session';
@@ -10,6 +10,7 @@ const NAV = [
   { href: '/connection', label: 'WhatsApp connection' },
   { href: '/keys', label: 'API keys' },
   { href: '/messages', label: 'Messages' },
+  { href: '/inbox', label: 'Inbox' },
   { href: '/webhooks', label: 'Webhooks' },
   { href: '/groups', label: 'Groups' },
   { href: '/recipients', label: 'Recipients' },
@@ -32,8 +33,10 @@ export function Shell(props: { path: string; children: ComponentChildren }) {
     if (!first || hasNavigated()) document.getElementById('main')?.focus({ preventScroll: true });
   }, [props.path]);
   // The phone menu covers the page: it closes on Escape (focus back on its button) and as soon
-  // as focus leaves it, so focus never lands on controls hidden under it.
-  useEffect(() => {
+  // as focus leaves it, so focus never lands on controls hidden under it. A layout effect: the
+  // listeners are in place when the open menu is painted, not a frame later, so a fast Shift+Tab
+  // right after opening it still closes it.
+  useLayoutEffect(() => {
     if (!menuOpen) return;
     const inside = (node: EventTarget | null) => node instanceof Node && (menu.current?.contains(node) || toggle.current?.contains(node));
     const onKey = (event: KeyboardEvent) => {

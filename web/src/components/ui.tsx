@@ -36,6 +36,8 @@ const STATE_LABELS: Record<string, string> = {
   sent: 'Sent',
   pending: 'Pending',
   failed: 'Failed',
+  scheduled: 'Scheduled',
+  cancelled: 'Cancelled',
   delivered: 'Delivered',
   dead: 'Gave up',
 };
@@ -49,6 +51,8 @@ const STATE_TONES: Record<string, string> = {
   disconnected: 'bad',
   failed: 'bad',
   dead: 'bad',
+  scheduled: 'warn',
+  cancelled: 'muted',
   unlinked: 'muted',
 };
 

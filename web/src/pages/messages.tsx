@@ -10,6 +10,7 @@ const PAGE = 25;
 export function MessagesPage() {
   const [status, setStatus] = useState('');
   const [open, setOpen] = useState<string | null>(null);
+  const [cancelError, setCancelError] = useState<string | null>(null);
   const pages = useCursorPages();
   const cursor = pages.cursor;
   const page = useLoad(() => {
@@ -20,12 +21,22 @@ export function MessagesPage() {
   }, [status, cursor]);
   // Pending messages turn sent or failed on their own: follow them while any is on screen.
   useRefreshWhile(page.data?.messages.some((m) => m.status === 'pending') ?? false, page.reload);
+  // A scheduled or pending message can still be stopped (DELETE cancels it; one already on its way answers 409).
+  const cancel = async (id: string) => {
+    setCancelError(null);
+    try {
+      await api('DELETE', `/api/v1/messages/${encodeURIComponent(id)}`);
+    } catch (error) {
+      setCancelError(error instanceof Error ? error.message : String(error));
+    }
+    await page.reload();
+  };
 
   return (
     <>
       <PageHeader
         title="Messages"
-        lead="Everything you sent, newest first."
+        lead="Everything you sent, newest first. Scheduled and pending messages can be cancelled until they go."
         actions={
           <button class="btn" onClick={() => void (page.loading || page.reload())} aria-busy={page.loading}>
             Refresh
@@ -44,12 +55,15 @@ export function MessagesPage() {
             }}
           >
             <option value="">All</option>
+            <option value="scheduled">Scheduled</option>
             <option value="sent">Sent</option>
             <option value="pending">Pending</option>
             <option value="failed">Failed</option>
+            <option value="cancelled">Cancelled</option>
           </select>
         </div>
         {page.error && <Notice tone="error">{page.error}</Notice>}
+        {cancelError && <Notice tone="error">{cancelError}</Notice>}
         {!page.data && !page.error && <Skeleton lines={6} height={20} />}
         {page.data && page.data.messages.length === 0 && (
           <Empty title={status ? `No ${status} messages` : 'No messages yet'}>
@@ -73,7 +87,10 @@ export function MessagesPage() {
               <tbody>
                 {page.data.messages.map((m) => [
                   <tr key={m.messageId} data-message-id={m.messageId}>
-                    <td data-label="Time">{formatTime(m.createdAt)}</td>
+                    <td data-label="Time">
+                      {formatTime(m.createdAt)}
+                      {m.status === 'scheduled' && m.sendAt && <p class="hint">Sends at {formatTime(m.sendAt)}</p>}
+                    </td>
                     <td data-label="Recipient">
                       <code>{m.recipient}</code>
                     </td>
@@ -91,7 +108,12 @@ export function MessagesPage() {
                     </td>
                     <td data-label="Status">
                       <Badge value={m.status} />
-                      {m.error && <p class="row-error">{m.error}</p>}
+                      {m.error && m.status !== 'cancelled' && <p class="row-error">{m.error}</p>}
+                      {(m.status === 'scheduled' || m.status === 'pending') && (
+                        <button type="button" class="btn btn-small" data-testid="cancel-message" onClick={() => void cancel(m.messageId)}>
+                          Cancel
+                        </button>
+                      )}
                     </td>
                     <td data-label="Delivered">{formatTime(m.deliveredAt)}</td>
                     <td data-label="Read">{formatTime(m.readAt)}</td>

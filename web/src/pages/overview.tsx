@@ -1,6 +1,6 @@
 import { api, type DayCount, type Status } from '../api';
 import { DailyChart, UsageBar } from '../components/charts';
-import { Badge, Card, Notice, PageHeader, Skeleton, formatDate, planLabel } from '../components/ui';
+import { Badge, Card, Notice, PageHeader, Skeleton, formatDate, formatTime, planLabel } from '../components/ui';
 import { useLoad } from '../session';
 
 export function OverviewPage() {
@@ -44,6 +44,21 @@ export function OverviewPage() {
         </Card>
         <Card title="Last 24 hours">{s ? <UsageBar used={s.messagesToday} limit={s.dailyLimit} /> : <Skeleton lines={3} />}</Card>
       </div>
+      {s?.restrictions?.reachoutTimelock.active && (
+        <Notice tone="error" testId="overview-restricted">
+          WhatsApp has restricted this number from starting new chats
+          {s.restrictions.reachoutTimelock.until ? ` until ${formatTime(s.restrictions.reachoutTimelock.until)}` : ''}. Messages to people who already chat with you
+          still go; new numbers are refused until it lifts.
+        </Notice>
+      )}
+      {s?.restrictions && s.restrictions.newChatCap.total !== null && (
+        <Card title="WhatsApp's new-chat cap">
+          <p class="stat-main" data-testid="overview-cap">
+            {s.restrictions.newChatCap.used ?? 0} of {s.restrictions.newChatCap.total} new chats used
+          </p>
+          {s.restrictions.newChatCap.cycleEndsAt && <p class="hint">The cycle ends {formatTime(s.restrictions.newChatCap.cycleEndsAt)}.</p>}
+        </Card>
+      )}
       <Card title="Messages, last 7 days" actions={<a href="/messages">Open the log →</a>}>
         {stats.error && <Notice tone="error">{stats.error}</Notice>}
         {stats.data ? <DailyChart days={stats.data.days} /> : <div class="chart-placeholder"><Skeleton lines={1} height={150} /></div>}

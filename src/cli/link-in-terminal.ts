@@ -1,10 +1,9 @@
 import QRCode from 'qrcode';
-import type { Config } from '../../config.js';
-import { AppError } from '../../core/errors.js';
-import { createLogger } from '../../logger.js';
-import { createRuntime } from '../../runtime.js';
-import type { SessionView } from '../driver.js';
-import { DEFAULT_BAILEYS_SETTINGS } from './baileys-driver.js';
+import type { Config } from '../config.js';
+import { AppError } from '../core/errors.js';
+import { createLogger } from '../logger.js';
+import { createRuntime } from '../runtime.js';
+import type { SessionView } from '../core/driver-port.js';
 
 export interface TerminalLinkOptions {
   accountId: string;
@@ -18,7 +17,7 @@ export interface TerminalLinkOptions {
  * `messageapi link --account ID`: links a number from the terminal. It runs the Baileys driver for
  * this one session in this process (under the session's lease), prints each QR as WhatsApp rotates
  * it, and returns once the phone has linked; a running server picks the session up at its next
- * lease round (within a third of the lease), or at its next start.
+ * lease round (within SESSION_LEASE_RENEW_MS), or at its next start.
  */
 export async function linkInTerminal(config: Config, options: TerminalLinkOptions): Promise<SessionView> {
   const out = options.out ?? ((text: string) => process.stdout.write(`${text}\n`));
@@ -36,7 +35,7 @@ export async function linkInTerminal(config: Config, options: TerminalLinkOption
     let shown: string | null = null;
     for (;;) {
       if (view.state === 'connected') {
-        out(`Linked: +${view.phone}. The server connects this number within ${Math.ceil(DEFAULT_BAILEYS_SETTINGS.leaseMs / 3000)} s (or when it starts).`);
+        out(`Linked: +${view.phone}. The server connects this number within ${Math.ceil(config.sessionLeases.renewMs / 1000)} s (or when it starts).`);
         return view;
       }
       if (view.state === 'unlinked' || view.state === 'disconnected') throw new AppError('service_unavailable', view.detail ?? 'Linking stopped.');

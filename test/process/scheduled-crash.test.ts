@@ -1,0 +1,59 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { Store } from '../../src/store/store.js';
+
+const COUNT = 20;
+
+for (const dialect of testDialects()) {
+  describe(`scheduled sends across a crash (${dialect})`, () => {
+    let database: TestDatabase;
+    const servers: ServerProcess[] = [];
+    const stores: Store[] = [];
+    afterAll(async () => {
+      for (const s of servers) await s.kill('SIGKILL');
+      for (const s of stores) await s.close();
+      await database?.drop();
+    });
+
+    it('messages scheduled before a SIGKILL are sent once each after the restart, not before their time', { timeout: 90_000 }, async () => {
+      database = await createTestDatabase(dialect);
+      const env = { DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', OUTBOX_LOCK_MS: '1500', LOG_LEVEL: 'info' };
+      const created = runCli(['accounts', 'create', '--email', 'later@example.com', '--plan', 'unlimited', '--json'], env);
+      expect(created.code, created.stderr).toBe(0);
+      const apiKey = (JSON.parse(created.stdout) as { apiKey: string }).apiKey;
+      const first = await startServerProcess(env);
+      servers.push(first);
+      const base = Date.now() + 8_000;
+      const scheduled: Array<{ id: string; sendAt: number }> = [];
+      for (let i = 0; i < COUNT; i++) {
+        const sendAt = base + (i % 4) * 500;
+        const res = await fetch(`${first.url}/api/v1/send`, {
+          method: 'POST',
+          headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+          body: JSON.stringify({ recipient: `4479${String(200_000 + i)}2`, text: `later ${i}`, sendAt: new Date(sendAt).toISOString(), wait: 0 }),
+        });
+        const body = (await res.json()) as { messageId: string; status: string };
+        expect(body.status).toBe('scheduled');
+        scheduled.push({ id: body.messageId, sendAt });
+      }
+      expect(Date.now()).toBeLessThan(base); // all accepted (and answered, so on disk) before the first was due
+      await first.kill('SIGKILL');
+
+      const peek = Store.open(database.url);
+      stores.push(peek);
+      expect(await peek.db.selectFrom('sandbox_sends').select('message_id').execute()).toEqual([]);
+      const second = await startServerProcess(env);
+      servers.push(second);
+      const ids = scheduled.map((s) => s.id);
+      const sentCount = async () => (await peek.db.selectFrom('messages').select('id').where('id', 'in', ids).where('status', '=', 'sent').execute()).length;
+      await expect.poll(sentCount, { timeout: 30_000, interval: 200 }).toBe(COUNT);
+      const network = await peek.db.selectFrom('sandbox_sends').select(['message_id', 'at']).where('message_id', 'in', ids).execute();
+      expect(network).toHaveLength(COUNT); // once each
+      for (const s of scheduled) {
+        const record = network.find((r) => r.message_id === s.id)!;
+        expect(Number(record.at)).toBeGreaterThanOrEqual(s.sendAt);
+      }
+    });
+  });
+}
