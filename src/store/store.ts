@@ -58,20 +58,11 @@ export class Store {
   static open(databaseUrl: string, options: StoreOptions = {}): Store {
     const dialect = dialectOf(databaseUrl);
     if (dialect === 'postgres') {
-      const pool = new pg.Pool({
-        connectionString: databaseUrl,
-        max: options.poolSize ?? 20,
-        ...(options.idleInTransactionTimeoutMs !== undefined ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs } : {}),
-      });
-      // An idle connection the server closed (restart, failover) is dropped by the pool; that is not fatal.
-      pool.on('error', () => undefined);
-      // Nor is one it ends while in use (idle-in-transaction timeout, pg_terminate_backend): the
-      // query in flight, or the next, fails with the reason, and the pool discards the connection.
-      // Without a listener the client's 'error' event would end the process.
-      pool.on('connect', (client) => client.on('error', () => undefined));
       const accountWrites = new AccountWrites();
-      const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [accountWrites] });
-      return new Store('postgres', db, db, new PostgresSignals(databaseUrl), accountWrites);
+      const db = postgresPool(databaseUrl, options, accountWrites);
+      const store = new Store('postgres', db, db, new PostgresSignals(databaseUrl), accountWrites);
+      store.reopen = (size) => postgresPool(databaseUrl, { ...options, poolSize: size }, accountWrites);
+      return store;
     }
     const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
     if (file !== ':memory:') {
@@ -164,11 +155,45 @@ export class Store {
     return list.filter((m) => m.executedAt === undefined).length;
   }
 
+  /** How to open another pool on the same database (PostgreSQL). */
+  private reopen: ((size: number) => Kysely<Database>) | undefined;
+  private readonly siblings: Store[] = [];
+
+  /**
+   * The same database through `size` connections of its own (PostgreSQL; SQLite's single writer
+   * is shared as it is). For background workers: when requests' transactions hold every
+   * connection of the main pool (waiting in turn on one account's row lock, say), the workers'
+   * claims and outcomes still get through. Closed with this store.
+   */
+  withOwnConnections(size: number): Store {
+    if (!this.reopen) return this;
+    const db = this.reopen(size);
+    const sibling = new Store(this.dialect, db, db, this.signals, this.accountWrites);
+    this.siblings.push(sibling);
+    return sibling;
+  }
+
   async close(): Promise<void> {
+    for (const sibling of this.siblings.splice(0)) await sibling.writeDb.destroy();
     await this.signals.close();
     await this.checkpointer?.close();
     await this.writeDb.destroy();
     await this.flusher?.close();
     if (this.db !== this.writeDb) await this.db.destroy();
   }
+}
+
+function postgresPool(databaseUrl: string, options: StoreOptions, accountWrites: AccountWrites): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.poolSize ?? 20,
+    ...(options.idleInTransactionTimeoutMs !== undefined ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs } : {}),
+  });
+  // An idle connection the server closed (restart, failover) is dropped by the pool; that is not fatal.
+  pool.on('error', () => undefined);
+  // Nor is one it ends while in use (idle-in-transaction timeout, pg_terminate_backend): the
+  // query in flight, or the next, fails with the reason, and the pool discards the connection.
+  // Without a listener the client's 'error' event would end the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [accountWrites] });
 }

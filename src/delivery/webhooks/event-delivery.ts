@@ -38,6 +38,7 @@ export interface TestDeliveryResult {
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const WORKER_CONNECTIONS = 6;
 
 /**
  * Everything that gets events out of the gateway: the recorder that writes them into the outbox,
@@ -55,8 +56,14 @@ export class EventDelivery {
   private readonly mailer: EmailSender | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
 
+  /** The workers' own connections to the database (see Store.withOwnConnections). */
+  private readonly store: Store;
+
   constructor(private readonly deps: EventDeliveryDeps) {
-    const { config, store, log, clock } = deps;
+    const { config, log, clock } = deps;
+    // A burst of events of one account queues its transactions on the account's event log lock,
+    // each holding a connection of the main pool: the deliveries must not wait behind them.
+    const store = (this.store = deps.store.withOwnConnections(WORKER_CONNECTIONS));
     this.box = new SecretBox(deps.secret);
     this.agents = new ReceiverAgents(config.webhooks.timeoutMs);
     this.deliverer = new WebhookDeliverer({ store, config, box: this.box, agents: this.agents, log, clock, random: deps.random, wallClock: deps.wallClock, lookup: deps.lookup });
@@ -87,7 +94,8 @@ export class EventDelivery {
   }
 
   async start(): Promise<void> {
-    const { store, log, config } = this.deps;
+    const { log, config } = this.deps;
+    const store = this.store;
     // On SQLite one process runs, so every lock left at start is a dead process's.
     if (store.dialect === 'sqlite') {
       await releaseAllLocks(store, 'webhook');
@@ -119,7 +127,7 @@ export class EventDelivery {
 
   async prune(): Promise<{ deliveries: number; emails: number }> {
     try {
-      return await pruneFinished(this.deps.store, this.deps.clock(), this.deps.config.webhooks.retentionDays);
+      return await pruneFinished(this.store, this.deps.clock(), this.deps.config.webhooks.retentionDays);
     } catch (error) {
       this.deps.log.error({ err: coerceError(error) }, 'could not prune old webhook deliveries and e-mails');
       return { deliveries: 0, emails: 0 };
@@ -132,7 +140,8 @@ export class EventDelivery {
    * already tells the user what happened. A 2xx also lifts a stop left by an earlier 410.
    */
   async sendTest(account: Account): Promise<TestDeliveryResult> {
-    const { store, config, clock } = this.deps;
+    const { config, clock } = this.deps;
+    const store = this.store;
     requireWebhookPlan(config, account);
     const target = await loadTarget(store.db, account.id);
     if (!target?.url || !target.sealedSecret) {
