@@ -29,8 +29,14 @@ export function acceptInOneStatement(store: Store, account: Account, input: NewM
   return batcher.accept(rowOf(account, input, now));
 }
 
-/** Statements in flight at once; sends arriving meanwhile wait for the next one, together. */
-const STATEMENTS_IN_FLIGHT = 4;
+/**
+ * Statements in flight at once; sends arriving meanwhile wait for the next one, together. Fewer
+ * means larger statements and more sends per second (measured on 2 cores, 50 connections: 1 →
+ * 4,059/s, 2 → 3,471–3,606, 4 → 2,976–3,361, 8 → 2,257); more than one keeps a statement that
+ * waits on a row lock (an idempotent send of the same account holding its counters) from
+ * holding up every other account's sends.
+ */
+const STATEMENTS_IN_FLIGHT = 2;
 const MOST_PER_STATEMENT = 200;
 
 const batchers = new WeakMap<Store, AcceptBatcher>();
