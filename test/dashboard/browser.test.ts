@@ -168,6 +168,16 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     audited.push(name);
   }
 
+  /** After "Sign in": the overview, or a failure that says what the page showed instead. */
+  async function reachOverviewAfterSignIn(): Promise<void> {
+    try {
+      await page.waitForURL(`${base}/`);
+    } catch (error) {
+      const said = await page.getByTestId('login-error').textContent({ timeout: 1_000 }).catch(() => null);
+      const fields = await page.evaluate('[...document.querySelectorAll("input")].map((i) => i.id + "=" + (i.type === "password" ? i.value.length + " characters" : i.value)).join(", ")').catch(() => '?');
+      throw new Error(`signing in did not reach the overview: the page is at ${page.url()}, its error says ${JSON.stringify(said)}, its fields hold ${fields}`, { cause: error });
+    }
+  }
   const activeId = async () => (await page.evaluate('document.activeElement ? document.activeElement.id : ""')) as string;
   const activeText = async () => (await page.evaluate('document.activeElement ? document.activeElement.innerText.trim() : ""')) as string;
   const activeInside = async (selector: string) => (await page.evaluate(`Boolean(document.activeElement && document.activeElement.closest(${JSON.stringify(selector)}))`)) as boolean;
@@ -217,7 +227,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await shoot('login');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/`);
+    await reachOverviewAfterSignIn();
     await page.getByTestId('overview-state').waitFor();
     await expect.poll(activeId, { timeout: 5_000 }).toBe('main');
     expect(await page.getByTestId('overview-state').getAttribute('data-state')).toBe('connected');
@@ -560,7 +570,7 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await page.getByLabel('E-mail').fill('personal@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/`);
+    await reachOverviewAfterSignIn();
     await page.getByTestId('usage-used').waitFor();
     expect(await page.getByTestId('usage-used').textContent()).toBe('2');
     await shoot('overview-personal');
