@@ -595,8 +595,15 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
   });
 
   it('signs out, and the pages then ask to sign in', async () => {
+    // The sign-in form appears once: a form shown while the page still thought it was signed in
+    // was replaced a moment later, and a fast typist (or a test on a loaded machine) lost what
+    // went into it.
+    await page.evaluate(`window.__signInForms = 0; new MutationObserver((changes) => { for (const c of changes) for (const n of c.addedNodes) if (n.nodeType === 1 && (n.id === 'email' || n.querySelector('#email'))) window.__signInForms++; }).observe(document.body, { childList: true, subtree: true })`);
     await page.getByTestId('sign-out').click();
     await page.waitForURL(`${base}/login`);
+    await page.getByLabel('E-mail').waitFor();
+    await page.waitForTimeout(500);
+    expect(await page.evaluate('window.__signInForms')).toBe(1);
     await page.goto(`${base}/keys`);
     await page.waitForURL(`${base}/login`);
     const cookies = await context.cookies(base);

@@ -60,8 +60,10 @@ export function Shell(props: { path: string; children: ComponentChildren }) {
 
   const signOut = async () => {
     await api('POST', '/auth/logout', {}).catch(() => undefined);
-    navigate('/login', true);
+    // Signed out first, then the page: navigating while still signed in showed the sign-in form,
+    // bounced to / and showed it again, so what was typed into the first one was lost.
     await refresh();
+    navigate('/login', true);
   };
 
   return (
