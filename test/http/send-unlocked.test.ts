@@ -36,6 +36,8 @@ for (const dialect of testDialects()) {
       const now = ids.filter((_, i) => i % 10 !== 0);
       await expect.poll(async () => (await sandboxSends()).length, { timeout: 30_000 }).toBe(36);
       expect(new Set((await sandboxSends()).map((s) => s.messageId))).toEqual(new Set(now));
+      // The sandbox hears a send before the worker writes its outcome, so each status is awaited.
+      for (const id of now) await expect.poll(async () => (await get(id)).status, { timeout: 10_000 }).toBe('sent');
       for (const id of now) expect(await get(id)).toMatchObject({ status: 'sent', type: 'text' });
       for (const id of ids.filter((_, i) => i % 10 === 0)) expect(await get(id)).toMatchObject({ status: 'scheduled', sendAt, sentAt: null });
     });
