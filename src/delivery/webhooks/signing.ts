@@ -1,9 +1,6 @@
-export { newWebhookSecret, secretPrefix } from '../../core/webhook-secret.js';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 const PREFIX = 'whsec_';
-
-
 
 /**
  * The Standard Webhooks headers for one attempt: the id stays the same across retries, the
