@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Store } from '../../src/store/store.js';
 import { ensureBuilt } from '../baileys/ensure-built.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { CrashRig } from '../helpers/crash-rig.js';
+import { testDialects } from '../helpers/databases.js';
 import { sampleMp3, sampleMp4, sampleOpus, sampleWebp, serveFiles } from '../helpers/media-samples.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { ROOT, runCli, type ServerProcess } from '../helpers/server-process.js';
 import { tinyPng } from '../media/fixtures.js';
 
 /** Each kind this many times in the burst (a reaction, an edit and a delete each on a message of their own). */
@@ -35,34 +35,27 @@ interface Call {
 
 for (const dialect of testDialects()) {
   describe(`crash safety with every kind of message (${dialect})`, () => {
-    let database: TestDatabase;
-    const servers: ServerProcess[] = [];
-    const stores: Store[] = [];
+    const rig = new CrashRig(dialect);
     let files: Awaited<ReturnType<typeof serveFiles>> | undefined;
     afterAll(async () => {
-      for (const s of servers) await s.kill('SIGKILL');
-      for (const s of stores) await s.close();
       await files?.close();
-      await database?.drop();
+      await rig.close();
     });
 
     it('SIGKILL in the middle of a burst of mixed kinds (text, image, video, audio, voice, sticker, location, contact, poll, reaction, edit, delete): every accepted message reaches the network exactly once — again only under its own WhatsApp id when the crash caught it between the network and the outcome — and nothing that was refused', { timeout: 180_000 }, async () => {
       ensureBuilt(ROOT);
       const t0 = Date.now();
       const at = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-      database = await createTestDatabase(dialect);
+      const env = await rig.create({ ALLOW_PRIVATE_URLS: 'true', NODE_ENV: 'test' });
       files = await serveFiles(FILES);
-      const env = { DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', OUTBOX_LOCK_MS: '1500', ALLOW_PRIVATE_URLS: 'true', LOG_LEVEL: 'info', NODE_ENV: 'test' };
       const created = runCli(['accounts', 'create', '--email', 'mixed-crash@example.com', '--plan', 'unlimited', '--json'], env);
       expect(created.code, created.stderr).toBe(0);
       const apiKey = (JSON.parse(created.stdout) as { apiKey: string }).apiKey;
-      const peek = Store.open(database.url);
-      stores.push(peek);
+      const peek = rig.open();
 
       // Messages for the reactions, edits and deletes to act on: sent (and so on the network) before the burst.
       const targets = 3 * PER_KIND;
-      const first = await startServerProcess({ ...env, SANDBOX_HANG_AFTER_SENDS: String(targets + HANG_INTO_BURST) });
-      servers.push(first);
+      const first = await rig.start({ ...env, SANDBOX_HANG_AFTER_SENDS: String(targets + HANG_INTO_BURST) });
       const dispatcher = new Agent({ connections: CONCURRENCY, pipelining: 1 });
       const call = async (server: ServerProcess, c: Call, key: string) => {
         const res = await request(`${server.url}${c.path}`, {
@@ -155,9 +148,8 @@ for (const dialect of testDialects()) {
       );
       expect(inTheWindow.size, 'messages on the network whose outcome the crash lost').toBeGreaterThan(0);
 
-      const second = await startServerProcess(env);
+      const second = await rig.start(env);
       console.log(`${at()}: restarted`);
-      servers.push(second);
       // The client sends what got no answer once more, under the same Idempotency-Key: what the dead
       // process had committed answers with its first id; what it had not is accepted now.
       let replays = 0;

@@ -1,8 +1,8 @@
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
-import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { Store } from '../../src/store/store.js';
+import { CrashRig } from '../helpers/crash-rig.js';
+import { testDialects } from '../helpers/databases.js';
+import { runCli } from '../helpers/server-process.js';
 
 const BURST = 2000;
 const CONCURRENCY = 50;
@@ -12,18 +12,11 @@ const ACCOUNTS = 4;
 
 for (const dialect of testDialects()) {
   describe(`crash safety (${dialect})`, () => {
-    let database: TestDatabase;
-    const servers: ServerProcess[] = [];
-    const stores: Store[] = [];
-    afterAll(async () => {
-      for (const s of servers) await s.kill('SIGKILL');
-      for (const s of stores) await s.close();
-      await database?.drop();
-    });
+    const rig = new CrashRig(dialect);
+    afterAll(() => rig.close());
 
     it(`SIGKILL in the middle of a burst of ${BURST} sends: every accepted message ends sent; what the crash caught between the network and the outcome goes out once more, under its first WhatsApp id`, { timeout: 120_000 }, async () => {
-      database = await createTestDatabase(dialect);
-      const env = { DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', OUTBOX_LOCK_MS: '1500', LOG_LEVEL: 'info' };
+      const env = await rig.create();
       // Several accounts, so their lanes send side by side (each send is a commit of the sandbox's network).
       const apiKeys = Array.from({ length: ACCOUNTS }, (_, n) => {
         const created = runCli(['accounts', 'create', '--email', `crash${n}@example.com`, '--plan', 'unlimited', '--json'], env);
@@ -32,10 +25,8 @@ for (const dialect of testDialects()) {
       });
       const apiKey = apiKeys[0]!;
 
-      const peek = Store.open(database.url);
-      stores.push(peek);
-      const first = await startServerProcess({ ...env, SANDBOX_HANG_AFTER_SENDS: String(HANG_AT) });
-      servers.push(first);
+      const peek = rig.open();
+      const first = await rig.start({ ...env, SANDBOX_HANG_AFTER_SENDS: String(HANG_AT) });
       // One send with the key in the query, so the log check below covers the redaction of URLs.
       const viaQuery = await request(`${first.url}/send.php?recipient=12125551234&apikey=${apiKey}&text=first`);
       expect(viaQuery.statusCode).toBe(200);
@@ -83,72 +74,67 @@ for (const dialect of testDialects()) {
       await first.kill('SIGKILL');
       expect(accepted.size).toBeGreaterThan(BURST * 0.5);
 
-      const store = Store.open(database.url);
-      try {
-        const pendingAtCrash = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
-        // In the window: on the network, but the outcome never committed (at least the send the sandbox hung in).
-        const inTheWindow = new Set(
-          (await store.db.selectFrom('sandbox_sends').innerJoin('messages', 'messages.id', 'sandbox_sends.message_id').select('message_id').where('messages.status', '=', 'pending').execute()).map((r) => r.message_id),
-        );
-        expect(inTheWindow.size, 'messages on the network whose outcome the crash lost').toBeGreaterThan(0);
+      const store = rig.open();
+      const pendingAtCrash = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+      // In the window: on the network, but the outcome never committed (at least the send the sandbox hung in).
+      const inTheWindow = new Set(
+        (await store.db.selectFrom('sandbox_sends').innerJoin('messages', 'messages.id', 'sandbox_sends.message_id').select('message_id').where('messages.status', '=', 'pending').execute()).map((r) => r.message_id),
+      );
+      expect(inTheWindow.size, 'messages on the network whose outcome the crash lost').toBeGreaterThan(0);
 
-        const restartAt = Date.now();
-        const second = await startServerProcess(env);
-        servers.push(second);
-        const deadline = Date.now() + 60_000;
-        for (;;) {
-          const left = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
-          if (Number(left.n) === 0) break;
-          if (Date.now() > deadline) throw new Error(`${left.n} messages still pending a minute after restart`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
+      const restartAt = Date.now();
+      const second = await rig.start(env);
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const left = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+        if (Number(left.n) === 0) break;
+        if (Date.now() > deadline) throw new Error(`${left.n} messages still pending a minute after restart`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
 
-        console.log(`restart: ${pendingAtCrash.n} pending at the crash, all settled ${Date.now() - restartAt} ms after restart`);
-        const rows = await store.db.selectFrom('messages').select(['id', 'status', 'wa_message_id']).execute();
-        const status = new Map(rows.map((r) => [r.id, r.status]));
-        for (const id of accepted) expect(status.get(id), `accepted message ${id}`).toBe('sent');
+      console.log(`restart: ${pendingAtCrash.n} pending at the crash, all settled ${Date.now() - restartAt} ms after restart`);
+      const rows = await store.db.selectFrom('messages').select(['id', 'status', 'wa_message_id']).execute();
+      const status = new Map(rows.map((r) => [r.id, r.status]));
+      for (const id of accepted) expect(status.get(id), `accepted message ${id}`).toBe('sent');
 
-        // The sandbox's network is written in its own commit before the outcome (as a real network has a
-        // message before the gateway records it), so what was on the network when the process died
-        // goes out again after the restart: under the WhatsApp id fixed at acceptance, which the
-        // recipient's app uses to drop the copy.
-        const sends = await store.db.selectFrom('sandbox_sends').select(['seq', 'message_id', 'wa_message_id']).orderBy('seq').execute();
-        const waIds = new Map(rows.map((r) => [r.id, r.wa_message_id]));
-        const copies = new Map<string, string[]>();
-        for (const s of sends) copies.set(s.message_id, [...(copies.get(s.message_id) ?? []), s.wa_message_id]);
-        const resent = [...copies].filter(([, ids]) => ids.length > 1);
-        console.log(`network: ${sends.length} sends of ${copies.size} messages; ${inTheWindow.size} on the network but not recorded sent at the crash; ${resent.length} sent again after the restart (each under its first WhatsApp id)`);
-        for (const [id, ids] of copies) expect(new Set(ids), `WhatsApp ids ${id} went out under`).toEqual(new Set([waIds.get(id)]));
-        // Exactly those went out twice: the crash is the only way to a second copy, and the restart
-        // sends what it finds pending without knowing the network already has it.
-        expect(resent.map(([id]) => id).sort()).toEqual([...inTheWindow].sort());
-        for (const [id, ids] of resent) expect(ids, `copies of ${id}`).toHaveLength(2);
-        for (const id of accepted) expect(copies.get(id)?.length ?? 0, `network record of ${id}`).toBeGreaterThanOrEqual(1);
-        // Messages that were committed but whose answer was lost in the crash are sent too (nothing stays pending).
-        expect(copies.size).toBe(rows.length);
+      // The sandbox's network is written in its own commit before the outcome (as a real network has a
+      // message before the gateway records it), so what was on the network when the process died
+      // goes out again after the restart: under the WhatsApp id fixed at acceptance, which the
+      // recipient's app uses to drop the copy.
+      const sends = await store.db.selectFrom('sandbox_sends').select(['seq', 'message_id', 'wa_message_id']).orderBy('seq').execute();
+      const waIds = new Map(rows.map((r) => [r.id, r.wa_message_id]));
+      const copies = new Map<string, string[]>();
+      for (const s of sends) copies.set(s.message_id, [...(copies.get(s.message_id) ?? []), s.wa_message_id]);
+      const resent = [...copies].filter(([, ids]) => ids.length > 1);
+      console.log(`network: ${sends.length} sends of ${copies.size} messages; ${inTheWindow.size} on the network but not recorded sent at the crash; ${resent.length} sent again after the restart (each under its first WhatsApp id)`);
+      for (const [id, ids] of copies) expect(new Set(ids), `WhatsApp ids ${id} went out under`).toEqual(new Set([waIds.get(id)]));
+      // Exactly those went out twice: the crash is the only way to a second copy, and the restart
+      // sends what it finds pending without knowing the network already has it.
+      expect(resent.map(([id]) => id).sort()).toEqual([...inTheWindow].sort());
+      for (const [id, ids] of resent) expect(ids, `copies of ${id}`).toHaveLength(2);
+      for (const id of accepted) expect(copies.get(id)?.length ?? 0, `network record of ${id}`).toBeGreaterThanOrEqual(1);
+      // Messages that were committed but whose answer was lost in the crash are sent too (nothing stays pending).
+      expect(copies.size).toBe(rows.length);
 
-        // The public surface agrees: the sandbox's record lists every send, the copies included.
-        const listed: string[] = [];
-        for (const key of apiKeys) {
-          let cursor: string | null = null;
-          do {
-            const page: any = await (await fetch(`${second.url}/api/v1/sandbox/sends?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, { headers: { 'x-api-key': key } })).json();
-            listed.push(...page.sends.map((s: { messageId: string }) => s.messageId));
-            cursor = page.nextCursor;
-          } while (cursor);
-        }
-        expect(listed.sort()).toEqual(sends.map((s) => s.message_id).sort());
-        for (const id of accepted) expect(listed).toContain(id);
+      // The public surface agrees: the sandbox's record lists every send, the copies included.
+      const listed: string[] = [];
+      for (const key of apiKeys) {
+        let cursor: string | null = null;
+        do {
+          const page: any = await (await fetch(`${second.url}/api/v1/sandbox/sends?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, { headers: { 'x-api-key': key } })).json();
+          listed.push(...page.sends.map((s: { messageId: string }) => s.messageId));
+          cursor = page.nextCursor;
+        } while (cursor);
+      }
+      expect(listed.sort()).toEqual(sends.map((s) => s.message_id).sort());
+      for (const id of accepted) expect(listed).toContain(id);
 
-        await second.kill('SIGTERM');
-        const logs = first.output() + second.output();
-        expect(logs).toContain('/send.php?recipient=12125551234&apikey=[REDACTED]');
-        for (const key of apiKeys) {
-          expect(logs).not.toContain(key);
-          expect(logs).not.toContain(key.slice(4, 20));
-        }
-      } finally {
-        await store.close();
+      await second.kill('SIGTERM');
+      const logs = first.output() + second.output();
+      expect(logs).toContain('/send.php?recipient=12125551234&apikey=[REDACTED]');
+      for (const key of apiKeys) {
+        expect(logs).not.toContain(key);
+        expect(logs).not.toContain(key.slice(4, 20));
       }
     });
   });

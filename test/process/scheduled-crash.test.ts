@@ -1,29 +1,21 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
-import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { Store } from '../../src/store/store.js';
+import { CrashRig } from '../helpers/crash-rig.js';
+import { testDialects } from '../helpers/databases.js';
+import { runCli } from '../helpers/server-process.js';
 
 const COUNT = 20;
 
 for (const dialect of testDialects()) {
   describe(`scheduled sends across a crash (${dialect})`, () => {
-    let database: TestDatabase;
-    const servers: ServerProcess[] = [];
-    const stores: Store[] = [];
-    afterAll(async () => {
-      for (const s of servers) await s.kill('SIGKILL');
-      for (const s of stores) await s.close();
-      await database?.drop();
-    });
+    const rig = new CrashRig(dialect);
+    afterAll(() => rig.close());
 
     it('messages scheduled before a SIGKILL are sent once each after the restart, not before their time', { timeout: 90_000 }, async () => {
-      database = await createTestDatabase(dialect);
-      const env = { DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', OUTBOX_LOCK_MS: '1500', LOG_LEVEL: 'info' };
+      const env = await rig.create();
       const created = runCli(['accounts', 'create', '--email', 'later@example.com', '--plan', 'unlimited', '--json'], env);
       expect(created.code, created.stderr).toBe(0);
       const apiKey = (JSON.parse(created.stdout) as { apiKey: string }).apiKey;
-      const first = await startServerProcess(env);
-      servers.push(first);
+      const first = await rig.start(env);
       const base = Date.now() + 8_000;
       const scheduled: Array<{ id: string; sendAt: number }> = [];
       for (let i = 0; i < COUNT; i++) {
@@ -40,11 +32,9 @@ for (const dialect of testDialects()) {
       expect(Date.now()).toBeLessThan(base); // all accepted (and answered, so on disk) before the first was due
       await first.kill('SIGKILL');
 
-      const peek = Store.open(database.url);
-      stores.push(peek);
+      const peek = rig.open();
       expect(await peek.db.selectFrom('sandbox_sends').select('message_id').execute()).toEqual([]);
-      const second = await startServerProcess(env);
-      servers.push(second);
+      await rig.start(env);
       const ids = scheduled.map((s) => s.id);
       const sentCount = async () => (await peek.db.selectFrom('messages').select('id').where('id', 'in', ids).where('status', '=', 'sent').execute()).length;
       await expect.poll(sentCount, { timeout: 30_000, interval: 200 }).toBe(COUNT);

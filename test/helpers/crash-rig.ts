@@ -1,0 +1,42 @@
+import type { Dialect } from '../../src/store/dialect.js';
+import { Store } from '../../src/store/store.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+
+/**
+ * What a crash test starts — its database, `messageapi serve` processes, and stores it reads the
+ * database through — so that `close()` kills, closes and drops all of it, whatever the test reached.
+ */
+export class CrashRig {
+  private database: TestDatabase | undefined;
+  private readonly servers: ServerProcess[] = [];
+  private readonly stores: Store[] = [];
+
+  constructor(private readonly dialect: Dialect) {}
+
+  /** Creates the database and returns the environment a server on it runs with (sandbox driver, short outbox lock). */
+  async create(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+    this.database = await createTestDatabase(this.dialect);
+    return { DATA_DIR: this.database.dataDir, DATABASE_URL: this.database.url, WHATSAPP_DRIVER: 'sandbox', OUTBOX_LOCK_MS: '1500', LOG_LEVEL: 'info', ...extra };
+  }
+
+  async start(env: Record<string, string>): Promise<ServerProcess> {
+    const server = await startServerProcess(env);
+    this.servers.push(server);
+    return server;
+  }
+
+  /** A store on the test's database, beside the servers, to look at what they wrote. */
+  open(): Store {
+    if (!this.database) throw new Error('create() the database first');
+    const store = Store.open(this.database.url);
+    this.stores.push(store);
+    return store;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.servers) await s.kill('SIGKILL');
+    for (const s of this.stores) await s.close();
+    await this.database?.drop();
+  }
+}
