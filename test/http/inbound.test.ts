@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { tinyPdf, tinyPng } from '../media/fixtures.js';
 import { pruneInboundMedia } from '../../src/core/media-retention.js';
 import { connectReceiver, fakeClock, runSchedule } from '../webhooks/helpers.js';
-import { TestReceiver } from '../webhooks/receiver.js';
+import { receiverPool, TestReceiver } from '../webhooks/receiver.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DAY = 24 * 60 * 60 * 1000;
@@ -19,12 +19,8 @@ for (const dialect of testDialects()) {
   describe(`inbound messages (${dialect})`, () => {
     let t: TestApp;
     const clock = fakeClock();
-    const receivers: TestReceiver[] = [];
-    const receiver = async () => {
-      const r = await TestReceiver.start();
-      receivers.push(r);
-      return r;
-    };
+    const receivers = receiverPool();
+    const receiver = receivers.start;
     const key = (apiKey: string) => ({ 'x-api-key': apiKey });
     const incoming = (apiKey: string, payload: object) => t.inject({ method: 'POST', url: '/api/v1/sandbox/incoming', headers: key(apiKey), payload });
     const get = (apiKey: string, url: string) => t.inject({ method: 'GET', url, headers: key(apiKey) });
@@ -38,7 +34,7 @@ for (const dialect of testDialects()) {
     });
     afterAll(async () => {
       await t.close();
-      await Promise.all(receivers.map((r) => r.close()));
+      await receivers.close();
     });
 
     it('turns every kind the sandbox receives into message.received with its own fields, signed and verified', async () => {

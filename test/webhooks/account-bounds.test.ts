@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../helpers/databases.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { connectReceiver, deliveries, fakeClock } from './helpers.js';
-import { TestReceiver } from './receiver.js';
+import { receiverPool } from './receiver.js';
 
 /** What one account can pile up is bounded: API keys, test webhooks, redeliveries (429 too_many_requests beyond). */
 for (const dialect of testDialects()) {
   describe(`per-account bounds (${dialect})`, () => {
     let t: TestApp;
     const clock = fakeClock();
-    const receivers: TestReceiver[] = [];
+    const receivers = receiverPool();
 
     beforeAll(async () => {
       t = await startTestApp(dialect, {
@@ -19,12 +19,11 @@ for (const dialect of testDialects()) {
     });
     afterAll(async () => {
       await t.close();
-      await Promise.all(receivers.map((r) => r.close()));
+      await receivers.close();
     });
 
     async function connectedAccount() {
-      const r = await TestReceiver.start();
-      receivers.push(r);
+      const r = await receivers.start();
       const account = await t.createAccount('unlimited');
       await connectReceiver(t, account.apiKey, r);
       return { ...account, r };

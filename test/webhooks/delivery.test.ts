@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../helpers/databases.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { connectReceiver, deliveries, fakeClock, runSchedule } from './helpers.js';
-import { TestReceiver } from './receiver.js';
+import { receiverPool, TestReceiver } from './receiver.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -10,12 +10,8 @@ for (const dialect of testDialects()) {
   describe(`webhook delivery (${dialect})`, () => {
     let t: TestApp;
     const clock = fakeClock();
-    const receivers: TestReceiver[] = [];
-    const receiver = async () => {
-      const r = await TestReceiver.start();
-      receivers.push(r);
-      return r;
-    };
+    const receivers = receiverPool();
+    const receiver = receivers.start;
     const send = (key: string, payload: object) => t.inject({ method: 'POST', url: '/api/v1/send', headers: { 'x-api-key': key }, payload });
     const incoming = (key: string, payload: object) => t.inject({ method: 'POST', url: '/api/v1/sandbox/incoming', headers: { 'x-api-key': key }, payload });
 
@@ -25,7 +21,7 @@ for (const dialect of testDialects()) {
     });
     afterAll(async () => {
       await t.close();
-      await Promise.all(receivers.map((r) => r.close()));
+      await receivers.close();
     });
 
     it('delivers the four events with the payloads of SPEC §5, each signed and verified by standardwebhooks', async () => {

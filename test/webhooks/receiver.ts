@@ -95,3 +95,18 @@ export class TestReceiver {
     });
   }
 }
+
+/** Receivers a test file starts as it goes, closed together after it. */
+export function receiverPool(): { start(): Promise<TestReceiver>; close(): Promise<void> } {
+  const started: TestReceiver[] = [];
+  return {
+    async start() {
+      const r = await TestReceiver.start();
+      started.push(r);
+      return r;
+    },
+    async close() {
+      await Promise.all(started.map((r) => r.close()));
+    },
+  };
+}

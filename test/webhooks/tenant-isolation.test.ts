@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../helpers/databases.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { connectReceiver, deliveries, fakeClock, runSchedule } from './helpers.js';
-import { TestReceiver } from './receiver.js';
+import { receiverPool, TestReceiver } from './receiver.js';
 
 const EVENTS_PER_ACCOUNT = 8;
 
@@ -15,7 +15,7 @@ for (const dialect of testDialects()) {
   describe(`webhook outcomes isolated per tenant (${dialect})`, () => {
     let t: TestApp;
     const clock = fakeClock();
-    const receivers: TestReceiver[] = [];
+    const receivers = receiverPool();
 
     beforeAll(async () => {
       // No jitter, so the schedule is exact: its 27 h 35 min end after exactly eight retries. With
@@ -25,12 +25,11 @@ for (const dialect of testDialects()) {
     });
     afterAll(async () => {
       await t.close();
-      await Promise.all(receivers.map((r) => r.close()));
+      await receivers.close();
     });
 
     async function tenant(answer: TestReceiver['answer']) {
-      const r = await TestReceiver.start();
-      receivers.push(r);
+      const r = await receivers.start();
       r.answer = answer;
       const account = await t.createAccount('unlimited');
       await connectReceiver(t, account.apiKey, r);
