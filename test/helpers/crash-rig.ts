@@ -40,3 +40,18 @@ export class CrashRig {
     await this.database?.drop();
   }
 }
+
+/** Every message id the sandbox's record lists for an account, read through the public API page by page. */
+export async function listedSandboxSends(serverUrl: string, apiKey: string): Promise<string[]> {
+  const listed: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = (await (await fetch(`${serverUrl}/api/v1/sandbox/sends?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, { headers: { 'x-api-key': apiKey } })).json()) as {
+      sends: Array<{ messageId: string }>;
+      nextCursor: string | null;
+    };
+    listed.push(...page.sends.map((s) => s.messageId));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return listed;
+}

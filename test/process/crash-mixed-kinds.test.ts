@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../baileys/ensure-built.js';
-import { CrashRig } from '../helpers/crash-rig.js';
+import { CrashRig, listedSandboxSends } from '../helpers/crash-rig.js';
 import { testDialects } from '../helpers/databases.js';
 import { sampleMp3, sampleMp4, sampleOpus, sampleWebp, serveFiles } from '../helpers/media-samples.js';
 import { ROOT, runCli, type ServerProcess } from '../helpers/server-process.js';
@@ -215,13 +215,7 @@ for (const dialect of testDialects()) {
       for (const s of sends) for (const t of refusedTexts) expect(s.content).not.toContain(t);
 
       // The public surface agrees: the sandbox's record lists every send, the copies included.
-      const listed: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: any = await (await fetch(`${second.url}/api/v1/sandbox/sends?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, { headers: { 'x-api-key': apiKey } })).json();
-        listed.push(...page.sends.map((s: { messageId: string }) => s.messageId));
-        cursor = page.nextCursor;
-      } while (cursor);
+      const listed = await listedSandboxSends(second.url, apiKey);
       expect(listed.sort()).toEqual(sends.map((s) => s.message_id).sort());
       await second.kill('SIGTERM');
     });

@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CrashRig } from '../helpers/crash-rig.js';
+import { CrashRig, listedSandboxSends } from '../helpers/crash-rig.js';
 import { testDialects } from '../helpers/databases.js';
 import { runCli } from '../helpers/server-process.js';
 
@@ -118,14 +118,7 @@ for (const dialect of testDialects()) {
 
       // The public surface agrees: the sandbox's record lists every send, the copies included.
       const listed: string[] = [];
-      for (const key of apiKeys) {
-        let cursor: string | null = null;
-        do {
-          const page: any = await (await fetch(`${second.url}/api/v1/sandbox/sends?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, { headers: { 'x-api-key': key } })).json();
-          listed.push(...page.sends.map((s: { messageId: string }) => s.messageId));
-          cursor = page.nextCursor;
-        } while (cursor);
-      }
+      for (const key of apiKeys) listed.push(...(await listedSandboxSends(second.url, key)));
       expect(listed.sort()).toEqual(sends.map((s) => s.message_id).sort());
       for (const id of accepted) expect(listed).toContain(id);
 
