@@ -144,6 +144,30 @@ for (const dialect of testDialects()) {
       expect(down.json()).toMatchObject({ success: true, status: null, error: expect.stringMatching(/refused/) });
     });
 
+    it('Test incoming reports a receiver that does not answer in time, and keeps only the start of a long answer', async () => {
+      const r = await receiver();
+      const { apiKey } = await t.createAccount('unlimited');
+      await connectReceiver(t, apiKey, r);
+      const test = async () => (await t.inject({ method: 'POST', url: '/api/v1/webhooks/test', headers: { 'x-api-key': apiKey } })).json();
+      const attempts = async (id: string) => (await t.inject({ method: 'GET', url: `/api/v1/webhooks/deliveries/${id}`, headers: { 'x-api-key': apiKey } })).json().delivery.attemptLog;
+
+      r.answer = () => ({ status: 200, hang: true });
+      const hung = await test();
+      expect(hung).toMatchObject({ success: true, status: null, error: 'The receiver did not answer within 1.5 s.' });
+      expect(hung.durationMs).toBeGreaterThanOrEqual(1400);
+
+      // 200 KiB: reading stops after 64 KiB, the status still counts, and the log keeps 500 characters.
+      r.answer = () => ({ status: 200, body: `${'a'.repeat(500)}${'b'.repeat(200 * 1024)}` });
+      const long = await test();
+      expect(long).toMatchObject({ success: true, status: 200 });
+      expect(await attempts(long.deliveryId)).toEqual([expect.objectContaining({ status: 200, error: null, response: 'a'.repeat(500) })]);
+
+      r.answer = () => ({ status: 503, headers: { 'retry-after': '30' }, body: 'busy' });
+      const busy = await test();
+      expect(busy).toMatchObject({ success: true, status: 503, error: 'The receiver answered HTTP 503.' });
+      expect(await attempts(busy.deliveryId)).toEqual([expect.objectContaining({ status: 503, response: 'busy' })]);
+    });
+
     it('redelivers an event with the same webhook-id and the same body', async () => {
       const r = await receiver();
       const { apiKey } = await t.createAccount('unlimited');
