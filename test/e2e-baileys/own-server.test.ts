@@ -38,8 +38,6 @@ const GROUP = { id: '120363000000000042@g.us', subject: 'Suppliers', members: [S
  */
 const SEEDS_OR_LINKS_MS = 90_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 interface SessionAnswer {
   state: string;
   phone: string | null;
@@ -358,7 +356,9 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     await admin('stream-error', { jid, kind: 'conflict' });
     await expect.poll(async () => (await session(account)).state, { timeout: 10_000 }).toBe('disconnected');
     expect((await session(account)).reason).toBe('connection_replaced');
-    await sleep(1_500);
+    // The runner logs this as it stops for good (session-lifecycle.test.ts shows, on a fake clock,
+    // that no reconnect follows in an hour); by then this device is off the server.
+    await expect.poll(() => gateway.output(), { timeout: 10_000 }).toContain('this server stopped it');
     expect(whatsapp.loggedInDevices).not.toContain(jid);
     const refused = await api<{ code: string }>(account, 'POST', '/api/v1/send', { recipient: PEER, text: 'not now' });
     expect(refused.status).toBe(400);

@@ -57,10 +57,20 @@ for (const dialect of testDialects()) {
       skew = SETTINGS.leaseMs - SETTINGS.marginMs + 1;
       expect(a.sendToken(account.id)).toBeNull();
       const waiting = await accept(account.id, 'after the pause');
-      const dispatcherA = dispatcherFor(sandboxA, a, clockA);
+      // A claims only in rounds, and each round first asks which accounts another process holds:
+      // two rounds that left this account to B mean A has looked and taken nothing.
+      let leftToB = 0;
+      const watchedA = Object.assign(Object.create(sandboxA) as SandboxDriver, {
+        async accountsServedElsewhere(): Promise<string[]> {
+          const elsewhere = await sandboxA.accountsServedElsewhere();
+          if (elsewhere.includes(account.id)) leftToB += 1;
+          return elsewhere;
+        },
+      });
+      const dispatcherA = dispatcherFor(watchedA, a, clockA);
       dispatcherA.start();
       try {
-        await new Promise((r) => setTimeout(r, 300));
+        await expect.poll(() => leftToB, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
         expect(await network(waiting)).toEqual([]);
         expect(await network(raced)).toHaveLength(1);
       } finally {
