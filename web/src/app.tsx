@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { authState, setCsrfToken, whenSignedOut, type AuthState } from './api';
+import { api, authState, setCsrfToken, whenSignedOut, type AuthState } from './api';
 import { Shell } from './components/shell';
 import { Skeleton } from './components/ui';
 import { AccountPage } from './pages/account';
@@ -98,6 +98,17 @@ export function App() {
     }
   }, []);
 
+  const signOut = useCallback(
+    async (everywhere = false) => {
+      await api('POST', everywhere ? '/auth/logout-everywhere' : '/auth/logout', {}).catch(() => undefined);
+      // Signed out first, then the page: navigating while still signed in showed the sign-in form,
+      // bounced to / and showed it again, so what was typed into the first one was lost.
+      await refresh();
+      navigate('/login', true);
+    },
+    [refresh],
+  );
+
   useEffect(() => {
     void refresh();
     whenSignedOut(() => void refresh());
@@ -139,7 +150,7 @@ export function App() {
   }
 
   return (
-    <Auth.Provider value={{ auth, refresh }}>
+    <Auth.Provider value={{ auth, refresh, signOut }}>
       {!isKnownPath(path) && !auth.signedIn ? (
         <main id="main" class="center-page">
           <div class="card narrow">

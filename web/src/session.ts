@@ -5,6 +5,8 @@ import type { AuthState } from './api';
 export interface AppContext {
   auth: AuthState;
   refresh(): Promise<void>;
+  /** Signs this browser (or, with `everywhere`, every browser of the account) out, then shows the sign-in page. */
+  signOut(everywhere?: boolean): Promise<void>;
 }
 
 export const Auth = createContext<AppContext | null>(null);

@@ -1,7 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api } from '../api';
-import { hasNavigated, navigate, onLinkClick } from '../router';
+import { hasNavigated, onLinkClick } from '../router';
 import { useAuth } from '../session';
 import { planLabel } from './ui';
 
@@ -18,7 +17,7 @@ const NAV = [
 ];
 
 export function Shell(props: { path: string; children: ComponentChildren }) {
-  const { auth, refresh } = useAuth();
+  const { auth, signOut } = useAuth();
   const [menuOpen, setMenuOpen] = useState(false);
   const firstRender = useRef(true);
   const menu = useRef<HTMLElement>(null);
@@ -57,14 +56,6 @@ export function Shell(props: { path: string; children: ComponentChildren }) {
   const account = auth.account!;
   const links = [...NAV, { href: '/account', label: 'Your account' }, ...(account.isAdmin ? [{ href: '/admin', label: 'Admin: accounts' }] : [])];
   const current = (href: string) => (href === '/' ? props.path === '/' : props.path === href || props.path.startsWith(`${href}/`));
-
-  const signOut = async () => {
-    await api('POST', '/auth/logout', {}).catch(() => undefined);
-    // Signed out first, then the page: navigating while still signed in showed the sign-in form,
-    // bounced to / and showed it again, so what was typed into the first one was lost.
-    await refresh();
-    navigate('/login', true);
-  };
 
   return (
     <div class="shell" onClick={onLinkClick}>

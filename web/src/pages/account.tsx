@@ -1,11 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api, setCsrfToken } from '../api';
 import { Card, Field, Notice, PageHeader, errorText, focusWhenShown, planLabel } from '../components/ui';
-import { navigate } from '../router';
 import { useAuth } from '../session';
 
 export function AccountPage() {
-  const { auth, refresh } = useAuth();
+  const { auth, refresh, signOut } = useAuth();
   const account = auth.account!;
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -30,13 +29,7 @@ export function AccountPage() {
     }
     focusWhenShown('password-message');
   };
-  const everywhere = async () => {
-    await api('POST', '/auth/logout-everywhere', {}).catch(() => undefined);
-    // Signed out first, then the page: navigating while still signed in showed the sign-in form,
-    // bounced to / and showed it again, so what was typed into the first one was lost.
-    await refresh();
-    navigate('/login', true);
-  };
+  const everywhere = () => signOut(true);
 
   return (
     <>
