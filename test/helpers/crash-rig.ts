@@ -55,3 +55,14 @@ export async function listedSandboxSends(serverUrl: string, apiKey: string): Pro
   } while (cursor);
   return listed;
 }
+
+/** Waits until no message in the database is pending any more: a restart must settle them all within a minute. */
+export async function untilNonePending(store: Store): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const left = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+    if (Number(left.n) === 0) return;
+    if (Date.now() > deadline) throw new Error(`${left.n} messages still pending a minute after restart`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

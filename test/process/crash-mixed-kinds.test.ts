@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../baileys/ensure-built.js';
-import { CrashRig, listedSandboxSends } from '../helpers/crash-rig.js';
+import { CrashRig, listedSandboxSends, untilNonePending } from '../helpers/crash-rig.js';
 import { testDialects } from '../helpers/databases.js';
 import { sampleMp3, sampleMp4, sampleOpus, sampleWebp, serveFiles } from '../helpers/media-samples.js';
 import { ROOT, runCli, type ServerProcess } from '../helpers/server-process.js';
@@ -163,13 +163,7 @@ for (const dialect of testDialects()) {
       );
       console.log(`retried ${unanswered.length} unanswered calls after the restart: ${replays} had been committed by the killed process (answered with their first id), the rest accepted now`);
       await dispatcher.close();
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const left = await peek.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
-        if (Number(left.n) === 0) break;
-        if (Date.now() > deadline) throw new Error(`${left.n} messages still pending a minute after restart`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilNonePending(peek);
 
       console.log(`${at()}: all settled`);
       // Every valid call is one message of the log, sent; the refused ones are none.

@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CrashRig, listedSandboxSends } from '../helpers/crash-rig.js';
+import { CrashRig, listedSandboxSends, untilNonePending } from '../helpers/crash-rig.js';
 import { testDialects } from '../helpers/databases.js';
 import { runCli } from '../helpers/server-process.js';
 
@@ -84,13 +84,7 @@ for (const dialect of testDialects()) {
 
       const restartAt = Date.now();
       const second = await rig.start(env);
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const left = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
-        if (Number(left.n) === 0) break;
-        if (Date.now() > deadline) throw new Error(`${left.n} messages still pending a minute after restart`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilNonePending(store);
 
       console.log(`restart: ${pendingAtCrash.n} pending at the crash, all settled ${Date.now() - restartAt} ms after restart`);
       const rows = await store.db.selectFrom('messages').select(['id', 'status', 'wa_message_id']).execute();
