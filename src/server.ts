@@ -18,6 +18,12 @@ export interface RunningServer {
 export async function startServer(config: Config, options: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   const log = createLogger(config.logLevel, pretty ? prettyLogStream() : undefined);
+  if (options.handleSignals !== false) {
+    // A promise nobody awaited (a library's, say Baileys' on a closing socket) must not take every
+    // account's sessions and requests down with it: the outbox is on disk either way, but an
+    // exit is an outage. It is logged as the bug it is. A thrown exception still ends the process.
+    process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'a promise failed and nothing handled it (kept running)'));
+  }
   const runtime = await createRuntime(config, { log });
   const app = await buildApp(runtime);
   await runtime.start();

@@ -34,7 +34,15 @@ export async function startServerProcess(env: Record<string, string>, args: stri
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let ready = false;
+  let stopRequested = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A server that fails on its own mid-test shows up later as refused connections; say why here.
+      if (ready && !stopRequested && signal === null && code !== 0) process.stderr.write(`\nserver process ${child.pid} exited by itself with ${code}; its last output:\n${output.slice(-8_000)}\n`);
+      resolve(code);
+    }),
+  );
   // Generous: on a loaded machine (several suites on two cores) a start has taken 20 s.
   const deadline = Date.now() + 60_000;
   let url: string | undefined;
@@ -55,11 +63,13 @@ export async function startServerProcess(env: Record<string, string>, args: stri
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  ready = true;
   return {
     url,
     child,
     output: () => output,
     kill: async (signal) => {
+      stopRequested = true;
       if (child.exitCode === null) child.kill(signal);
       return exited;
     },

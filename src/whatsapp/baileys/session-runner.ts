@@ -107,7 +107,7 @@ export class SessionRunner {
   start(): void {
     if (this.phase !== 'idle') return;
     this.phase = 'connecting';
-    void this.connect();
+    this.inBackground(this.connect());
   }
 
   /** Resolves at the first QR or at `open`, rejects when the attempt fails or time runs out. */
@@ -205,7 +205,7 @@ export class SessionRunner {
     this.socketRef = socket;
     this.intentionalEnd = false;
     socket.ev.on('creds.update', (update) => this.credsUpdated(generation, update));
-    socket.ev.on('connection.update', (update) => void this.connectionUpdate(generation, update));
+    socket.ev.on('connection.update', (update) => this.inBackground(this.connectionUpdate(generation, update)));
     this.deps.attach(socket);
   }
 
@@ -261,7 +261,7 @@ export class SessionRunner {
         if (this.quickRestarts < MAX_QUICK_RESTARTS) {
           this.quickRestarts++;
           this.deps.log.info({ code: close.code }, 'WhatsApp asked for a restart; reconnecting now');
-          void this.connect();
+          this.inBackground(this.connect());
           return;
         }
         return this.retryLater(close, linked);
@@ -294,7 +294,7 @@ export class SessionRunner {
     this.timer = setTimeout(() => {
       if (generation !== this.generation || this.phase !== 'waiting') return;
       this.phase = 'connecting';
-      void this.connect();
+      this.inBackground(this.connect());
     }, next.delayMs);
     await this.setView({
       state: 'reconnecting',
@@ -354,6 +354,14 @@ export class SessionRunner {
     this.failWaiters(new LinkFailedError(close.description));
     await this.setView(view);
     this.deps.ended();
+  }
+
+  /**
+   * Runs a step nobody awaits (a reconnect, a socket event): a failure in it (the database
+   * refusing to clear creds, say) is logged, not left to reject into nothing.
+   */
+  private inBackground(step: Promise<void>): void {
+    step.catch((error) => this.deps.log.error({ err: coerceError(error) }, 'a WhatsApp session step failed'));
   }
 
   private setView(view: SessionView): Promise<void> {
