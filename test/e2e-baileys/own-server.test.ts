@@ -262,11 +262,21 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const textMessageId = (await reads.db.selectFrom('messages').select('id').where('wa_message_id', '=', text).executeTakeFirstOrThrow()).id;
     const message = async () => (await api<{ deliveredAt: string | null; readAt: string | null }>(account, 'GET', `/api/v1/messages/${textMessageId}`)).body;
     expect(await message()).toMatchObject({ deliveredAt: null, readAt: null });
+    // The receipt events are opt-in: this receiver asks for them beside the four defaults (the later tests want those).
+    const webhookEvents = ['message.received', 'message.sent', 'message.failed', 'session.disconnected', 'message.delivered', 'message.read'];
+    const hook = await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl(), webhookEvents });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(200);
+    const receiptEvent = (event: string) => receiver.bodies.find((w) => w.event === event && (w.message as { id: string }).id === textMessageId);
     await admin('receipt', { id: text, type: 'delivery' });
     await expect.poll(async () => (await message()).deliveredAt, { timeout: 10_000 }).not.toBeNull();
     expect((await message()).readAt).toBeNull();
+    await expect.poll(() => receiptEvent('message.delivered'), { timeout: 15_000 }).toMatchObject({ message: { id: textMessageId, recipient: PEER, type: 'text', status: 'delivered' } });
     await admin('receipt', { id: text, type: 'read' });
     await expect.poll(async () => (await message()).readAt, { timeout: 10_000 }).not.toBeNull();
+    await expect.poll(() => receiptEvent('message.read'), { timeout: 15_000 }).toMatchObject({ message: { id: textMessageId, recipient: PEER, type: 'text', status: 'read' } });
+    // Each receipt is reported once; its time is the one the message shows.
+    expect(receiver.bodies.filter((w) => ['message.delivered', 'message.read'].includes(w.event as string) && (w.message as { id: string }).id === textMessageId)).toHaveLength(2);
+    expect((receiptEvent('message.read')!.message as { timestamp: string }).timestamp).toBe((await message()).readAt);
   }, SEEDS_OR_LINKS_MS);
 
   it('groups: GET /api/v1/groups lists the number\'s groups; a send to one is opened by its members, and their receipts fill deliveredAt and readAt', async () => {
