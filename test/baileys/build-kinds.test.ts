@@ -8,7 +8,7 @@ import { vcardOf } from '../../src/whatsapp/baileys/build-contact.js';
 import { protocolAttributes } from '../../src/whatsapp/baileys/build-protocol.js';
 import { stanzaExtras } from '../../src/whatsapp/baileys/stanza-extras.js';
 import { mp4Seconds } from '../../src/whatsapp/baileys/mp4-duration.js';
-import { sampleMp3, sampleMp4, sampleOpus, sampleWebp } from '../helpers/media-samples.js';
+import { sampleMp3, sampleMp4, sampleOpus, sampleWav, sampleWebp } from '../helpers/media-samples.js';
 
 const USER = '15550000001:1@s.whatsapp.net';
 const TO = '12125551234@s.whatsapp.net';
@@ -42,6 +42,13 @@ describe('each kind as WhatsApp messages, built by Baileys under our id', () => 
     const song = await build(outgoing({ kind: 'audio', media: { bytes: sampleMp3(), mimetype: 'audio/mpeg' }, content: { voice: false } }));
     expect(song.message?.audioMessage).toMatchObject({ mimetype: 'audio/mpeg' });
     expect(song.message?.audioMessage?.ptt ?? false).toBe(false);
+  });
+
+  it('an MP3 or a WAV file carries the seconds WhatsApp shows, as the OGG does', async () => {
+    const mp3 = await build(outgoing({ kind: 'audio', media: { bytes: sampleMp3(5), mimetype: 'audio/mpeg' }, content: { voice: false } }));
+    expect(mp3.message?.audioMessage).toMatchObject({ mimetype: 'audio/mpeg', seconds: 5 });
+    const wav = await build(outgoing({ kind: 'audio', media: { bytes: sampleWav(3), mimetype: 'audio/wav' }, content: { voice: false } }));
+    expect(wav.message?.audioMessage).toMatchObject({ mimetype: 'audio/wav', seconds: 3 });
   });
 
   it('a sticker', async () => {

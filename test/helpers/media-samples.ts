@@ -42,8 +42,35 @@ export function sampleOpus(seconds = 3): Buffer {
   return Buffer.concat([oggPage(0n, 0, head, 2), oggPage(0n, 1, tags, 0), oggPage(BigInt(seconds * 48_000), 2, Buffer.alloc(20, 0xfc), 4)]);
 }
 
-export function sampleMp3(): Buffer {
-  return Buffer.concat([Buffer.from('ID3', 'latin1'), Buffer.from([4, 0, 0, 0, 0, 0, 0]), Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(64)]);
+/**
+ * An MP3 of at least `seconds` (silent frames: MPEG-1 layer III, 128 kbit/s, 44.1 kHz, 417 bytes and
+ * 1,152 samples each) after an empty ID3v2 tag; with no seconds, one frame's header only.
+ */
+export function sampleMp3(seconds = 0): Buffer {
+  const tag = Buffer.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0]);
+  if (seconds === 0) return Buffer.concat([tag, Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(64)]);
+  const frame = Buffer.alloc(417);
+  frame.set([0xff, 0xfb, 0x90, 0x64]);
+  return Buffer.concat([tag, ...Array.from({ length: Math.ceil((seconds * 44_100) / 1152) }, () => frame)]);
+}
+
+/** A WAV of `seconds` of silence: PCM, 8 kHz, mono, 8 bits. */
+export function sampleWav(seconds: number): Buffer {
+  const data = Buffer.alloc(8000 * seconds, 0x80);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8, 'latin1');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(8000, 24);
+  header.writeUInt32LE(8000, 28);
+  header.writeUInt16LE(1, 32);
+  header.writeUInt16LE(8, 34);
+  header.write('data', 36, 'latin1');
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
 }
 
 export function sampleWebp(): Buffer {
