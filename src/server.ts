@@ -5,6 +5,7 @@ import { firstRunSetupLink, setupLinkBanner } from './http/dashboard/setup-link.
 import { createLogger } from './logger.js';
 import { prettyLogStream } from './log-pretty.js';
 import { databaseLabel } from './store/database-label.js';
+import { holdServerLock } from './store/server-lock.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
 export interface RunningServer {
@@ -24,10 +25,22 @@ export async function startServer(config: Config, options: { handleSignals?: boo
     // exit is an outage. It is logged as the bug it is. A thrown exception still ends the process.
     process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'a promise failed and nothing handled it (kept running)'));
   }
-  const runtime = await createRuntime(config, { log });
-  const app = await buildApp(runtime);
-  await runtime.start();
-  const address = await app.listen({ port: config.port, host: config.host });
+  // Before anything that touches the data: a second server on a SQLite database must stop here.
+  const lock = holdServerLock(config.databaseUrl);
+  let runtime: Runtime | undefined;
+  let app: FastifyInstance | undefined;
+  let address: string;
+  try {
+    runtime = await createRuntime(config, { log });
+    app = await buildApp(runtime);
+    await runtime.start();
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app?.close();
+    await runtime?.close();
+    lock.release();
+    throw error;
+  }
   log.info({ driver: config.driver, database: runtime.store.dialect }, `MessageAPI listening on ${address}`);
   const base = config.publicUrl ?? address.replace('//0.0.0.0', '//localhost').replace('//[::]', '//localhost');
   // For the person at the terminal, not the log: the one-time link to create the first account.
@@ -41,6 +54,7 @@ export async function startServer(config: Config, options: { handleSignals?: boo
     (closing ??= (async () => {
       await app.close();
       await runtime.close();
+      lock.release();
     })());
 
   if (options.handleSignals !== false) {

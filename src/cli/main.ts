@@ -9,6 +9,7 @@ import { passwordHashingPool } from '../core/password-hashing-pool.js';
 import { hashPassword } from '../core/passwords.js';
 import { sessionHolders } from '../core/scale-out/session-report.js';
 import { databaseLabel } from '../store/database-label.js';
+import { ServerAlreadyRunningError } from '../store/server-lock.js';
 import { Store } from '../store/store.js';
 import { readPassword } from './read-password.js';
 
@@ -247,8 +248,14 @@ async function main(): Promise<void> {
     await buildCli().parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode);
-    if (error instanceof AppError || error instanceof ConfigError) {
+    if (error instanceof AppError || error instanceof ConfigError || error instanceof ServerAlreadyRunningError) {
       console.error(`error: ${error.message}`);
+      process.exit(1);
+    }
+    const listen = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (listen.syscall === 'listen' && (listen.code === 'EADDRINUSE' || listen.code === 'EACCES')) {
+      const why = listen.code === 'EADDRINUSE' ? 'is already in use (by another server, perhaps another MessageAPI)' : 'needs privileges this process does not have';
+      console.error(`error: port ${listen.port} on ${listen.address} ${why}. Stop the other server, or choose another port with --port or PORT.`);
       process.exit(1);
     }
     console.error(error);

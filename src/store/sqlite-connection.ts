@@ -13,7 +13,7 @@ import BetterSqlite3 from 'better-sqlite3';
  */
 const retained: unknown[] = [];
 
-function retain<T>(value: T): T {
+export function retain<T>(value: T): T {
   retained.push(value);
   return value;
 }

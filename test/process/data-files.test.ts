@@ -10,13 +10,13 @@ describe('files on disk are private', () => {
   let database: TestDatabase;
   afterAll(() => database?.drop());
 
-  it('creates DATA_DIR 0700 with the database, its -wal/-shm and secret.key 0600, and tightens them at start when looser', async () => {
+  it('creates DATA_DIR 0700 with the database, its -wal/-shm, its server lock and secret.key 0600, and tightens them at start when looser', async () => {
     database = await createTestDatabase('sqlite');
     // A DATA_DIR that does not exist yet, so the server creates it.
     const dataDir = path.join(database.dataDir, 'fresh', 'data');
     const dbFile = path.join(dataDir, 'messageapi.db');
     const env = { DATA_DIR: dataDir, DATABASE_URL: `sqlite:${dbFile}`, MESSAGEAPI_SECRET: '', WHATSAPP_DRIVER: 'sandbox' };
-    const files = [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, path.join(dataDir, 'secret.key')];
+    const files = [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-server.lock`, path.join(dataDir, 'secret.key')];
 
     let server = await startServerProcess(env);
     try {
