@@ -456,12 +456,15 @@ for (const dialect of testDialects()) describe.skipIf(skip)(`the dashboard in a 
     await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
     try {
       const sent = {
-        image: await send('/image', { image: `http://127.0.0.1:${(files.address() as AddressInfo).port}/dot.png`, text: 'a dot', wait: 10_000 }),
+        image: await send('/image', { image: `http://127.0.0.1:${(files.address() as AddressInfo).port}/dot.png`, text: 'a dot' }),
         location: await send('/location', { latitude: 52.3676, longitude: 4.9041, name: 'Office', address: 'Dam 1, Amsterdam' }),
         contact: await send('/contact', { contacts: [{ name: 'Ann Example', phones: ['+1 212 555 0100'], email: 'ann@example.com' }] }),
         poll: await send('/poll', { question: 'Lunch?', options: ['Pizza', 'Salad', 'Soup'] }),
       };
       const reaction = await send('/reaction', { messageId: sent.poll, emoji: '👍' });
+      // The image's size and type are known once it was fetched, at dispatch: sent before the page loads.
+      const statusOf = async (id: string) => ((await (await fetch(`${base}/api/v1/messages/${id}`, { headers })).json()) as { status: string }).status;
+      await expect.poll(() => statusOf(sent.image), { timeout: 20_000 }).toBe('sent');
 
       await open('/messages');
       const preview = (id: string) => page.locator(`tr[data-message-id="${id}"]`).getByTestId('message-preview');
