@@ -156,6 +156,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions): Pr
     async start() {
       if (started) return;
       started = true;
+      // On SQLite only one server runs (serve holds store/server-lock.ts): what is locked now, a dead process left.
       if (store.dialect === 'sqlite') {
         await releaseAllLocks(store, 'message');
         await expireAllLeases(store);

@@ -9,6 +9,7 @@ import { passwordHashingPool } from '../core/password-hashing-pool.js';
 import { hashPassword } from '../core/passwords.js';
 import { sessionHolders } from '../core/scale-out/session-report.js';
 import { databaseLabel } from '../store/database-label.js';
+import { dialectOf } from '../store/dialect.js';
 import { ServerAlreadyRunningError } from '../store/server-lock.js';
 import { Store } from '../store/store.js';
 import { readPassword } from './read-password.js';
@@ -97,7 +98,7 @@ export function buildCli(): Command {
     .description('create or update the database tables')
     .action(async () => {
       const config = loadConfig();
-      await withStore(config, async () => console.log(`Database is up to date (${config.databaseUrl.startsWith('sqlite') ? 'SQLite' : 'PostgreSQL'}).`));
+      await withStore(config, async () => console.log(`Database is up to date (${dialectOf(config.databaseUrl) === 'sqlite' ? 'SQLite' : 'PostgreSQL'}).`));
     });
 
   const accounts = program.command('accounts').description('manage accounts');

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { dialectOf } from './dialect.js';
+import { dialectOf, sqliteFileOf } from './dialect.js';
 
 /**
  * Which database a URL points at, for people: the SQLite file's absolute path, or the PostgreSQL
@@ -8,7 +8,7 @@ import { dialectOf } from './dialect.js';
  */
 export function databaseLabel(databaseUrl: string): string {
   if (dialectOf(databaseUrl) === 'sqlite') {
-    const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
+    const file = sqliteFileOf(databaseUrl);
     return `SQLite ${file === ':memory:' ? file : path.resolve(file)}`;
   }
   try {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { dialectOf, sqliteFileOf } from './dialect.js';
 import { prepareSqliteFile, PRIVATE_FOLDER_MODE } from './private-files.js';
 import { retain } from './sqlite-connection.js';
 
@@ -13,13 +14,6 @@ export interface ServerLock {
   release(): void;
 }
 
-/** The SQLite file a database URL names, or null for PostgreSQL and an in-memory database. */
-function sqliteFile(databaseUrl: string): string | null {
-  if (!databaseUrl.startsWith('sqlite:')) return null;
-  const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
-  return file === ':memory:' ? null : path.resolve(file);
-}
-
 /**
  * On SQLite one server serves a database (several share a PostgreSQL). A second one started on the
  * same file would, before anything else, hand back the first one's claims on messages and open its
@@ -29,8 +23,8 @@ function sqliteFile(databaseUrl: string): string | null {
  * process ends, however it ends, so it never goes stale; the CLI's other commands do not take it.
  */
 export function holdServerLock(databaseUrl: string): ServerLock {
-  const file = sqliteFile(databaseUrl);
-  if (file === null) return { release: () => undefined };
+  if (dialectOf(databaseUrl) === 'postgres' || sqliteFileOf(databaseUrl) === ':memory:') return { release: () => undefined };
+  const file = path.resolve(sqliteFileOf(databaseUrl));
   const lockFile = `${file}-server.lock`;
   fs.mkdirSync(path.dirname(lockFile), { recursive: true, mode: PRIVATE_FOLDER_MODE });
   prepareSqliteFile(lockFile);

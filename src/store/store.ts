@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { collectEffects, runEffects } from './after-commit.js';
-import { dialectOf, type Dialect } from './dialect.js';
+import { dialectOf, sqliteFileOf, type Dialect } from './dialect.js';
 import { prepareSqliteFile, PRIVATE_FOLDER_MODE } from './private-files.js';
 import { AccountWrites } from './account-writes.js';
 import { BoundedInListsPlugin } from './bounded-in-lists.js';
@@ -64,7 +64,7 @@ export class Store {
       store.reopen = (size) => postgresPool(databaseUrl, { ...options, poolSize: size }, accountWrites);
       return store;
     }
-    const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
+    const file = sqliteFileOf(databaseUrl);
     if (file !== ':memory:') {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: PRIVATE_FOLDER_MODE });
       prepareSqliteFile(path.resolve(file));

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listedSandboxSends } from '../helpers/crash-rig.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -50,8 +51,7 @@ describe('a second server started by mistake (SQLite)', () => {
     expect(error).not.toMatch(/listening/);
 
     // The first server's message was not taken from it and sent by the second: it is still pending, sent once later.
-    const sends = async () => ((await (await fetch(`${first.url}/api/v1/sandbox/sends`, { headers: { 'x-api-key': apiKey } })).json()) as { sends: Array<{ messageId: string }> }).sends;
-    expect((await sends()).filter((s) => s.messageId === messageId)).toEqual([]);
+    expect((await listedSandboxSends(first.url, apiKey)).filter((id) => id === messageId)).toEqual([]);
     expect((await send(first, '12125551234', 'the first server still sends')).status).toBe(200);
     const status = await (await fetch(`${first.url}/api/v1/status`, { headers: { 'x-api-key': apiKey } })).json();
     expect(status).toMatchObject({ connected: true });
