@@ -1,37 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../core/errors.js';
 import { ERROR_STATUS } from './error-registry.js';
-
-interface ValidationIssue {
-  keyword: string;
-  instancePath: string;
-  params: Record<string, unknown>;
-  message?: string;
-}
-
-function parameterName(issue: ValidationIssue): string {
-  const fromPath = issue.instancePath.replace(/^\//, '').split('/')[0];
-  return fromPath || String(issue.params.missingProperty ?? issue.params.additionalProperty ?? 'request');
-}
-
-/** Turns a schema validation failure into our codes, naming the parameter. */
-function fromValidation(issues: ValidationIssue[]): AppError {
-  const issue = issues[0]!;
-  const name = parameterName(issue);
-  if (issue.keyword === 'required') return new AppError('missing_parameter', `Missing required parameter: ${name}`);
-  if (issue.keyword === 'additionalProperties') return new AppError('invalid_parameter', `Unknown parameter: ${name} is not a field this endpoint takes.`);
-  const what: Record<string, string> = {
-    type: `must be ${String(issue.params.type ?? 'a different type').replace(/^(string|integer|number|boolean|object)$/, (t) => (t === 'integer' ? 'a whole number' : `a ${t}`))}`,
-    maxLength: `must be at most ${String(issue.params.limit)} characters long`,
-    minLength: issue.params.limit === 1 ? 'must not be empty' : `must be at least ${String(issue.params.limit)} characters long`,
-    minimum: `must be at least ${String(issue.params.limit)}`,
-    maximum: `must be at most ${String(issue.params.limit)}`,
-    enum: `must be one of ${((issue.params.allowedValues as unknown[]) ?? []).join(', ')}`,
-    pattern: 'has the wrong format',
-    format: `must be a valid ${String(issue.params.format)}`,
-  };
-  return new AppError('invalid_parameter', `Invalid parameter: ${name} ${what[issue.keyword] ?? 'is not valid'}.`);
-}
+import { fromValidation, type ValidationIssue } from './validation-errors.js';
 
 /** Fastify's own errors for bodies it could not read. */
 function fromFastify(error: FastifyError, bodyLimit: number): AppError | undefined {

@@ -55,6 +55,20 @@ for (const dialect of testDialects()) {
       expect(exact.error).toBe('Missing required parameter: recipient');
     });
 
+    it('400 for a schema failure names where in the body it is and what the value must be', async () => {
+      const exactly = async (url: string, body: unknown, code: string, error: string) => expect(expectError(await post(url, body), 400, code).error).toBe(error);
+      await exactly('/api/v1/send/contact', { to: '12125551234', contacts: [{ phones: ['12125550000'] }] }, 'missing_parameter', 'Missing required parameter: contacts[0].name');
+      await exactly('/api/v1/send/contact', { to: '12125551234', contacts: [{ name: 'Ann', phones: [] }] }, 'invalid_parameter', 'Invalid parameter: contacts[0].phones must have at least 1 entry.');
+      await exactly('/api/v1/send/contact', { to: '12125551234', contacts: 'Ann' }, 'invalid_parameter', 'Invalid parameter: contacts[0] must be an object.');
+      await exactly('/api/v1/send/poll', { to: '12125551234', question: 'Lunch?', options: ['Pizza'] }, 'invalid_parameter', 'Invalid parameter: options must have at least 2 entries.');
+      const thirteen = Array.from({ length: 13 }, (_, i) => `option ${i}`);
+      await exactly('/api/v1/send/poll', { to: '12125551234', question: 'Lunch?', options: thirteen }, 'invalid_parameter', 'Invalid parameter: options must have at most 12 entries.');
+      await exactly('/api/v1/send/poll', { to: '12125551234', question: 'Lunch?', options: ['Pizza', ''] }, 'invalid_parameter', 'Invalid parameter: options[1] must not be empty.');
+      await exactly('/api/v1/send', { to: '12125551234', text: 'x', priority: 'urgent' }, 'invalid_parameter', 'Invalid parameter: priority must be one of high, normal, low.');
+      await exactly('/api/v1/send/location', { to: '12125551234', latitude: 'north', longitude: 2 }, 'invalid_parameter', 'Invalid parameter: latitude must be a number.');
+      await exactly('/api/v1/send/poll', { to: '12125551234', question: 'Lunch?', options: ['a', 'b'], multipleAnswers: 'maybe' }, 'invalid_parameter', 'Invalid parameter: multipleAnswers must be true or false.');
+    });
+
     it('400 invalid_recipient for numbers that are not phone numbers or group ids', async () => {
       for (const bad of ['abc', '12345', '1234567890123456', '+', '12-ab-34', 'foo@g.us']) {
         expectError(await post('/api/v1/send', { recipient: bad, text: 'x' }), 400, 'invalid_recipient', /recipient/i);
