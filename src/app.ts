@@ -11,6 +11,7 @@ import { dashboardAuth, registerDashboard } from './http/dashboard/index.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { refuseUnauthenticatedBodies } from './http/early-auth.js';
 import { installErrorHandling, sendError } from './http/error-handler.js';
+import { installJsonBodyParser } from './http/json-body.js';
 import { registerSharedSchemas, swaggerOptions, swaggerUiOptions } from './http/openapi.js';
 import { installResponseHeaders } from './http/response-headers.js';
 import { registerEventStream } from './http/routes/event-stream.js';
@@ -73,6 +74,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, useDefaults: true } },
   });
   installErrorHandling(app, runtime.config.bodyLimitBytes);
+  installJsonBodyParser(app);
   installResponseHeaders(app);
 
   await app.register(cors, {

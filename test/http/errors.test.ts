@@ -69,6 +69,28 @@ for (const dialect of testDialects()) {
       await exactly('/api/v1/send/poll', { to: '12125551234', question: 'Lunch?', options: ['a', 'b'], multipleAnswers: 'maybe' }, 'invalid_parameter', 'Invalid parameter: multipleAnswers must be true or false.');
     });
 
+    it('a route that takes no body answers an empty body sent as JSON as it answers none; one that takes a body still says it is empty', async () => {
+      // Its own account: logout and link act on the session the other tests send from.
+      const own = (await t.createAccount('unlimited')).apiKey;
+      const doc = (await get('/openapi.json')).json();
+      const bodyless: Array<[string, string]> = [];
+      for (const [path, operations] of Object.entries<Record<string, { requestBody?: unknown }>>(doc.paths)) {
+        for (const [method, operation] of Object.entries(operations)) {
+          if (['post', 'patch', 'delete'].includes(method) && !operation.requestBody && path.startsWith('/api/v1/')) bodyless.push([method.toUpperCase(), path.replace(/\{[^}]+\}/g, 'x')]);
+        }
+      }
+      expect(bodyless.map(([m, p]) => `${m} ${p}`)).toEqual(expect.arrayContaining(['DELETE /api/v1/messages/x', 'POST /api/v1/session/logout', 'POST /api/v1/webhooks/test']));
+      for (const [method, url] of bodyless) {
+        const asJson = await t.inject({ method: method as 'POST', url, headers: { 'x-api-key': own, 'content-type': 'application/json' }, payload: '' });
+        const without = await t.inject({ method: method as 'POST', url, headers: { 'x-api-key': own } });
+        expect(asJson.statusCode, `${method} ${url}: ${asJson.body}`).toBeLessThan(500);
+        expect(asJson.json().error ?? '', `${method} ${url}`).not.toMatch(/body is empty/);
+        expect([asJson.statusCode, asJson.json().code], `${method} ${url}`).toEqual([without.statusCode, without.json().code]);
+      }
+      const empty = expectError(await t.inject({ method: 'POST', url: '/api/v1/send', headers: { 'x-api-key': own, 'content-type': 'application/json' }, payload: '' }), 400, 'missing_parameter');
+      expect(empty.error).toBe('The request body is empty: send a JSON object.');
+    });
+
     it('400 invalid_recipient for numbers that are not phone numbers or group ids', async () => {
       for (const bad of ['abc', '12345', '1234567890123456', '+', '12-ab-34', 'foo@g.us']) {
         expectError(await post('/api/v1/send', { recipient: bad, text: 'x' }), 400, 'invalid_recipient', /recipient/i);
