@@ -71,7 +71,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     frameworkErrors: (_error, _request, reply) => {
       sendError(reply, new AppError('invalid_parameter', 'The request URL is malformed (check its percent-encoding).'));
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, useDefaults: true } },
+    // verbose: an error carries the value it is about (a field given twice arrives as a list).
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, useDefaults: true, verbose: true } },
   });
   installErrorHandling(app, runtime.config.bodyLimitBytes);
   installJsonBodyParser(app);

@@ -6,6 +6,8 @@ export interface ValidationIssue {
   instancePath: string;
   params: Record<string, unknown>;
   message?: string;
+  /** The value the issue is about (Ajv's `verbose`). */
+  data?: unknown;
 }
 
 /**
@@ -45,6 +47,8 @@ function problem(issue: ValidationIssue, issues: ValidationIssue[]): string {
   const { params } = issue;
   switch (issue.keyword) {
     case 'type':
+      // A query field given twice (`text=a&text=b`) arrives as a list.
+      if (Array.isArray(issue.data) && !String(params.type).includes('array')) return 'was given more than once; give it once';
       return `must be ${String(params.type ?? 'of another type')
         .split(',')
         .map((t) => TYPE_NAMES[t] ?? t)

@@ -67,6 +67,8 @@ for (const dialect of testDialects()) {
       await exactly('/api/v1/send', { to: '12125551234', text: 'x', priority: 'urgent' }, 'invalid_parameter', 'Invalid parameter: priority must be one of high, normal, low.');
       await exactly('/api/v1/send/location', { to: '12125551234', latitude: 'north', longitude: 2 }, 'invalid_parameter', 'Invalid parameter: latitude must be a number.');
       await exactly('/api/v1/send/poll', { to: '12125551234', question: 'Lunch?', options: ['a', 'b'], multipleAnswers: 'maybe' }, 'invalid_parameter', 'Invalid parameter: multipleAnswers must be true or false.');
+      const twice = expectError(await get(`/send.php?apikey=${key}&recipient=12125551234&text=Hello&text=again`), 400, 'invalid_parameter');
+      expect(twice.error).toBe('Invalid parameter: text was given more than once; give it once.');
     });
 
     it('a route that takes no body answers an empty body sent as JSON as it answers none; one that takes a body still says it is empty', async () => {
