@@ -37,22 +37,40 @@ const TYPE_NAMES: Record<string, string> = {
 
 const entries = (n: unknown) => `${String(n)} ${Number(n) === 1 ? 'entry' : 'entries'}`;
 
-/** The constants a union of literals allows (Ajv reports each branch it tried before `anyOf`). */
-function allowedConstants(issues: ValidationIssue[], path: string): unknown[] {
-  return issues.filter((i) => i.instancePath === path && i.keyword === 'const').map((i) => i.params.allowedValue);
+const isUnion = (i: ValidationIssue) => i.keyword === 'anyOf' || i.keyword === 'oneOf';
+
+/**
+ * A value that fits no branch of a union (`null` or a URL; one of three words). Ajv reports each
+ * branch's failure before the union's own, so the first issue is only the first branch's: a
+ * branch of the right type that failed a rule (too long, too small) says what is wrong; otherwise
+ * every branch's type or constant together says what the value may be.
+ */
+function unionProblem(issues: ValidationIssue[], path: string): string {
+  const branches = issues.filter((i) => i.instancePath === path && !isUnion(i));
+  const ruleBroken = branches.find((i) => i.keyword !== 'type' && i.keyword !== 'const');
+  if (ruleBroken) return problem(ruleBroken, []);
+  const constants = branches.filter((i) => i.keyword === 'const').map((i) => String(i.params.allowedValue));
+  const types = branches.filter((i) => i.keyword === 'type').map((i) => typeName(i.params.type));
+  if (types.length === 0) return constants.length > 0 ? `must be one of ${constants.join(', ')}` : 'is not valid';
+  return `must be ${[...constants, ...types].join(' or ')}`;
+}
+
+function typeName(type: unknown): string {
+  return String(type ?? 'of another type')
+    .split(',')
+    .map((t) => TYPE_NAMES[t] ?? t)
+    .join(' or ');
 }
 
 /** What is wrong with the value, as the end of "Invalid parameter: <name> …". */
 function problem(issue: ValidationIssue, issues: ValidationIssue[]): string {
+  if (issues.some((i) => isUnion(i) && i.instancePath === issue.instancePath)) return unionProblem(issues, issue.instancePath);
   const { params } = issue;
   switch (issue.keyword) {
     case 'type':
       // A query field given twice (`text=a&text=b`) arrives as a list.
       if (Array.isArray(issue.data) && !String(params.type).includes('array')) return 'was given more than once; give it once';
-      return `must be ${String(params.type ?? 'of another type')
-        .split(',')
-        .map((t) => TYPE_NAMES[t] ?? t)
-        .join(' or ')}`;
+      return `must be ${typeName(params.type)}`;
     case 'maxLength':
       return `must be at most ${String(params.limit)} characters long`;
     case 'minLength':
@@ -70,11 +88,7 @@ function problem(issue: ValidationIssue, issues: ValidationIssue[]): string {
     case 'enum':
       return `must be one of ${((params.allowedValues as unknown[]) ?? []).join(', ')}`;
     case 'const':
-    case 'anyOf':
-    case 'oneOf': {
-      const allowed = allowedConstants(issues, issue.instancePath);
-      return allowed.length > 0 ? `must be one of ${allowed.join(', ')}` : 'is not valid';
-    }
+      return `must be ${String(params.allowedValue)}`;
     case 'pattern':
       return 'has the wrong format';
     case 'format':

@@ -67,6 +67,10 @@ for (const dialect of testDialects()) {
       await exactly('/api/v1/send', { to: '12125551234', text: 'x', priority: 'urgent' }, 'invalid_parameter', 'Invalid parameter: priority must be one of high, normal, low.');
       await exactly('/api/v1/send/location', { to: '12125551234', latitude: 'north', longitude: 2 }, 'invalid_parameter', 'Invalid parameter: latitude must be a number.');
       await exactly('/api/v1/send/poll', { to: '12125551234', question: 'Lunch?', options: ['a', 'b'], multipleAnswers: 'maybe' }, 'invalid_parameter', 'Invalid parameter: multipleAnswers must be true or false.');
+      // A union: what each branch allows together, or the rule the value's own branch broke.
+      const settings = (body: unknown) => t.inject({ method: 'PATCH', url: '/api/v1/settings', headers: { 'x-api-key': key }, payload: body as never });
+      expect(expectError(await settings({ webhookUrl: {} }), 400, 'invalid_parameter').error).toBe('Invalid parameter: webhookUrl must be null or a string.');
+      expect(expectError(await settings({ webhookUrl: `https://example.com/${'a'.repeat(2048)}` }), 400, 'invalid_parameter').error).toBe('Invalid parameter: webhookUrl must be at most 2048 characters long.');
       const twice = expectError(await get(`/send.php?apikey=${key}&recipient=12125551234&text=Hello&text=again`), 400, 'invalid_parameter');
       expect(twice.error).toBe('Invalid parameter: text was given more than once; give it once.');
     });
