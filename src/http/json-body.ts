@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * JSON bodies as Fastify parses them, except an empty one on a route that takes no body (a
- * cancel, a logout, the sandbox's disconnect): many HTTP clients send `Content-Type:
+ * cancel, a logout, a webhook test): many HTTP clients send `Content-Type:
  * application/json` on every request, and such a call is complete without a body. A route that
  * does take one still answers "The request body is empty" (FST_ERR_CTP_EMPTY_JSON_BODY).
  */

@@ -14,7 +14,7 @@ export interface ValidationIssue {
  * Where in the input the issue is, as a client would write it: `contacts[0].phones`, not the
  * top-level field alone (a contact without a name is not a missing `contacts`).
  */
-export function parameterPath(issue: ValidationIssue): string {
+function parameterPath(issue: ValidationIssue): string {
   const segments = issue.instancePath
     .split('/')
     .slice(1)
