@@ -6,6 +6,7 @@ import { markFailed, markSentMany, type MessageRow } from '../core/messages.js';
 import { claimJobs, claimUrgentJobs, completeJob, completeJobs, releaseClaims, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
 import { backInQueue, expiredError, releaseFromHand, takeInHand } from '../core/queue/in-hand.js';
 import { byPriorityThenOrder } from '../core/queue/lane-order.js';
+import { IN_HAND_CHUNK, InHandWindow } from './in-hand-window.js';
 import type { OutcomeNotifier, MessageOutcome } from '../core/outcome-notifier.js';
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay } from '../core/retry-schedule.js';
 import { afterCommit } from '../store/after-commit.js';
@@ -54,8 +55,6 @@ interface Outcome {
 
 const FLUSH_AFTER_MS = 20;
 const FLUSH_AFTER_COUNT = 500;
-/** Messages taken in hand (no longer cancellable) per write: a cancel can stop any message further back. */
-const IN_HAND_CHUNK = 20;
 /** How often a busy lane looks for more urgent messages of its account that arrived after its claim. */
 const URGENT_CHECK_MS = 200;
 
@@ -197,7 +196,7 @@ export class MessageDispatcher {
     let pending: Outcome[] = [];
     let firstPendingAt = 0;
     let lastUrgentCheck = 0;
-    const inHand = new Set<string>();
+    const inHand = new InHandWindow((ids) => takeInHand(store, ids, this.clock()));
     const fence = this.deps.fence;
     let token: number | null = null;
     if (fence) {
@@ -239,13 +238,9 @@ export class MessageDispatcher {
       } else if (!connected) {
         result = this.notConnected(row);
       } else {
-        if (!inHand.has(row.id)) {
-          // Take this message and the next few in hand in one write: from then on a cancel refuses them.
-          const next = [job, ...queue.slice(0, IN_HAND_CHUNK - 1)].map((j) => byId.get(j.ref)).filter((r): r is MessageRow => r !== undefined && (r.status === 'pending' || r.status === 'scheduled'));
-          for (const id of await takeInHand(store, next.map((r) => r.id), now)) inHand.add(id);
-          for (const r of next) if (!inHand.has(r.id)) byId.set(r.id, { ...r, status: 'cancelled' });
-        }
-        if (!inHand.has(row.id)) {
+        // In hand (from then on a cancel refuses it) before it goes out; the next ones are taken ahead.
+        const upcoming = queue.slice(0, 2 * IN_HAND_CHUNK).map((j) => byId.get(j.ref)).filter((r): r is MessageRow => r !== undefined && (r.status === 'pending' || r.status === 'scheduled'));
+        if (!(await inHand.holds(row.id, upcoming.map((r) => r.id)))) {
           // Cancelled (or otherwise ended) since the lane read it: nothing to send.
           await store.write((tx) => completeJob(tx, job.seq));
           remaining.delete(job.seq);
@@ -271,7 +266,8 @@ export class MessageDispatcher {
     }
     if (pending.length > 0 && (await this.commit(pending, token))) for (const done of pending) remaining.delete(done.job.seq);
     // Taken in hand but not attempted (shutting down): cancellable again.
-    const untried = queue.map((j) => j.ref).filter((id) => inHand.has(id));
+    const held = await inHand.settled();
+    const untried = queue.map((j) => j.ref).filter(held);
     // A lane that lost its lease leaves them in hand: the new holder may be sending them already.
     if (untried.length > 0 && !fenced) await store.write((tx) => releaseFromHand(tx, untried));
     if (remaining.size > 0) await releaseClaims(store, [...remaining], this.owner);
