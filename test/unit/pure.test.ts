@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors.js';
+import { newId, randomBase62 } from '../../src/core/ids.js';
 import { bucketOf, WINDOW_BUCKETS } from '../../src/core/quota.js';
 import { parseRecipient } from '../../src/core/recipients.js';
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay, WEBHOOK_RETRY_SCHEDULE } from '../../src/core/retry-schedule.js';
@@ -75,5 +76,25 @@ describe('WhatsApp message ids', () => {
     const ids = new Set(Array.from({ length: 20_000 }, () => newWhatsAppMessageId()));
     expect(ids.size).toBe(20_000);
     for (const id of [...ids].slice(0, 100)) expect(id).toMatch(/^3EB0[0-9A-F]{18}$/);
+  });
+});
+
+describe('ids', () => {
+  it('are 22 base62 characters after their prefix, every one different, every character in use', () => {
+    const ids = Array.from({ length: 20_000 }, () => newId('evt'));
+    for (const id of ids.slice(0, 100)) expect(id).toMatch(/^evt_[0-9A-Za-z]{22}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Drawn from a pool refilled 4 KB at a time: ids made across many refills still cover all 62 characters about evenly.
+    const counts = new Map<string, number>();
+    for (const id of ids) for (const c of id.slice(4)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    expect(counts.size).toBe(62);
+    const expected = (ids.length * 22) / 62;
+    for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.1);
+  });
+
+  it('secrets (API keys) are base62 of the asked length', () => {
+    const keys = Array.from({ length: 1000 }, () => randomBase62(40));
+    for (const key of keys) expect(key).toMatch(/^[0-9A-Za-z]{40}$/);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });
