@@ -25,6 +25,7 @@ export async function createDriver(config: Config, context: DriverContext): Prom
         context.clock,
         { hangAfterSends: config.sandbox.hangAfterSends, pacing: { minMs: config.sandbox.pacingMinMs, maxMs: config.sandbox.pacingMaxMs } },
         context.ownership,
+        context.log,
       );
     case 'baileys': {
       const w = config.whatsapp;

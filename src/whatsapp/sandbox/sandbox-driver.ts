@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import type { Logger } from 'pino';
 import { readSession } from '../../core/sessions.js';
 import { contentSummary } from '../../core/content-summary.js';
 import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
@@ -41,10 +42,10 @@ function view(state: SessionView['state'], phone: string | null, reason: string 
  * A simulated phone for trying the API and for tests. Every account starts linked; magic
  * recipients behave like test cards (…0000 is not on WhatsApp, …0001 stays pending for 30 s,
  * …0463 is refused as WhatsApp refuses a restricted number's new chats).
- * Its network is a table in the gateway's database, written in its own commit before the send
- * answers — as a real network has the message before the gateway records the outcome — so a
- * crash between the two shows up as a message sent again (under the same WhatsApp id), and the
- * table can prove that nothing was lost.
+ * Its network is a table in the gateway's database, committed before the outcome of the send —
+ * as a real network has the message before the gateway records the outcome — so a crash between
+ * the two shows up as a message sent again (under the same WhatsApp id), and the table can prove
+ * that nothing was lost.
  */
 export class SandboxDriver implements WhatsAppDriver {
   readonly name = 'sandbox' as const;
@@ -56,6 +57,7 @@ export class SandboxDriver implements WhatsAppDriver {
     private readonly testing: SandboxTestingAids = {},
     /** Several processes on one PostgreSQL: each session (account) is sent from its lease holder only. */
     private readonly ownership?: SessionOwnership,
+    private readonly log?: Pick<Logger, 'error'>,
   ) {
     this.pacer = new SendPacer(testing.pacing ?? { minMs: 0, maxMs: 0 }, clock);
   }
@@ -159,9 +161,13 @@ export class SandboxDriver implements WhatsAppDriver {
     } else if (this.store.dialect === 'postgres') {
       await this.store.db.insertInto('sandbox_sends').values(row).execute();
     } else {
-      // The outcome's own (durable) commit comes after this one, and its flush carries this one to
-      // disk too, so it need not wait for a flush of its own.
-      await this.store.write((tx) => tx.insertInto('sandbox_sends').values(row).execute(), { durable: false });
+      // Handed to the network as bytes to a socket: the lane goes on without waiting for the
+      // commit. Writes commit in the order they are queued, so the outcome of this send (queued
+      // later) never commits before its network record, and the outcome's flush carries the record
+      // to disk; a crash can lose both only, and the message, still pending, goes out again.
+      this.store
+        .write((tx) => tx.insertInto('sandbox_sends').values(row).execute(), { durable: false })
+        .catch((error: unknown) => this.log?.error({ err: error, messageId: row.message_id }, 'the sandbox could not record a send on its network'));
     }
     this.pacer.sent(message.accountId);
     if (++this.sendsOnNetwork === this.testing.hangAfterSends) await new Promise<never>(() => {});
