@@ -6,7 +6,7 @@ import type { MessageRow } from './messages.js';
  * Once an edit or a delete-for-everyone has reached WhatsApp, the message it acted on shows it:
  * an edit replaces its text (the caption, for media) and sets `editedAt`; a delete sets `revokedAt`.
  */
-export async function applySentChange(tx: Tx, row: MessageRow, at: number): Promise<void> {
+export async function applySentChange(tx: Tx, row: Pick<MessageRow, 'kind' | 'content' | 'text' | 'account_id'>, at: number): Promise<void> {
   if (row.kind !== 'edit' && row.kind !== 'revoke') return;
   const content = parseContent(row.content);
   if (row.kind === 'edit' && content.edit) {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { coerceError } from '../core/errors.js';
 import { STORED_TEXT_LIMITS, storableText } from '../core/storable-text.js';
 import { recordEvents, type EventRecorder } from '../core/events.js';
-import { markFailed, markSentMany, type MessageRow } from '../core/messages.js';
+import { DISPATCH_COLUMNS, markFailed, markSentMany, type DispatchRow } from '../core/messages.js';
 import { claimJobs, claimUrgentJobs, completeJob, completeJobs, releaseClaims, renewLocks, rescheduleJob, type OutboxJob } from '../core/outbox.js';
 import { backInQueue, expiredError, releaseFromHand, takeInHand } from '../core/queue/in-hand.js';
 import { byPriorityThenOrder } from '../core/queue/lane-order.js';
@@ -48,7 +48,7 @@ export interface DispatcherDeps {
 
 interface Outcome {
   job: OutboxJob;
-  row: MessageRow;
+  row: DispatchRow;
   message: OutgoingMessage;
   result: SendOutcome;
 }
@@ -186,10 +186,10 @@ export class MessageDispatcher {
     const { store } = this.deps;
     const accountId = jobs[0]!.account_id;
     const queue = [...jobs].sort(byPriorityThenOrder);
-    const byId = new Map<string, MessageRow>();
+    const byId = new Map<string, DispatchRow>();
     const loadRows = async (list: OutboxJob[]) => {
       if (list.length === 0) return;
-      const rows = await store.db.selectFrom('messages').selectAll().where('id', 'in', list.map((j) => j.ref)).execute();
+      const rows = await store.db.selectFrom('messages').select(DISPATCH_COLUMNS).where('id', 'in', list.map((j) => j.ref)).execute();
       for (const r of rows) byId.set(r.id, r);
     };
     await loadRows(queue);
@@ -239,7 +239,7 @@ export class MessageDispatcher {
         result = this.notConnected(row);
       } else {
         // In hand (from then on a cancel refuses it) before it goes out; the next ones are taken ahead.
-        const upcoming = queue.slice(0, 2 * IN_HAND_CHUNK).map((j) => byId.get(j.ref)).filter((r): r is MessageRow => r !== undefined && (r.status === 'pending' || r.status === 'scheduled'));
+        const upcoming = queue.slice(0, 2 * IN_HAND_CHUNK).map((j) => byId.get(j.ref)).filter((r): r is DispatchRow => r !== undefined && (r.status === 'pending' || r.status === 'scheduled'));
         if (!(await inHand.holds(row.id, upcoming.map((r) => r.id)))) {
           // Cancelled (or otherwise ended) since the lane read it: nothing to send.
           await store.write((tx) => completeJob(tx, job.seq));
@@ -284,7 +284,7 @@ export class MessageDispatcher {
   }
 
   /** Until WhatsApp is back, a message waits (without spending its retries), up to a limit. */
-  private notConnected(row: MessageRow): SendOutcome {
+  private notConnected(row: DispatchRow): SendOutcome {
     const now = this.clock();
     // Held since it became due: its acceptance, or its sendAt for a scheduled message.
     const dueAt = Math.max(row.created_at, row.send_at === null ? 0 : Number(row.send_at));
@@ -376,7 +376,7 @@ export class MessageDispatcher {
     return true;
   }
 
-  private async retryLater(tx: Tx, job: OutboxJob, row: MessageRow, result: Extract<SendOutcome, { status: 'retry' }>, now: number, announced: Array<[string, MessageOutcome]>) {
+  private async retryLater(tx: Tx, job: OutboxJob, row: DispatchRow, result: Extract<SendOutcome, { status: 'retry' }>, now: number, announced: Array<[string, MessageOutcome]>) {
     await backInQueue(tx, row.id);
     // Never later than its expiry: it is failed `expired` then, not left to wait.
     if (row.expires_at !== null) result = { ...result, at: Math.min(result.at, Number(row.expires_at)) };
@@ -393,14 +393,14 @@ export class MessageDispatcher {
     await rescheduleJob(tx, job.seq, result.at, result.error, false);
   }
 
-  private async fail(tx: Tx, row: MessageRow, error: string, now: number, announced: Array<[string, MessageOutcome]>, code: string | null = null) {
+  private async fail(tx: Tx, row: DispatchRow, error: string, now: number, announced: Array<[string, MessageOutcome]>, code: string | null = null) {
     if (!(await markFailed(tx, row, error, code))) return;
     await this.deps.events.record(tx, row.account_id, { event: 'message.failed', message: { id: row.id, recipient: row.recipient, type: row.kind, status: 'failed', error } }, now);
     announced.push([row.id, { status: 'failed', error }]);
   }
 }
 
-function toOutgoing(row: MessageRow): OutgoingMessage {
+function toOutgoing(row: DispatchRow): OutgoingMessage {
   return {
     id: row.id,
     accountId: row.account_id,
