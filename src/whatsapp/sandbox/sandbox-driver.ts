@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { Logger } from 'pino';
 import { readSession } from '../../core/sessions.js';
 import { contentSummary } from '../../core/content-summary.js';
 import { newWhatsAppMessageId, randomBase62 } from '../../core/ids.js';
 import { pageOf } from '../../core/pagination.js';
+import { queryTemplate } from '../../store/query-template.js';
+import type { SandboxSendsTable } from '../../store/schema.js';
 import type { Store } from '../../store/store.js';
 import type { SessionOwnership } from '../../core/scale-out/session-ownership.js';
 import { reachoutSentence, type RestrictionsReport } from '../../core/restrictions/restrictions.js';
@@ -16,6 +18,21 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export const SANDBOX_PENDING_MS = 30_000;
 /** Another process sharing the database sees a state change within this time. */
 const SESSION_CACHE_MS = 1000;
+
+/** One send on the simulated network, built once (it runs for every message the sandbox sends). */
+const insertSandboxSend = queryTemplate((db, r: Omit<Insertable<SandboxSendsTable>, 'seq'>) =>
+  db.insertInto('sandbox_sends').values({
+    account_id: r.account_id,
+    message_id: r.message_id,
+    wa_message_id: r.wa_message_id,
+    recipient: r.recipient,
+    kind: r.kind,
+    at: r.at,
+    content: r.content,
+    sent_by: r.sent_by,
+    lease_token: r.lease_token,
+  }),
+);
 
 /** A fake number for the account, stable across restarts: 1555 and seven digits. */
 export function sandboxPhone(accountId: string): string {
@@ -159,14 +176,14 @@ export class SandboxDriver implements WhatsAppDriver {
         return { status: 'retry', at: at + 1_000, error: 'WhatsApp replaced this connection: another process holds the session now.', countsAsAttempt: false };
       }
     } else if (this.store.dialect === 'postgres') {
-      await this.store.db.insertInto('sandbox_sends').values(row).execute();
+      await insertSandboxSend(this.store.db, row);
     } else {
       // Handed to the network as bytes to a socket: the lane goes on without waiting for the
       // commit. Writes commit in the order they are queued, so the outcome of this send (queued
       // later) never commits before its network record, and the outcome's flush carries the record
       // to disk; a crash can lose both only, and the message, still pending, goes out again.
       this.store
-        .write((tx) => tx.insertInto('sandbox_sends').values(row).execute(), { durable: false })
+        .write((tx) => insertSandboxSend(tx, row), { durable: false })
         .catch((error: unknown) => this.log?.error({ err: error, messageId: row.message_id }, 'the sandbox could not record a send on its network'));
     }
     this.pacer.sent(message.accountId);
