@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -23,8 +23,20 @@ export function newId(prefix: string): string {
   return `${prefix}_${base62(22, pooledRandomBytes)}`;
 }
 
-export function newMessageId(): string {
-  return randomUUID();
+/**
+ * A message id: a UUID version 7 (RFC 9562), its first 48 bits the time in milliseconds, the other
+ * 74 random. Ids made one after another sort one after another, so the indexes keyed by them
+ * (the messages table's own, the outbox's ref) grow at their end: a commit of a batch of sends
+ * writes a few index pages, not one per message (a random UUID's commit wrote twice the pages).
+ */
+export function newMessageId(now = Date.now()): string {
+  const bytes = Buffer.alloc(16);
+  bytes.writeUIntBE(now, 0, 6);
+  pooledRandomBytes(10).copy(bytes, 6);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 // Random bytes for public ids on the send and delivery paths, drawn 4 KB at a time: a draw per id

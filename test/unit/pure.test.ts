@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors.js';
-import { newId, randomBase62 } from '../../src/core/ids.js';
+import { newId, newMessageId, randomBase62 } from '../../src/core/ids.js';
 import { bucketOf, WINDOW_BUCKETS } from '../../src/core/quota.js';
 import { parseRecipient } from '../../src/core/recipients.js';
 import { MESSAGE_RETRY_SCHEDULE, nextRetryDelay, WEBHOOK_RETRY_SCHEDULE } from '../../src/core/retry-schedule.js';
@@ -90,6 +90,18 @@ describe('ids', () => {
     expect(counts.size).toBe(62);
     const expected = (ids.length * 22) / 62;
     for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.1);
+  });
+
+  it('message ids are UUIDs of version 7: the time first, so later ids sort later; the rest random', () => {
+    const at = Date.UTC(2026, 11, 1, 12, 0, 0, 123);
+    const ids = Array.from({ length: 10_000 }, (_, i) => newMessageId(at + Math.floor(i / 100)));
+    for (const id of ids.slice(0, 100)) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16)).toBe(at);
+    // Ids of different milliseconds sort by time; within one millisecond the random part decides.
+    for (let i = 100; i < ids.length; i += 100) expect(ids[i - 1]! < ids[i]!).toBe(true);
+    const randomPart = new Set(ids.slice(0, 100).map((id) => id.slice(-12)));
+    expect(randomPart.size).toBe(100);
   });
 
   it('secrets (API keys) are base62 of the asked length', () => {
