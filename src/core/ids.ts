@@ -18,9 +18,25 @@ function base62(length: number, draw: (bytes: number) => Buffer): string {
   return out;
 }
 
-/** A public identifier (event, delivery, account…): unguessable, its bytes drawn from the pool below. */
-export function newId(prefix: string): string {
-  return `${prefix}_${base62(22, pooledRandomBytes)}`;
+/**
+ * A public identifier (event, delivery, account…): 7 base62 characters of the time in
+ * milliseconds, then 15 random ones (89 bits, unguessable), their bytes drawn from the pool below.
+ * Later ids sort later (base62's characters are in ASCII order), so the indexes keyed by them grow
+ * at their end instead of taking a write on a random page for every row.
+ */
+export function newId(prefix: string, now = Date.now()): string {
+  return `${prefix}_${timeBase62(now)}${base62(15, pooledRandomBytes)}`;
+}
+
+/** Milliseconds since 1970 as 7 base62 digits, most significant first (enough until 2081). */
+function timeBase62(ms: number): string {
+  let out = '';
+  let rest = Math.floor(ms);
+  for (let i = 0; i < 7; i++) {
+    out = BASE62[rest % 62]! + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
 }
 
 /**

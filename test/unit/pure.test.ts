@@ -80,15 +80,19 @@ describe('WhatsApp message ids', () => {
 });
 
 describe('ids', () => {
-  it('are 22 base62 characters after their prefix, every one different, every character in use', () => {
-    const ids = Array.from({ length: 20_000 }, () => newId('evt'));
+  it('are 22 base62 characters after their prefix: the time, which sorts, then 15 random ones, every character in use', () => {
+    const at = Date.UTC(2026, 11, 1, 12, 0, 0, 123);
+    const ids = Array.from({ length: 20_000 }, (_, i) => newId('evt', at + Math.floor(i / 100)));
     for (const id of ids.slice(0, 100)) expect(id).toMatch(/^evt_[0-9A-Za-z]{22}$/);
     expect(new Set(ids).size).toBe(ids.length);
-    // Drawn from a pool refilled 4 KB at a time: ids made across many refills still cover all 62 characters about evenly.
+    // Ids of different milliseconds sort by time (a byte-wise sort, as the databases' indexes do).
+    for (let i = 100; i < ids.length; i += 100) expect(Buffer.compare(Buffer.from(ids[i - 1]!), Buffer.from(ids[i]!))).toBe(-1);
+    expect(newId('evt', Date.UTC(2081, 0, 1)).slice(4, 11) > newId('evt', Date.UTC(1970, 0, 1, 0, 0, 1)).slice(4, 11)).toBe(true);
+    // The random part, drawn from a pool refilled 4 KB at a time: across many refills it still covers all 62 characters about evenly.
     const counts = new Map<string, number>();
-    for (const id of ids) for (const c of id.slice(4)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    for (const id of ids) for (const c of id.slice(11)) counts.set(c, (counts.get(c) ?? 0) + 1);
     expect(counts.size).toBe(62);
-    const expected = (ids.length * 22) / 62;
+    const expected = (ids.length * 15) / 62;
     for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.1);
   });
 

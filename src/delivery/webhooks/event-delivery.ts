@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import type { Account } from '../../core/accounts.js';
 import { coerceError, AppError } from '../../core/errors.js';
 import type { GatewayEvent } from '../../core/events.js';
-import { newId } from '../../core/ids.js';
+import { newId, randomBase62 } from '../../core/ids.js';
 import { releaseAllLocks } from '../../core/outbox.js';
 import { SecretBox } from '../../core/secret-box.js';
 import { requireWebhookPlan } from '../../core/settings.js';
@@ -152,7 +152,7 @@ export class EventDelivery {
       event: 'message.received',
       test: true,
       message: {
-        id: `TEST${newId('x').slice(2, 18).toUpperCase()}`,
+        id: `TEST${randomBase62(16).toUpperCase()}`,
         from: '12125551234',
         pushName: 'MessageAPI test',
         type: 'text',
