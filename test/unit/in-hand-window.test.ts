@@ -14,6 +14,18 @@ function controlledTake(refused: Set<string> = new Set()) {
 const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `m${from + i}`);
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A window over two chunks of messages whose first chunk is in hand; the second is on its way. */
+async function firstChunkInHand() {
+  const { take, calls } = controlledTake();
+  const window = new InHandWindow(take);
+  const queue = ids(0, 2 * IN_HAND_CHUNK);
+  const first = window.holds(queue[0]!, queue.slice(1));
+  await tick();
+  calls[0]!.finish();
+  await first;
+  return { window, calls, queue };
+}
+
 describe('a lane taking messages in hand ahead of sending them', () => {
   it('waits for the first chunk, then asks for the next while the lane sends, and never asks twice for one message', async () => {
     const { take, calls } = controlledTake();
@@ -54,13 +66,7 @@ describe('a lane taking messages in hand ahead of sending them', () => {
   });
 
   it('reports which unsent messages are in hand once the chunk on its way has landed, so a stopping lane can release them', async () => {
-    const { take, calls } = controlledTake();
-    const window = new InHandWindow(take);
-    const queue = ids(0, 2 * IN_HAND_CHUNK);
-    const first = window.holds(queue[0]!, queue.slice(1));
-    await tick();
-    calls[0]!.finish();
-    await first;
+    const { window, calls, queue } = await firstChunkInHand();
     expect(calls).toHaveLength(2); // the second chunk is on its way
     const settled = window.settled();
     let answered = false;
@@ -74,13 +80,7 @@ describe('a lane taking messages in hand ahead of sending them', () => {
   });
 
   it('asks again for a chunk whose write failed, and lets the lane hear of a failure it waits on', async () => {
-    const { take, calls } = controlledTake();
-    const window = new InHandWindow(take);
-    const queue = ids(0, 2 * IN_HAND_CHUNK);
-    const first = window.holds(queue[0]!, queue.slice(1));
-    await tick();
-    calls[0]!.finish();
-    await first;
+    const { window, calls, queue } = await firstChunkInHand();
     calls[1]!.fail(new Error('SQLITE_BUSY: database is locked'));
     await tick();
     await window.holds(queue[1]!, queue.slice(2));
