@@ -41,13 +41,6 @@ export async function startServer(config: Config, options: { handleSignals?: boo
     lock.release();
     throw error;
   }
-  log.info({ driver: config.driver, database: runtime.store.dialect }, `MessageAPI listening on ${address}`);
-  const base = config.publicUrl ?? address.replace('//0.0.0.0', '//localhost').replace('//[::]', '//localhost');
-  // For the person at the terminal, not the log: the one-time link to create the first account.
-  const setupLink = await firstRunSetupLink(runtime, address);
-  if (setupLink) console.log(setupLinkBanner(setupLink));
-  // The last line of a start (after the setup link, if any).
-  log.info(`Dashboard: ${base}/  API reference: ${base}/docs  Database: ${databaseLabel(config.databaseUrl)}`);
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -57,6 +50,8 @@ export async function startServer(config: Config, options: { handleSignals?: boo
       lock.release();
     })());
 
+  // Before the first await after listening: a request can be answered (readyz included) only once
+  // a SIGTERM already shuts down gracefully, not by the default action that kills the process.
   if (options.handleSignals !== false) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
@@ -73,5 +68,16 @@ export async function startServer(config: Config, options: { handleSignals?: boo
       });
     }
   }
+  log.info({ driver: config.driver, database: runtime.store.dialect }, `MessageAPI listening on ${address}`);
+  const base = config.publicUrl ?? address.replace('//0.0.0.0', '//localhost').replace('//[::]', '//localhost');
+  // For the person at the terminal, not the log: the one-time link to create the first account.
+  const setupLink = await firstRunSetupLink(runtime, address).catch((error: unknown) => {
+    if (closing) return undefined; // a SIGTERM closed the database under it: the shutdown decides the exit
+    throw error;
+  });
+  if (setupLink) console.log(setupLinkBanner(setupLink));
+  // The last line of a start (after the setup link, if any).
+  log.info(`Dashboard: ${base}/  API reference: ${base}/docs  Database: ${databaseLabel(config.databaseUrl)}`);
+
   return { app, runtime, url: address, close };
 }

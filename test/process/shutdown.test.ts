@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
-import { runCli, startServerProcess } from '../helpers/server-process.js';
+import { ROOT, runCli, startServerProcess } from '../helpers/server-process.js';
 
 for (const dialect of testDialects()) describe(`graceful shutdown (${dialect})`, () => {
   let database: TestDatabase;
@@ -40,5 +42,29 @@ for (const dialect of testDialects()) describe(`graceful shutdown (${dialect})`,
     } finally {
       await again.kill('SIGTERM');
     }
+  });
+});
+
+describe('a SIGTERM right after the server says it listens', () => {
+  let database: TestDatabase;
+  afterAll(() => database?.drop());
+
+  // The first start of an empty database still makes its setup link after listening: a SIGTERM
+  // then must shut down as any other, not kill the process (signal handlers come before that await).
+  it('shuts down gracefully and exits 0, on a first start still making its setup link', { timeout: 60_000 }, async () => {
+    database = await createTestDatabase('sqlite');
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'serve'], {
+      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.stderr.on('data', (d) => (output += d));
+    child.stdout.on('data', (d) => {
+      output += d;
+      if (output.includes('MessageAPI listening on') && !child.killed) child.kill('SIGTERM');
+    });
+    expect(await exited, output).toEqual({ code: 0, signal: null });
+    expect(output).toMatch(/shutting down/);
   });
 });
