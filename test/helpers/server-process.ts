@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/messageapi.js');
+/** The built CLI a user runs (`messageapi`). */
+export const BIN = path.join(ROOT, 'bin/messageapi.js');
 
 /** Runs the operator CLI as a user would (the built bin/messageapi.js). */
 export function runCli(args: string[], env: Record<string, string>, input?: string) {

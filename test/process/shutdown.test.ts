@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
-import { ROOT, runCli, startServerProcess } from '../helpers/server-process.js';
+import { BIN, runCli, startServerProcess } from '../helpers/server-process.js';
 
 for (const dialect of testDialects()) describe(`graceful shutdown (${dialect})`, () => {
   let database: TestDatabase;
@@ -53,7 +52,7 @@ describe('a SIGTERM right after the server says it listens', () => {
   // then must shut down as any other, not kill the process (signal handlers come before that await).
   it('shuts down gracefully and exits 0, on a first start still making its setup link', { timeout: 60_000 }, async () => {
     database = await createTestDatabase('sqlite');
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/messageapi.js'), 'serve'], {
+    const child = spawn(process.execPath, [BIN, 'serve'], {
       env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
