@@ -85,11 +85,6 @@ function targetOf(row: DeliveryWithTarget): WebhookTarget {
   return { plan: row.plan, url: row.webhook_url, sealedSecret: row.webhook_secret, retiredUrl: row.retired_url };
 }
 
-function deliveryOf(row: DeliveryWithTarget): DeliveryRow {
-  const { plan: _p, webhook_url: _u, webhook_secret: _s, retired_url: _r, ...delivery } = row;
-  return delivery;
-}
-
 export async function loadTarget(db: Tx, accountId: string): Promise<WebhookTarget | undefined> {
   const row = await db
     .selectFrom('accounts')
@@ -153,11 +148,11 @@ export class WebhookDeliverer {
     const ahead = early ? await early : undefined;
     const cached = this.targets.get(job.account_id);
     const target = ahead && cached && Date.now() - cached.at < TARGET_FRESH_MS ? await cached.target : undefined;
-    if (ahead && target) return { delivery: deliveryOf(ahead), target };
+    if (ahead && target) return { delivery: ahead, target };
     const row = (await selectDeliveryWithTarget(this.deps.store.db, { id: job.ref })).rows[0];
     if (!row) return undefined;
     this.targets.set(row.account_id, { at: Date.now(), target: Promise.resolve(targetOf(row)) });
-    return { delivery: deliveryOf(row), target: targetOf(row) };
+    return { delivery: row, target: targetOf(row) };
   }
 
   readonly handle = async (job: OutboxJob, release: () => void = () => undefined): Promise<void> => {
