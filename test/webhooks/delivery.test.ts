@@ -156,6 +156,14 @@ for (const dialect of testDialects()) {
       expect(hung).toMatchObject({ success: true, status: null, error: 'The receiver did not answer within 1.5 s.' });
       expect(hung.durationMs).toBeGreaterThanOrEqual(1400);
 
+      // An answer that starts and never ends is cut at the limit; its status counts.
+      r.answer = () => ({ status: 200, trickle: true });
+      const trickled = await test();
+      expect(trickled).toMatchObject({ success: true, status: 200 });
+      expect(trickled.durationMs).toBeGreaterThanOrEqual(1400);
+      expect(trickled.durationMs).toBeLessThan(5000);
+      expect(await attempts(trickled.deliveryId)).toEqual([expect.objectContaining({ status: 200, response: 'the start of an answer' })]);
+
       // 200 KiB: reading stops after 64 KiB, the status still counts, and the log keeps 500 characters.
       r.answer = () => ({ status: 200, body: `${'a'.repeat(500)}${'b'.repeat(200 * 1024)}` });
       const long = await test();

@@ -15,6 +15,8 @@ export interface Answer {
   headers?: Record<string, string>;
   /** Never answer (until the receiver closes). */
   hang?: boolean;
+  /** Send the status and the start of the body, then nothing more (until the receiver closes). */
+  trickle?: boolean;
   delayMs?: number;
   /** The answer's body (default "ok" or "nope"). */
   body?: string;
@@ -79,7 +81,8 @@ export class TestReceiver {
         return;
       }
       const answer = this.answer(record, this.received.length);
-      if (answer.hang) {
+      if (answer.hang || answer.trickle) {
+        if (answer.trickle) res.writeHead(answer.status).write('the start of an answer');
         this.hanging.add(res);
         this.open++;
         this.maxOpen = Math.max(this.maxOpen, this.open);
