@@ -1,9 +1,9 @@
-import { request } from 'undici';
 import { isMediaError } from '../../core/url-policy/media-error.js';
 import { networkProblem } from '../media/network-problem.js';
 import { resolveAllowedAddresses, systemLookup, type LookupFn } from '../../core/url-policy/resolve-host.js';
 import { addressPolicy, checkUrlWithPolicy } from '../../core/url-policy/url-check.js';
 import type { ReceiverAgents } from './receiver-agents.js';
+import { postOnce } from './post-once.js';
 import { signatureHeaders } from './signing.js';
 
 export interface WebhookRequest {
@@ -59,25 +59,22 @@ export async function sendWebhook(req: WebhookRequest, options: SendOptions): Pr
     const allowed = addressPolicy(options.allowPrivate);
     const url = checkUrlWithPolicy(req.url, LABEL, allowed);
     const addresses = await resolveAllowedAddresses(url, LABEL, options.lookup ?? systemLookup, allowed);
-    const res = await request(url, {
-      method: 'POST',
+    const answer = await postOnce({
       dispatcher: options.agents.get(url, addresses),
-      // undici's own timers rather than an AbortSignal: a signal and its listener per request were
-      // a tenth of this function's CPU (the receiver's answer must start within the limit; a
-      // body that trickles is cut at the limit by readStart).
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      url,
       headers: {
         'content-type': 'application/json',
         'user-agent': 'MessageAPI-Webhooks/1',
         ...signatureHeaders(req.secret, req.eventId, req.timestampSeconds, req.body),
       },
       body: req.body,
+      timeoutMs: options.timeoutMs,
+      keep: RESPONSE_KEEP,
+      readLimit: 64 * 1024,
     });
-    const response = await readStart(res.body, options.timeoutMs);
-    const status = res.statusCode;
+    const { status, start: response } = answer;
     if (status >= 200 && status <= 299) return { status, ok: true, error: null, response, durationMs: elapsed(), retryAfterMs: null };
-    const retryAfterMs = parseRetryAfter(header(res.headers['retry-after']), Date.now());
+    const retryAfterMs = parseRetryAfter(answer.retryAfter, Date.now());
     if (status >= 300 && status <= 399) return failed(`The receiver answered HTTP ${status} (a redirect); redirects are not followed, set the final URL.`, status, response);
     if (status === 410) return failed('The receiver answered HTTP 410 Gone: deliveries to this URL are stopped until it is set again.', status, response);
     return failed(`The receiver answered HTTP ${status}.`, status, response, retryAfterMs);
@@ -91,31 +88,6 @@ export async function sendWebhook(req: WebhookRequest, options: SendOptions): Pr
 function isTimeout(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-}
-
-/** The start of the answer; reading stops after 64 KiB or when the time limit is up, whichever is first. */
-async function readStart(body: AsyncIterable<Buffer> & { destroy: () => void }, timeoutMs: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const timer = setTimeout(() => body.destroy(), timeoutMs);
-  try {
-    for await (const chunk of body) {
-      if (size < RESPONSE_KEEP) chunks.push(chunk);
-      size += chunk.length;
-      if (size > 64 * 1024) break;
-    }
-  } catch {
-    // A body cut short still leaves the status, which is what counts.
-  } finally {
-    clearTimeout(timer);
-    body.destroy();
-  }
-  if (size === 0) return null;
-  return Buffer.concat(chunks).subarray(0, RESPONSE_KEEP).toString('utf8');
-}
-
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds from now; null when absent or unreadable. */
