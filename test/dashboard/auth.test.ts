@@ -22,7 +22,8 @@ for (const dialect of testDialects()) {
 
     beforeAll(async () => {
       // Behind a proxy on loopback (TRUST_PROXY): the 10.x test addresses below are clients, not proxies.
-      t = await startTestApp(dialect, { clock: () => now, env: { TRUST_PROXY: '127.0.0.1' } });
+      // Refused sign-ins are answered at once, not after the delay test/dashboard/refused-signins.test.ts checks.
+      t = await startTestApp(dialect, { clock: () => now, env: { TRUST_PROXY: '127.0.0.1', SIGNIN_REFUSAL_DELAY_MS: '0' } });
     });
     afterAll(() => t.close());
 

@@ -9,6 +9,11 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 const PASSWORD = 'correct horse battery';
 /** Where the throttle is involved the clock stands still, so that no lock runs out while slow hashes run. */
 const STILL = Date.parse('2026-11-25T10:00:00Z');
+/**
+ * Refusals are answered at once here: these tests count them, and the second each would otherwise be
+ * held for (test/dashboard/refused-signins.test.ts checks it) changes none of them.
+ */
+const NO_REFUSAL_DELAY = { SIGNIN_REFUSAL_DELAY_MS: '0' };
 let counter = 0;
 const uniqueEmail = (name: string) => `${name}-${++counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 
@@ -138,9 +143,9 @@ for (const dialect of testDialects()) {
   describe(`password checks are reserved before hashing, and hashing is bounded (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      // A long queue here: only the throttle may refuse. Its refusals go out together after the delay
-      // rather than 20 a second (test/dashboard/refused-signins.test.ts checks that pacing).
-      t = await startTestApp(dialect, { clock: () => STILL, env: { PASSWORD_HASH_QUEUE: '1000', SIGNIN_REFUSALS_PER_SECOND: '0' } });
+      // A long queue here: only the throttle may refuse. Its refusals go out at once rather than
+      // 20 a second (test/dashboard/refused-signins.test.ts checks that pacing).
+      t = await startTestApp(dialect, { clock: () => STILL, env: { ...NO_REFUSAL_DELAY, PASSWORD_HASH_QUEUE: '1000', SIGNIN_REFUSALS_PER_SECOND: '0' } });
     });
     afterAll(() => t.close());
 
@@ -180,7 +185,7 @@ for (const dialect of testDialects()) {
   describe(`with one hashing worker and no queue (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp(dialect, { clock: () => STILL, env: { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' } });
+      t = await startTestApp(dialect, { clock: () => STILL, env: { ...NO_REFUSAL_DELAY, PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' } });
     });
     afterAll(() => t.close());
 
@@ -231,7 +236,7 @@ for (const dialect of testDialects()) {
   describe(`client addresses without TRUST_PROXY (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp(dialect, { clock: () => STILL });
+      t = await startTestApp(dialect, { clock: () => STILL, env: NO_REFUSAL_DELAY });
     });
     afterAll(() => t.close());
 
@@ -254,7 +259,7 @@ for (const dialect of testDialects()) {
   describe(`client addresses with TRUST_PROXY set to the loopback proxy (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp(dialect, { clock: () => STILL, env: { TRUST_PROXY: '127.0.0.1' } });
+      t = await startTestApp(dialect, { clock: () => STILL, env: { ...NO_REFUSAL_DELAY, TRUST_PROXY: '127.0.0.1' } });
     });
     afterAll(() => t.close());
 
@@ -276,7 +281,7 @@ for (const dialect of testDialects()) {
   describe(`client addresses with TRUST_PROXY as a hop count (${dialect})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp(dialect, { clock: () => STILL, env: { TRUST_PROXY: '1' } });
+      t = await startTestApp(dialect, { clock: () => STILL, env: { ...NO_REFUSAL_DELAY, TRUST_PROXY: '1' } });
     });
     afterAll(() => t.close());
 

@@ -12,6 +12,19 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** runCli without blocking: for invocations that may run side by side. */
+export function runCliAsync(args: string[], env: Record<string, string>): Promise<ReturnType<typeof runCli>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;

@@ -18,8 +18,8 @@ for (const dialect of testDialects()) {
     });
     afterAll(() => t.close());
 
-    it('sends connected, then disconnected, then connected again', async () => {
-      const { apiKey } = await t.createAccount('trial');
+    /** The states the account's stream has sent so far; `stop` ends it. */
+    async function follow(apiKey: string): Promise<{ states: string[]; stop(): Promise<void> }> {
       const controller = new AbortController();
       const states: string[] = [];
       const response = await fetch(`${base}/api/v1/session/events`, { headers: { 'x-api-key': apiKey }, signal: controller.signal });
@@ -38,6 +38,18 @@ for (const dialect of testDialects()) {
           }
         }
       })().catch(() => undefined);
+      return {
+        states,
+        stop: async () => {
+          controller.abort();
+          await reading;
+        },
+      };
+    }
+
+    it('sends connected, then disconnected, then connected again', async () => {
+      const { apiKey } = await t.createAccount('trial');
+      const { states, stop } = await follow(apiKey);
       const post = (url: string, payload: unknown) => t.inject({ method: 'POST', url, headers: { 'x-api-key': apiKey }, payload: payload as object });
       try {
         await expect.poll(() => states, { timeout: 20_000, interval: 20 }).toEqual(['connected']);
@@ -46,9 +58,30 @@ for (const dialect of testDialects()) {
         expect((await post('/api/v1/session/link', {})).statusCode).toBe(200);
         await expect.poll(() => states, { timeout: 20_000, interval: 20 }).toEqual(['connected', 'disconnected', 'connected']);
       } finally {
-        controller.abort();
-        await reading;
+        await stop();
       }
     }, 60_000);
+
+    // The re-read is a timer of the stream's, the same under either database: checked once.
+    if (dialect === testDialects()[0]) {
+      it('shows a change whose announcement was lost at its next re-read, a few seconds later', async () => {
+        const { id, apiKey } = await t.createAccount('trial');
+        const { states, stop } = await follow(apiKey);
+        try {
+          await expect.poll(() => states, { timeout: 20_000, interval: 20 }).toEqual(['connected']);
+          // Written as recordSessionChange writes it, without the signal that announces it.
+          await t.runtime.store.write((tx) =>
+            tx
+              .insertInto('wa_sessions')
+              .values({ account_id: id, state: 'disconnected', phone: null, reason: 'connection_lost', detail: 'Lost.', updated_at: Date.now() })
+              .execute(),
+          );
+          // The stream re-reads every 5 s; the sandbox keeps a state it read for 1 s.
+          await expect.poll(() => states, { timeout: 15_000, interval: 50 }).toEqual(['connected', 'disconnected']);
+        } finally {
+          await stop();
+        }
+      }, 30_000);
+    }
   });
 }
