@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { ensureBuilt } from '../baileys/ensure-built.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { createStoredAccounts, createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { linkedCreds } from '../baileys/fake-socket.js';
 import { ForwardedPort } from '../helpers/forwarded-port.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { ROOT, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 /**
  * The real driver end to end, offline: `messageapi serve` with WHATSAPP_DRIVER=baileys and the
@@ -143,7 +143,7 @@ for (const dialect of testDialects()) describe(`the Baileys driver end to end ag
       ALLOW_PRIVATE_URLS: 'true',
       LOG_LEVEL: 'info',
     };
-    account = JSON.parse(runCli(['accounts', 'create', '--email', 'e2e@example.com', '--plan', 'unlimited', '--json'], env).stdout) as { id: string; apiKey: string };
+    [account] = await createStoredAccounts(dbUrl, ['e2e@example.com']);
 
     // The number was linked before: its creds are in our encrypted store. The test server has no
     // contact lookup, so WhatsApp's "is this number on WhatsApp" answer is seeded as if asked before.

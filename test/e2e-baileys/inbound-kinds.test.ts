@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_WEBHOOK_EVENTS } from '../../src/core/webhook-events.js';
 import { ensureBuilt } from '../baileys/ensure-built.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { createStoredAccounts, createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { sampleMp3, sampleMp4, sampleOpus, sampleWebp } from '../helpers/media-samples.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { ROOT, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tinyPdf, tinyPng } from '../media/fixtures.js';
 import type { ContactKind, ContactSend } from '../whatsapp-server/contact-kinds.js';
 import { MEDIA_HOST_CA } from '../whatsapp-server/media-host.js';
@@ -96,7 +96,7 @@ for (const dialect of testDialects()) describe(`every kind a contact sends, rece
     // The driver downloads from the test media host over HTTPS: its certificate is trusted here.
     const env = baileysGatewayEnv(database, whatsapp.webSocketUrl, SECRET, { NODE_EXTRA_CA_CERTS: MEDIA_HOST_CA });
     gateway = await startServerProcess(env);
-    account = JSON.parse(runCli(['accounts', 'create', '--email', 'inbound-kinds@example.com', '--plan', 'unlimited', '--json'], env).stdout) as Account;
+    [account] = await createStoredAccounts(database.url, ['inbound-kinds@example.com']);
     expect((await api('PATCH', '/api/v1/settings', { webhookEvents: ALL_WEBHOOK_EVENTS })).status).toBe(200);
     const linking = await api<{ qr: string }>('POST', '/api/v1/session/link');
     await whatsapp.scanQr(linking.body.qr, PHONE);

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount as addAccount } from '../../src/core/accounts.js';
 import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { ensureBuilt } from '../baileys/ensure-built.js';
 import { linkedCreds } from '../baileys/fake-socket.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { ROOT, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { baileysGatewayEnv, webhookReceiver } from '../helpers/e2e-gateway.js';
 import { TestSmtp } from '../email/smtp.js';
 import { startServer, tinyPdf, tinyPng, type TestServer } from '../media/fixtures.js';
@@ -68,8 +69,11 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   const linkedForReal = new Map<'qr' | 'code', { account: Account; phone: string }>();
   const hookUrl = () => receiver.url;
 
-  const createAccount = (email: string): Account =>
-    JSON.parse(runCli(['accounts', 'create', '--email', email, '--plan', 'unlimited', '--json'], env).stdout) as Account;
+  /** Made in the database as `messageapi accounts create` makes it (test/cli/cli.test.ts runs the command): no process for each. */
+  const createAccount = async (email: string): Promise<Account> => {
+    const { id, apiKey } = await addAccount(reads, { email, plan: 'unlimited' }, Date.now());
+    return { id, apiKey };
+  };
 
   const api = async <T>(account: Account, method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${gateway.url}${url}`, {
@@ -118,7 +122,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
     const done = linkedForReal.get(how);
     if (done) return done;
     const phone = how === 'qr' ? '15550101010' : '15550202020';
-    const account = createAccount(`${how === 'qr' ? 'qr' : 'code'}@example.com`);
+    const account = await createAccount(`${how === 'qr' ? 'qr' : 'code'}@example.com`);
     if (how === 'qr') await linkByQr(account, phone);
     else await linkByCode(account, phone);
     const linked = { account, phone };
@@ -131,7 +135,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
    * it up. Answers once its session is connected.
    */
   const seedDevice = async () => {
-    const account = createAccount('media@example.com');
+    const account = await createAccount('media@example.com');
     const seed = Store.open(database.url);
     const creds = linkedCreds(SEEDED);
     creds.accountSyncCounter = 1;
@@ -191,7 +195,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   });
 
   it('links by QR: our API shows the QR, the phone scans it, and the session is connected with its number', async () => {
-    const account = createAccount('qr@example.com');
+    const account = await createAccount('qr@example.com');
     expect((await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
     // The phone holds an old chat: it comes with the first history sync and must not become a webhook.
     whatsapp.setHistory('15550101010', [{ from: PEER, text: 'an old message from last week', at: Date.now() - 7 * 86_400_000 }]);
@@ -225,7 +229,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   });
 
   it('links by pairing code: our API gives the code, the phone types it, and the session is connected', async () => {
-    const account = createAccount('code@example.com');
+    const account = await createAccount('code@example.com');
     const pairing = await api<SessionAnswer>(account, 'POST', '/api/v1/session/pair', { phone: '+1 555 020 2020' });
     expect(pairing.status).toBe(200);
     expect(pairing.body.state).toBe('linking');
@@ -348,7 +352,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   }, SEEDS_OR_LINKS_MS);
 
   it('logout through our API unlinks the device at WhatsApp too; linking again gives a new device', async () => {
-    const account = createAccount('relink@example.com');
+    const account = await createAccount('relink@example.com');
     const first = await linkByQr(account, '15550606060');
     const out = await api<{ success: boolean }>(account, 'POST', '/api/v1/session/logout');
     expect(out.status).toBe(200);
@@ -361,7 +365,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   });
 
   it('conflict (440) pushed by the server: disconnected as connection_replaced, no reconnect fight, sends refused', async () => {
-    const account = createAccount('conflict@example.com');
+    const account = await createAccount('conflict@example.com');
     const jid = await linkByQr(account, '15550404040');
     await admin('stream-error', { jid, kind: 'conflict' });
     await expect.poll(async () => (await session(account)).state, { timeout: 10_000 }).toBe('disconnected');
@@ -376,7 +380,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   });
 
   it('logged out (401) pushed by the server: disconnected as logged_out, creds cleared, session.disconnected webhook and e-mail', async () => {
-    const account = createAccount('logout@example.com');
+    const account = await createAccount('logout@example.com');
     const hook = await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() });
     expect(hook.status).toBe(200);
     const jid = await linkByQr(account, '15550505050');
@@ -399,7 +403,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   it('SIGKILL after WhatsApp has the message and before the gateway recorded it: after the restart it goes out again under the same id, and the recipient\'s phone shows it once', async () => {
     // What it models: WhatsApp's apps keep one message per chat and id, so a copy under an id the
     // chat already shows is dropped — that is what makes "sent again under the same id" safe.
-    const account = createAccount('crash@example.com');
+    const account = await createAccount('crash@example.com');
     expect((await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
     const phone = '15550808080';
     const contact = '12125550180';
@@ -431,7 +435,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   });
 
   it('a message the recipient cannot open is refused by the server (ack error 479): the gateway does not record it sent, and tries again under the same id', async () => {
-    const account = createAccount('nack@example.com');
+    const account = await createAccount('nack@example.com');
     const phone = '15550818181';
     const contact = '12125550181';
     await linkByQr(account, phone);
@@ -456,7 +460,7 @@ for (const dialect of testDialects()) describe(`linking, receipts, media and ser
   });
 
   it('Signal sessions survive a restart: afterwards the contact writes on the session from before (a `msg` on the wire, no new pre-key message) and the gateway opens it', async () => {
-    const account = createAccount('sessions@example.com');
+    const account = await createAccount('sessions@example.com');
     expect((await api(account, 'PATCH', '/api/v1/settings', { webhookUrl: hookUrl() })).status).toBe(200);
     const phone = '15550828282';
     const contact = '12125550182';

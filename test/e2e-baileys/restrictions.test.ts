@@ -3,8 +3,8 @@ import { Store } from '../../src/store/store.js';
 import { AuthStateStore } from '../../src/whatsapp/baileys/auth-state-store.js';
 import { ensureBuilt } from '../baileys/ensure-built.js';
 import { linkedCreds } from '../baileys/fake-socket.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { createStoredAccounts, createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { ROOT, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { WhatsAppTestServer } from '../whatsapp-server/server.js';
 import { keyApi } from '../helpers/key-api.js';
 import { baileysGatewayEnv, webhookReceiver } from '../helpers/e2e-gateway.js';
@@ -66,7 +66,7 @@ for (const dialect of testDialects()) describe(`WhatsApp's limits through the re
     await whatsapp.start();
     receiver = await webhookReceiver();
     const env = baileysGatewayEnv(database, whatsapp.webSocketUrl, SECRET, { ALLOW_PRIVATE_URLS: 'true' });
-    account = JSON.parse(runCli(['accounts', 'create', '--email', 'limits@example.com', '--plan', 'unlimited', '--json'], env).stdout) as { id: string; apiKey: string };
+    [account] = await createStoredAccounts(database.url, ['limits@example.com']);
     // The number was linked before (creds in our encrypted store, registered with WhatsApp), and
     // WhatsApp holds a timelock and a cap on it when the gateway starts.
     const creds = linkedCreds(SELF);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { createAccount } from '../../src/core/accounts.js';
 import type { Dialect } from '../../src/store/dialect.js';
 import { Store } from '../../src/store/store.js';
 
@@ -46,6 +47,26 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Accounts made in the database as `messageapi accounts create` makes them, migrating it first as the
+ * command does (test/cli/cli.test.ts runs the command itself): for tests that need accounts beside
+ * their server processes, without a CLI process for each.
+ */
+export async function createStoredAccounts(databaseUrl: string, emails: string[], plan = 'unlimited'): Promise<Array<{ id: string; apiKey: string }>> {
+  const store = Store.open(databaseUrl, { backgroundCheckpoints: false });
+  try {
+    await store.migrate();
+    const made: Array<{ id: string; apiKey: string }> = [];
+    for (const email of emails) {
+      const { id, apiKey } = await createAccount(store, { email, plan }, Date.now());
+      made.push({ id, apiKey });
+    }
+    return made;
+  } finally {
+    await store.close();
+  }
 }
 
 /** A migrated store on a database of its own, for tests below the HTTP surface; call `close` after. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../baileys/ensure-built.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { createStoredAccounts, createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { ROOT, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { baileysGatewayEnv } from '../helpers/e2e-gateway.js';
 import { WhatsAppTestServer } from '../whatsapp-server/server.js';
 
@@ -70,8 +70,7 @@ for (const dialect of testDialects().filter((d) => d === 'postgres')) {
     let holder: ServerProcess;
     let other: ServerProcess;
 
-    const createAccount = (email: string): Account =>
-      JSON.parse(runCli(['accounts', 'create', '--email', email, '--plan', 'unlimited', '--json'], env).stdout) as Account;
+    const createAccount = async (email: string): Promise<Account> => (await createStoredAccounts(database.url, [email]))[0]!;
     const api = async <T>(server: ServerProcess, account: Account, method: string, url: string, body?: unknown) => {
       const res = await fetch(`${server.url}${url}`, {
         method,
@@ -107,7 +106,7 @@ for (const dialect of testDialects().filter((d) => d === 'postgres')) {
     });
 
     it('links through the process that does not hold the session: its QR, the refreshed QR on its stream, groups, a send waited for, logout', async () => {
-      const account = createAccount('linked-elsewhere@example.com');
+      const account = await createAccount('linked-elsewhere@example.com');
       // The first process starts linking, so it holds the session.
       const started = await api<SessionAnswer>(holder, account, 'POST', '/api/v1/session/link');
       expect(started.status, JSON.stringify(started.body)).toBe(200);
@@ -157,7 +156,7 @@ for (const dialect of testDialects().filter((d) => d === 'postgres')) {
     }, 120_000);
 
     it('gives the pairing code through the process that does not hold the session', async () => {
-      const account = createAccount('paired-elsewhere@example.com');
+      const account = await createAccount('paired-elsewhere@example.com');
       expect((await api<SessionAnswer>(holder, account, 'POST', '/api/v1/session/link')).status).toBe(200);
       const pairing = await api<SessionAnswer>(other, account, 'POST', '/api/v1/session/pair', { phone: '+15550808080' });
       expect(pairing.status, JSON.stringify(pairing.body)).toBe(200);

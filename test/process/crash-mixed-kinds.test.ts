@@ -3,9 +3,9 @@ import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../baileys/ensure-built.js';
 import { CrashRig, listedSandboxSends, untilNonePending } from '../helpers/crash-rig.js';
-import { testDialects } from '../helpers/databases.js';
+import { createStoredAccounts, testDialects } from '../helpers/databases.js';
 import { sampleMp3, sampleMp4, sampleOpus, sampleWebp, serveFiles } from '../helpers/media-samples.js';
-import { ROOT, runCli, type ServerProcess } from '../helpers/server-process.js';
+import { ROOT, type ServerProcess } from '../helpers/server-process.js';
 import { tinyPng } from '../media/fixtures.js';
 
 /** Each kind this many times in the burst (a reaction, an edit and a delete each on a message of their own). */
@@ -48,9 +48,7 @@ for (const dialect of testDialects()) {
       const at = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
       const env = await rig.create({ ALLOW_PRIVATE_URLS: 'true', NODE_ENV: 'test' });
       files = await serveFiles(FILES);
-      const created = runCli(['accounts', 'create', '--email', 'mixed-crash@example.com', '--plan', 'unlimited', '--json'], env);
-      expect(created.code, created.stderr).toBe(0);
-      const apiKey = (JSON.parse(created.stdout) as { apiKey: string }).apiKey;
+      const [{ apiKey }] = await createStoredAccounts(env.DATABASE_URL, ['mixed-crash@example.com']);
       const peek = rig.open();
 
       // Messages for the reactions, edits and deletes to act on: sent (and so on the network) before the burst.

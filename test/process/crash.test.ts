@@ -1,8 +1,7 @@
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CrashRig, listedSandboxSends, untilNonePending } from '../helpers/crash-rig.js';
-import { testDialects } from '../helpers/databases.js';
-import { runCli } from '../helpers/server-process.js';
+import { createStoredAccounts, testDialects } from '../helpers/databases.js';
 
 const BURST = 2000;
 const CONCURRENCY = 50;
@@ -18,11 +17,8 @@ for (const dialect of testDialects()) {
     it(`SIGKILL in the middle of a burst of ${BURST} sends: every accepted message ends sent; what the crash caught between the network and the outcome goes out once more, under its first WhatsApp id`, { timeout: 120_000 }, async () => {
       const env = await rig.create();
       // Several accounts, so their lanes send side by side (each send is a commit of the sandbox's network).
-      const apiKeys = Array.from({ length: ACCOUNTS }, (_, n) => {
-        const created = runCli(['accounts', 'create', '--email', `crash${n}@example.com`, '--plan', 'unlimited', '--json'], env);
-        expect(created.code, created.stderr).toBe(0);
-        return (JSON.parse(created.stdout) as { apiKey: string }).apiKey;
-      });
+      const accounts = await createStoredAccounts(env.DATABASE_URL, Array.from({ length: ACCOUNTS }, (_, n) => `crash${n}@example.com`));
+      const apiKeys = accounts.map((a) => a.apiKey);
       const apiKey = apiKeys[0]!;
 
       const peek = rig.open();

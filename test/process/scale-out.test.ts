@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { createStoredAccounts, createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
 import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const ACCOUNTS = 6;
@@ -43,11 +43,7 @@ for (const dialect of testDialects().filter((d) => d === 'postgres')) {
         SESSION_SEND_MARGIN_MS: '1000',
         LOG_LEVEL: 'info',
       };
-      const keys = Array.from({ length: ACCOUNTS }, (_, n) => {
-        const created = runCli(['accounts', 'create', '--email', `scale${n}@example.com`, '--plan', 'unlimited', '--json'], env);
-        expect(created.code, created.stderr).toBe(0);
-        return (JSON.parse(created.stdout) as { apiKey: string }).apiKey;
-      });
+      const keys = (await createStoredAccounts(database.url, Array.from({ length: ACCOUNTS }, (_, n) => `scale${n}@example.com`))).map((a) => a.apiKey);
       peek = Store.open(database.url);
       const db = peek.db;
       // One after the other: three cold starts at once on a loaded two-core machine outlast the helper's deadline.

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CrashRig } from '../helpers/crash-rig.js';
-import { testDialects } from '../helpers/databases.js';
-import { runCli } from '../helpers/server-process.js';
+import { createStoredAccounts, testDialects } from '../helpers/databases.js';
 
 const COUNT = 20;
 
@@ -12,9 +11,7 @@ for (const dialect of testDialects()) {
 
     it('messages scheduled before a SIGKILL are sent once each after the restart, not before their time', { timeout: 90_000 }, async () => {
       const env = await rig.create();
-      const created = runCli(['accounts', 'create', '--email', 'later@example.com', '--plan', 'unlimited', '--json'], env);
-      expect(created.code, created.stderr).toBe(0);
-      const apiKey = (JSON.parse(created.stdout) as { apiKey: string }).apiKey;
+      const [{ apiKey }] = await createStoredAccounts(env.DATABASE_URL, ['later@example.com']);
       const first = await rig.start(env);
       const base = Date.now() + 8_000;
       const scheduled: Array<{ id: string; sendAt: number }> = [];

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
-import { BIN, runCli, startServerProcess } from '../helpers/server-process.js';
+import { createStoredAccounts, createTestDatabase, testDialects, type TestDatabase } from '../helpers/databases.js';
+import { BIN, startServerProcess } from '../helpers/server-process.js';
 
 for (const dialect of testDialects()) describe(`graceful shutdown (${dialect})`, () => {
   let database: TestDatabase;
@@ -11,7 +11,7 @@ for (const dialect of testDialects()) describe(`graceful shutdown (${dialect})`,
   it('on SIGTERM finishes the request in flight, exits 0, and leaves the pending message for the next start', { timeout: 120_000 }, async () => {
     database = await createTestDatabase(dialect);
     const env = { DATA_DIR: database.dataDir, DATABASE_URL: database.url, WHATSAPP_DRIVER: 'sandbox', LOG_LEVEL: 'info' };
-    const { apiKey } = JSON.parse(runCli(['accounts', 'create', '--email', 'term@example.com', '--plan', 'trial', '--json'], env).stdout);
+    const [{ apiKey }] = await createStoredAccounts(database.url, ['term@example.com'], 'trial');
     const server = await startServerProcess(env);
     // A …0001 number stays pending for 30 s, so this request waits its full 1.5 s.
     const inFlight = fetch(`${server.url}/api/v1/send`, {
