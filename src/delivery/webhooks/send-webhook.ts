@@ -80,14 +80,10 @@ export async function sendWebhook(req: WebhookRequest, options: SendOptions): Pr
     return failed(`The receiver answered HTTP ${status}.`, status, response, retryAfterMs);
   } catch (error) {
     if (isMediaError(error)) return failed(error.message);
-    if (isTimeout(error)) return failed(`The receiver did not answer within ${options.timeoutMs / 1000} s.`);
+    // Only the wait for the answer's start can fail the attempt on time: once the status is in, postOnce answers with it.
+    if ((error as { code?: unknown } | null)?.code === 'UND_ERR_HEADERS_TIMEOUT') return failed(`The receiver did not answer within ${options.timeoutMs / 1000} s.`);
     return failed(`Could not deliver: ${networkProblem(error)}.`);
   }
-}
-
-function isTimeout(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds from now; null when absent or unreadable. */
